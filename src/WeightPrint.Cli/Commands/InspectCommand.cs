@@ -1,0 +1,210 @@
+using System.CommandLine;
+using System.Text.Json;
+using Spectre.Console;
+using WeightPrint.Formats;
+using WeightPrint.Model;
+
+namespace WeightPrint.Cli.Commands;
+
+/// <summary><c>weightprint inspect MODEL [--roles] [--json]</c>: format, dtypes, sizes, metadata, tensors, roles.</summary>
+public static class InspectCommand
+{
+    /// <summary>Metadata values longer than this are summarised in the console table.</summary>
+    private const int MaxShownMetadataArray = 8;
+
+    public static Command Create(CliContext context)
+    {
+        var model = new Argument<string>("model") { Description = "A model file (.safetensors, .gguf, torch .bin/.pt, llama2.c .bin) or a Hugging Face folder" };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of tables" };
+        var roles = new Option<bool>("--roles") { Description = "Show the detected architecture and the layer × role table" };
+        var command = new Command("inspect", "Describe a checkpoint: format, dtypes, parameter count, metadata and tensors") { model, json, roles };
+        command.SetAction(parse =>
+        {
+            using var checkpoint = CheckpointLoader.Open(parse.GetValue(model)!);
+            ModelView? view = parse.GetValue(roles) ? ModelViewBuilder.Build(checkpoint) : null;
+            if (parse.GetValue(json)) context.Out.WriteLine(ToJson(checkpoint, view));
+            else PrintTables(context.Console, checkpoint, view);
+            return WeightPrintCli.ExitOk;
+        });
+        return command;
+    }
+
+    public static string ToJson(Checkpoint c, ModelView? view) => JsonOutput.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("path", c.Location);
+        w.WriteString("format", c.Format);
+        w.WriteNumber("tensor_count", c.Tensors.Count);
+        w.WriteNumber("parameters", c.Tensors.Sum(t => t.ElementCount));
+        w.WriteNumber("bytes", c.TotalBytes);
+        w.WriteStartObject("dtypes");
+        foreach (var g in c.Tensors.GroupBy(t => t.DType).OrderBy(g => g.Key)) w.WriteNumber(g.Key.Name(), g.Sum(t => t.ElementCount));
+        w.WriteEndObject();
+        w.WriteStartArray("files");
+        foreach (var f in c.Files)
+        {
+            w.WriteStartObject();
+            w.WriteString("path", f.Name);
+            w.WriteNumber("bytes", f.Length);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartObject("metadata");
+        foreach (var (k, v) in c.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            w.WritePropertyName(k);
+            w.MetadataValue(v);
+        }
+
+        w.WriteEndObject();
+        if (c.Config is { } config)
+        {
+            w.WritePropertyName("config");
+            config.WriteTo(w);
+        }
+
+        if (c.Vocabulary != null) w.WriteNumber("vocabulary_size", c.Vocabulary.Count);
+        w.WriteStartArray("tensors");
+        foreach (var t in c.Tensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", t.Name);
+            w.WriteString("dtype", t.DType.Name());
+            w.WriteStartArray("shape");
+            foreach (var d in t.Shape) w.WriteNumberValue(d);
+            w.WriteEndArray();
+            w.WriteNumber("bytes", t.ByteLength);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        if (view != null) WriteRoles(w, view);
+        w.WriteEndObject();
+    });
+
+    private static void WriteRoles(Utf8JsonWriter w, ModelView view)
+    {
+        w.WriteStartObject("model_view");
+        w.WriteString("architecture", view.Architecture);
+        var g = view.Geometry;
+        w.WriteStartObject("geometry");
+        w.WriteNumber("hidden_size", g.HiddenSize);
+        w.WriteNumber("heads", g.Heads);
+        w.WriteNumber("kv_heads", g.KvHeads);
+        w.WriteNumber("head_dim", g.HeadDim);
+        w.WriteNumber("intermediate_size", g.IntermediateSize);
+        w.WriteNumber("vocab_size", g.VocabSize);
+        w.WriteNumber("experts", g.Experts);
+        w.WriteEndObject();
+        w.WriteStartObject("model_tensors");
+        foreach (var (role, t) in view.ModelTensors) WriteView(w, role.ToString(), t);
+        w.WriteEndObject();
+        w.WriteStartArray("layers");
+        foreach (var layer in view.Layers)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", layer.Index);
+            w.WriteString("stack", layer.Stack);
+            w.WriteStartObject("roles");
+            foreach (var (role, t) in layer.Tensors) WriteView(w, role.ToString(), t);
+            w.WriteEndObject();
+            if (layer.Experts.Count > 0)
+            {
+                w.WriteStartArray("experts");
+                foreach (var e in layer.Experts)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("index", e.Index);
+                    w.WriteBoolean("shared", e.IsShared);
+                    foreach (var (role, t) in e.Tensors) WriteView(w, role.ToString(), t);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("unrecognised_tensors");
+        foreach (var u in view.UnrecognisedTensors) w.WriteStringValue(u);
+        w.WriteEndArray();
+        w.WriteStartArray("notes");
+        foreach (var n in view.Notes) w.WriteStringValue(n);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteView(Utf8JsonWriter w, string name, TensorView t)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("source", t.Description);
+        w.WriteStartArray("shape");
+        w.WriteNumberValue(t.Rows);
+        w.WriteNumberValue(t.Columns);
+        w.WriteEndArray();
+        w.WriteString("dtype", t.DType.Name());
+        w.WriteEndObject();
+    }
+
+    private static void PrintTables(IAnsiConsole console, Checkpoint c, ModelView? view)
+    {
+        long parameters = c.Tensors.Sum(t => t.ElementCount);
+        console.MarkupLine($"[bold]{c.Location}[/]");
+        console.WriteLine($"format      {c.Format}");
+        console.WriteLine($"tensors     {c.Tensors.Count}");
+        console.WriteLine($"parameters  {parameters:N0}");
+        console.WriteLine($"bytes       {c.TotalBytes:N0}");
+        console.WriteLine("dtypes      " + string.Join(", ", c.Tensors.GroupBy(t => t.DType).OrderBy(g => g.Key).Select(g => $"{g.Key.Name()} ({g.Sum(t => t.ElementCount):N0} params)")));
+        if (c.Vocabulary != null) console.WriteLine($"vocabulary  {c.Vocabulary.Count:N0} tokens");
+        if (c.Metadata.Count > 0)
+        {
+            var meta = new Table().AddColumn("metadata key").AddColumn("value").Border(TableBorder.Simple);
+            foreach (var (k, v) in c.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) meta.AddPlainRow(k, Summarise(v));
+            console.Write(meta);
+        }
+
+        if (view != null) PrintRoles(console, view);
+        else
+        {
+            var table = new Table().AddColumn("tensor").AddColumn("dtype").AddColumn("shape").Border(TableBorder.Simple);
+            foreach (var t in c.Tensors) table.AddPlainRow(t.Name, t.DType.Name(), t.ShapeText);
+            console.Write(table);
+        }
+    }
+
+    private static void PrintRoles(IAnsiConsole console, ModelView view)
+    {
+        var g = view.Geometry;
+        console.WriteLine($"architecture {view.Architecture}: {view.Layers.Count} layers, hidden {g.HiddenSize}, heads {g.Heads}, kv heads {g.KvHeads}, head dim {g.HeadDim}, mlp {g.IntermediateSize}, vocab {g.VocabSize}"
+            + (g.Experts > 0 ? $", {g.Experts} experts" : ""));
+        foreach (var note in view.Notes) console.WriteLine("note: " + note);
+        var model = new Table().AddColumn("model role").AddColumn("tensor").AddColumn("shape").AddColumn("dtype").Border(TableBorder.Simple);
+        foreach (var (role, t) in view.ModelTensors) model.AddPlainRow(role.ToString(), t.Description, t.ShapeText, t.DType.Name());
+        console.Write(model);
+        var table = new Table().AddColumn("layer").AddColumn("role").AddColumn("tensor").AddColumn("shape").AddColumn("dtype").Border(TableBorder.Simple);
+        foreach (var layer in view.Layers)
+        {
+            foreach (var (role, t) in layer.Tensors.OrderBy(kv => kv.Key))
+                table.AddPlainRow($"{layer.Stack} {layer.Index}", role.ToString(), t.Description, t.ShapeText, t.DType.Name());
+            foreach (var e in layer.Experts)
+            {
+                foreach (var (role, t) in e.Tensors.OrderBy(kv => kv.Key))
+                    table.AddPlainRow($"{layer.Stack} {layer.Index}", $"{(e.IsShared ? "shared expert" : "expert")} {e.Index} {role}", t.Description, t.ShapeText, t.DType.Name());
+            }
+        }
+
+        console.Write(table);
+        if (view.UnrecognisedTensors.Count > 0)
+            console.WriteLine($"unrecognised tensors ({view.UnrecognisedTensors.Count}): " + string.Join(", ", view.UnrecognisedTensors.Take(20)) + (view.UnrecognisedTensors.Count > 20 ? ", …" : ""));
+    }
+
+    private static string Summarise(object v) => v switch
+    {
+        object[] a when a.Length > MaxShownMetadataArray => $"[{a.Length} items: {string.Join(", ", a.Take(MaxShownMetadataArray))}, …]",
+        object[] a => "[" + string.Join(", ", a) + "]",
+        _ => v.ToString() ?? "",
+    };
+}

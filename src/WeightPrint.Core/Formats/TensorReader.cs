@@ -1,0 +1,244 @@
+using System.Buffers;
+using System.IO.Hashing;
+using WeightPrint.Numerics;
+
+namespace WeightPrint.Formats;
+
+/// <summary>
+/// Reads tensor data from any format as float32, in bounded chunks: never a whole model, never more than
+/// <see cref="ChunkBytes"/> of raw data at a time.
+/// </summary>
+public static class TensorReader
+{
+    /// <summary>Raw bytes processed per step when streaming (a multiple of every block size's lcm is not
+    /// required: chunk boundaries are rounded down to whole blocks).</summary>
+    public const int ChunkBytes = 1 << 20;
+
+    /// <summary>Reads elements [firstElement, firstElement + destination.Length) in row-major order as float.</summary>
+    public static void ReadFloats(TensorInfo t, long firstElement, Span<float> destination)
+    {
+        if (firstElement < 0 || destination.Length > t.ElementCount - firstElement)
+            throw new ArgumentOutOfRangeException(nameof(firstElement), $"{t.Name}: element range {firstElement}+{destination.Length} outside {t.ElementCount}");
+        if (destination.Length == 0) return;
+        if (!t.IsContiguous)
+        {
+            ReadStrided(t, firstElement, destination);
+            return;
+        }
+
+        int blockElems = t.DType.BlockElements();
+        int blockBytes = t.DType.BlockBytes();
+        if (blockElems == 1)
+        {
+            int maxPerStep = ChunkBytes / blockBytes;
+            byte[]? rented = null;
+            try
+            {
+                for (int done = 0; done < destination.Length;)
+                {
+                    int n = Math.Min(maxPerStep, destination.Length - done);
+                    long offset = t.DataOffset + (firstElement + done) * blockBytes;
+                    int bytes = n * blockBytes;
+                    if (!t.Source.TryGetSpan(offset, bytes, out var span))
+                    {
+                        rented ??= ArrayPool<byte>.Shared.Rent(ChunkBytes);
+                        t.Source.Read(offset, rented.AsSpan(0, bytes));
+                        span = rented.AsSpan(0, bytes);
+                    }
+
+                    FloatConversion.ToSingle(t.DType, span, destination.Slice(done, n));
+                    done += n;
+                }
+            }
+            finally
+            {
+                if (rented != null) ArrayPool<byte>.Shared.Return(rented);
+            }
+
+            return;
+        }
+
+        // Block-quantised: dequantise the covering blocks, copy out the requested slice.
+        long firstBlock = firstElement / blockElems;
+        long lastBlock = (firstElement + destination.Length - 1) / blockElems;
+        int blocksPerStep = Math.Max(1, ChunkBytes / blockBytes);
+        float[] scratch = ArrayPool<float>.Shared.Rent(blocksPerStep * blockElems);
+        byte[] raw = ArrayPool<byte>.Shared.Rent(blocksPerStep * blockBytes);
+        try
+        {
+            int written = 0;
+            for (long b = firstBlock; b <= lastBlock; b += blocksPerStep)
+            {
+                int nb = (int)Math.Min(blocksPerStep, lastBlock - b + 1);
+                long offset = t.DataOffset + b * blockBytes;
+                if (!t.Source.TryGetSpan(offset, nb * blockBytes, out var span))
+                {
+                    t.Source.Read(offset, raw.AsSpan(0, nb * blockBytes));
+                    span = raw.AsSpan(0, nb * blockBytes);
+                }
+
+                var floats = scratch.AsSpan(0, nb * blockElems);
+                BlockDequantizer.Dequantize(t.DType, span, floats);
+                long chunkStart = b * blockElems;
+                int skip = (int)Math.Max(0, firstElement - chunkStart);
+                int take = Math.Min(floats.Length - skip, destination.Length - written);
+                floats.Slice(skip, take).CopyTo(destination[written..]);
+                written += take;
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+            ArrayPool<byte>.Shared.Return(raw);
+        }
+    }
+
+    /// <summary>Reads whole rows [firstRow, firstRow + rowCount) of the tensor viewed as [Rows, Columns].</summary>
+    public static void ReadRows(TensorInfo t, long firstRow, int rowCount, Span<float> destination)
+    {
+        long cols = t.Columns;
+        if ((long)rowCount * cols != destination.Length) throw new ArgumentException("destination length must be rowCount × Columns", nameof(destination));
+        ReadFloats(t, checked(firstRow * cols), destination);
+    }
+
+    /// <summary>Reads the whole tensor into a new array. Only for tensors known to be small.</summary>
+    public static float[] ReadAll(TensorInfo t)
+    {
+        if (t.ElementCount > Array.MaxLength) throw new InvalidOperationException($"{t.Name} is too large to load at once");
+        var result = new float[t.ElementCount];
+        ReadFloats(t, 0, result);
+        return result;
+    }
+
+    /// <summary>Calls <paramref name="action"/> on consecutive float chunks covering the element range.</summary>
+    public static void ForEachChunk(TensorInfo t, long firstElement, long count, ReadOnlySpanAction<float, long> action, int chunkElements = 1 << 18)
+    {
+        int blockElems = t.DType.BlockElements();
+        chunkElements = Math.Max(blockElems, chunkElements / blockElems * blockElems);
+        float[] buffer = ArrayPool<float>.Shared.Rent(chunkElements);
+        try
+        {
+            for (long done = 0; done < count;)
+            {
+                int n = (int)Math.Min(chunkElements, count - done);
+                var span = buffer.AsSpan(0, n);
+                ReadFloats(t, firstElement + done, span);
+                action(span, firstElement + done);
+                done += n;
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Moments of a contiguous element range (the whole tensor by default), fused with conversion.</summary>
+    public static Moments ComputeMoments(TensorInfo t, long firstElement = 0, long count = -1)
+    {
+        if (count < 0) count = t.ElementCount - firstElement;
+        var m = Moments.Empty;
+        if (t.IsContiguous && !t.DType.IsBlockQuantized())
+        {
+            int size = t.DType.BlockBytes();
+            int perStep = ChunkBytes / size;
+            byte[]? rented = null;
+            try
+            {
+                for (long done = 0; done < count;)
+                {
+                    int n = (int)Math.Min(perStep, count - done);
+                    long offset = t.DataOffset + (firstElement + done) * size;
+                    if (!t.Source.TryGetSpan(offset, n * size, out var span))
+                    {
+                        rented ??= ArrayPool<byte>.Shared.Rent(ChunkBytes);
+                        t.Source.Read(offset, rented.AsSpan(0, n * size));
+                        span = rented.AsSpan(0, n * size);
+                    }
+
+                    MomentKernels.Accumulate(t.DType, span, n, ref m);
+                    done += n;
+                }
+            }
+            finally
+            {
+                if (rented != null) ArrayPool<byte>.Shared.Return(rented);
+            }
+
+            return m;
+        }
+
+        var acc = Moments.Empty;
+        ForEachChunk(t, firstElement, count, (span, _) => MomentKernels.Accumulate(span, ref acc));
+        return acc;
+    }
+
+    /// <summary>A 64-bit content hash of the tensor's stored bytes (dtype and shape included), for detecting
+    /// bit-identical tensors cheaply.</summary>
+    public static ulong ContentHash(TensorInfo t)
+    {
+        var hash = new XxHash3();
+        hash.Append(System.Text.Encoding.UTF8.GetBytes(t.DType.Name() + t.ShapeText));
+        if (t.IsContiguous)
+        {
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+            try
+            {
+                for (long done = 0; done < t.ByteLength;)
+                {
+                    int n = (int)Math.Min(ChunkBytes, t.ByteLength - done);
+                    if (t.Source.TryGetSpan(t.DataOffset + done, n, out var span)) hash.Append(span);
+                    else
+                    {
+                        t.Source.Read(t.DataOffset + done, buffer.AsSpan(0, n));
+                        hash.Append(buffer.AsSpan(0, n));
+                    }
+
+                    done += n;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        else
+        {
+            ForEachChunk(t, 0, t.ElementCount, (span, _) => hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(span)));
+        }
+
+        return hash.GetCurrentHashAsUInt64();
+    }
+
+    private static void ReadStrided(TensorInfo t, long firstElement, Span<float> destination)
+    {
+        var shape = t.Shape;
+        var strides = t.ElementStrides!;
+        int rank = shape.Count;
+        int size = t.DType.BlockBytes();
+        if (t.DType.IsBlockQuantized()) throw new InvalidModelFileException(t.Source.Name, $"{t.Name}: strided quantised tensors are not supported");
+        Span<long> index = stackalloc long[Math.Max(rank, 1)];
+        long rem = firstElement;
+        for (int d = rank - 1; d >= 0; d--)
+        {
+            index[d] = shape[d] == 0 ? 0 : rem % shape[d];
+            rem = shape[d] == 0 ? 0 : rem / shape[d];
+        }
+
+        Span<byte> one = stackalloc byte[8];
+        Span<float> value = stackalloc float[1];
+        for (int i = 0; i < destination.Length; i++)
+        {
+            long storage = 0;
+            for (int d = 0; d < rank; d++) storage += index[d] * strides[d];
+            t.Source.Read(t.DataOffset + storage * size, one[..size]);
+            FloatConversion.ToSingle(t.DType, one[..size], value);
+            destination[i] = value[0];
+            for (int d = rank - 1; d >= 0; d--)
+            {
+                if (++index[d] < shape[d]) break;
+                index[d] = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using WeightPrint.Formats;
+
+namespace WeightPrint.IO;
+
+/// <summary>Bytes held in memory: for tests, for small embedded files and for decoded headers.</summary>
+public sealed class MemoryByteSource(string name, ReadOnlyMemory<byte> bytes) : IByteSource
+{
+    public string Name { get; } = name;
+
+    public long Length => bytes.Length;
+
+    public void Read(long offset, Span<byte> destination)
+    {
+        Check(offset, destination.Length);
+        bytes.Span.Slice((int)offset, destination.Length).CopyTo(destination);
+    }
+
+    public bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    {
+        Check(offset, length);
+        span = bytes.Span.Slice((int)offset, length);
+        return true;
+    }
+
+    private void Check(long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset > Length || length > Length - offset)
+            throw new InvalidModelFileException(Name, $"read of {length} bytes at offset {offset} is past the end of the data ({Length} bytes)");
+    }
+
+    public void Dispose()
+    {
+    }
+}
