@@ -1,0 +1,169 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using WeightPrint.Model;
+
+namespace WeightPrint.Signals;
+
+/// <summary>
+/// One similarity method (pdf, pcs, neuron-match, cka, spectral, layers). A method may extract a compact
+/// per-model signature (saved in fingerprint files) or need both models' weights (pairwise methods).
+/// </summary>
+public abstract class SignalMethod
+{
+    /// <summary>Stable id used by <c>--methods</c> and JSON ("pdf", "pcs", …).</summary>
+    public abstract string Id { get; }
+
+    /// <summary>One sentence: what the statistic measures.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>How the method's null distribution / p-value is obtained ("none: descriptive" when it has none).</summary>
+    public abstract string NullDescription { get; }
+
+    /// <summary>Known failure modes, for the report's methods section.</summary>
+    public virtual string FailureModes => "";
+
+    /// <summary>True when the method's signature can be saved in a fingerprint file and compared without weights.</summary>
+    public virtual bool HasSignature => false;
+
+    /// <summary>Extracts this method's per-model signature as JSON (only when <see cref="HasSignature"/>).</summary>
+    public virtual JsonObject ExtractSignature(ModelView model, MethodContext context)
+        => throw new NotSupportedException($"method {Id} compares weights pairwise and has no per-model signature");
+
+    /// <summary>Compares two inputs. Returns a result with <see cref="MethodStatus.NotApplicable"/> and a reason
+    /// (never throws) when the inputs lack what the method needs.</summary>
+    public abstract MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context);
+
+    /// <summary>The signature of an input: from its fingerprint file when present, else extracted from its weights.</summary>
+    protected JsonObject? SignatureOf(ComparisonInput input, MethodContext context)
+    {
+        if (input.Signatures.TryGetValue(Id, out var saved)) return saved;
+        if (input.View == null) return null;
+        return input.CachedSignature(Id, () => ExtractSignature(input.View, context));
+    }
+
+    protected MethodResult NotApplicable(string reason) => new() { Id = Id, Status = MethodStatus.NotApplicable, Reason = reason, NullDescription = NullDescription };
+}
+
+/// <summary>One side of a comparison: a model's weights, a fingerprint file's signatures, or both.</summary>
+public sealed class ComparisonInput(string label, ModelView? view, IReadOnlyDictionary<string, JsonObject>? signatures = null)
+{
+    private readonly Dictionary<string, JsonObject> _cache = [];
+
+    /// <summary>Path or name shown to the user.</summary>
+    public string Label { get; } = label;
+
+    /// <summary>The model's canonical view; null when only a fingerprint file was given.</summary>
+    public ModelView? View { get; } = view;
+
+    /// <summary>Signatures read from a fingerprint file, by method id.</summary>
+    public IReadOnlyDictionary<string, JsonObject> Signatures { get; } = signatures ?? new Dictionary<string, JsonObject>();
+
+    /// <summary>Extracts a signature once per input (matrix runs compare each model with many others).</summary>
+    public JsonObject CachedSignature(string id, Func<JsonObject> extract)
+    {
+        lock (_cache)
+        {
+            if (_cache.TryGetValue(id, out var s)) return s;
+        }
+
+        var fresh = extract();
+        lock (_cache)
+        {
+            return _cache.TryAdd(id, fresh) ? fresh : _cache[id];
+        }
+    }
+}
+
+/// <summary>Options shared by all methods.</summary>
+public sealed class MethodContext
+{
+    /// <summary>Seed for every sampled or permuted quantity (same inputs + seed = same output bytes).</summary>
+    public int Seed { get; init; } = 20250701;
+
+    /// <summary>Permutations for permutation tests.</summary>
+    public int Permutations { get; init; } = 999;
+
+    /// <summary>Degree of parallelism for reading tensors.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Receives progress (bytes read so far) when set.</summary>
+    public IProgress<long>? BytesRead { get; init; }
+}
+
+public enum MethodStatus
+{
+    Ok,
+    NotApplicable,
+}
+
+/// <summary>One per-layer entry: the layer of each model (equal unless depths differ) and its score / p-value.</summary>
+public sealed record LayerScore(int LayerA, int LayerB, double Score, double? PValue = null);
+
+/// <summary>What one method concluded about one pair.</summary>
+public sealed class MethodResult
+{
+    public required string Id { get; init; }
+
+    public MethodStatus Status { get; init; } = MethodStatus.Ok;
+
+    /// <summary>Why the method did not apply (NotApplicable), or a caveat.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The headline statistic (NaN when undefined).</summary>
+    public double Score { get; init; } = double.NaN;
+
+    /// <summary>p-value under the stated null; null for descriptive methods.</summary>
+    public double? PValue { get; init; }
+
+    /// <summary>How the null was obtained.</summary>
+    public required string NullDescription { get; init; }
+
+    /// <summary>Percentile of <see cref="Score"/> among unrelated model pairs, when a background exists.</summary>
+    public double? BackgroundPercentile { get; init; }
+
+    /// <summary>Per-layer scores (empty when the method has none).</summary>
+    public IReadOnlyList<LayerScore> PerLayer { get; init; } = [];
+
+    /// <summary>Layer × layer similarity (rows: model A's layers, columns: model B's), for localisation.</summary>
+    public double[][]? LayerMatrix { get; init; }
+
+    /// <summary>Method-specific details written under "raw" in JSON (curves, per-curve r, samples, seeds).</summary>
+    public JsonObject Raw { get; init; } = [];
+
+    /// <summary>What the method's effect says about lineage, for the verdict's consistency check.</summary>
+    public Evidence Evidence { get; init; } = Evidence.None;
+
+    /// <summary>One human sentence summarising the result.</summary>
+    public string Summary { get; init; } = "";
+}
+
+/// <summary>The direction a method's effect points.</summary>
+public enum Evidence
+{
+    /// <summary>Descriptive only, or not applicable.</summary>
+    None,
+    Derived,
+    Independent,
+    Unclear,
+}
+
+/// <summary>JSON helpers for signatures.</summary>
+public static class SignatureJson
+{
+    public static JsonArray ToArray(IEnumerable<double> values)
+    {
+        var a = new JsonArray();
+        foreach (var v in values) a.Add((JsonNode?)(double.IsFinite(v) ? JsonValue.Create(v) : null));
+        return a;
+    }
+
+    public static double[] ReadDoubles(JsonNode? node)
+    {
+        if (node is not JsonArray a) throw new FormatException("expected an array of numbers");
+        var result = new double[a.Count];
+        for (int i = 0; i < a.Count; i++) result[i] = a[i] is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN;
+        return result;
+    }
+
+    public static JsonObject Parse(JsonElement element) => JsonNode.Parse(element.GetRawText()) as JsonObject ?? throw new FormatException("expected an object");
+}
