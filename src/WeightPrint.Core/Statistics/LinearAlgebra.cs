@@ -1,0 +1,291 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace WeightPrint.Statistics;
+
+/// <summary>Small dense linear algebra on row-major arrays: dot products, Gram matrices, Cholesky, singular
+/// values (one-sided Jacobi) and the orthogonal Procrustes rotation.</summary>
+public static class LinearAlgebra
+{
+    /// <summary>Elements summed in float before folding into double (the project's accumulation rule).</summary>
+    public const int ChunkElements = 4096;
+
+    /// <summary>Dot product of two float vectors: SIMD float sums per 4K chunk, double across chunks.</summary>
+    public static double Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        if (x.Length != y.Length) throw new ArgumentException("lengths differ", nameof(y));
+        double total = 0;
+        for (int start = 0; start < x.Length; start += ChunkElements)
+        {
+            int n = Math.Min(ChunkElements, x.Length - start);
+            total += DotChunk(x.Slice(start, n), y.Slice(start, n));
+        }
+
+        return total;
+    }
+
+    private static float DotChunk(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        int i = 0;
+        float sum = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            var vx = MemoryMarshal.Cast<float, Vector<float>>(x);
+            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+            var acc = Vector<float>.Zero;
+            for (int k = 0; k < vx.Length; k++) acc += vx[k] * vy[k];
+            sum = Vector.Sum(acc);
+            i = vx.Length * Vector<float>.Count;
+        }
+
+        for (; i < x.Length; i++) sum += x[i] * y[i];
+        return sum;
+    }
+
+    /// <summary>Euclidean norm of a float vector.</summary>
+    public static double Norm(ReadOnlySpan<float> x) => Math.Sqrt(Dot(x, x));
+
+    /// <summary>Scales each row of a row-major matrix to unit norm (zero rows stay zero).</summary>
+    public static void NormalizeRows(Span<float> m, int rows, int cols)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            var row = m.Slice(i * cols, cols);
+            double norm = Norm(row);
+            if (norm > 0)
+            {
+                float inv = (float)(1 / norm);
+                for (int j = 0; j < cols; j++) row[j] *= inv;
+            }
+        }
+    }
+
+    /// <summary>C = A·Bᵀ for A (n × k) and B (m × k), float rows, result float (n × m): row-by-row dot products.</summary>
+    public static void MultiplyTransposed(ReadOnlySpan<float> a, int n, ReadOnlySpan<float> b, int m, int k, Span<float> c)
+    {
+        if (a.Length != n * k || b.Length != m * k || c.Length != n * m) throw new ArgumentException("shape mismatch");
+        for (int i = 0; i < n; i++)
+        {
+            var ai = a.Slice(i * k, k);
+            for (int j = 0; j < m; j++) c[i * m + j] = (float)Dot(ai, b.Slice(j * k, k));
+        }
+    }
+
+    /// <summary>Gram matrix X·Xᵀ (n × n, double) of a float matrix X (n × p).</summary>
+    public static double[] Gram(ReadOnlySpan<float> x, int n, int p)
+    {
+        if (x.Length != n * p) throw new ArgumentException("shape mismatch", nameof(x));
+        var g = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            var xi = x.Slice(i * p, p);
+            for (int j = 0; j <= i; j++)
+            {
+                double v = Dot(xi, x.Slice(j * p, p));
+                g[i * n + j] = v;
+                g[j * n + i] = v;
+            }
+        }
+
+        return g;
+    }
+
+    /// <summary>Product of double matrices A (n × k) · B (k × m).</summary>
+    public static double[] Multiply(ReadOnlySpan<double> a, int n, int k, ReadOnlySpan<double> b, int m)
+    {
+        if (a.Length != n * k || b.Length != k * m) throw new ArgumentException("shape mismatch");
+        var c = new double[n * m];
+        for (int i = 0; i < n; i++)
+        {
+            for (int t = 0; t < k; t++)
+            {
+                double ait = a[i * k + t];
+                if (ait == 0) continue;
+                for (int j = 0; j < m; j++) c[i * m + j] += ait * b[t * m + j];
+            }
+        }
+
+        return c;
+    }
+
+    /// <summary>Transpose of a row-major n × m matrix.</summary>
+    public static double[] Transpose(ReadOnlySpan<double> a, int n, int m)
+    {
+        var t = new double[n * m];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < m; j++) t[j * n + i] = a[i * m + j];
+        }
+
+        return t;
+    }
+
+    /// <summary>
+    /// A factor L with L·Lᵀ = G for a symmetric positive semi-definite G (n × n): Cholesky when G is positive
+    /// definite, otherwise the symmetric square root V·√max(Λ, 0)·Vᵀ.
+    /// </summary>
+    public static double[] PsdFactor(ReadOnlySpan<double> g, int n)
+    {
+        var l = new double[n * n];
+        bool ok = true;
+        for (int j = 0; j < n && ok; j++)
+        {
+            double s = g[j * n + j];
+            for (int k = 0; k < j; k++) s -= l[j * n + k] * l[j * n + k];
+            if (s <= 1e-12 * Math.Max(1e-300, Math.Abs(g[j * n + j])))
+            {
+                ok = false;
+                break;
+            }
+
+            double ljj = Math.Sqrt(s);
+            l[j * n + j] = ljj;
+            for (int i = j + 1; i < n; i++)
+            {
+                double t = g[i * n + j];
+                for (int k = 0; k < j; k++) t -= l[i * n + k] * l[j * n + k];
+                l[i * n + j] = t / ljj;
+            }
+        }
+
+        if (ok) return l;
+        var (values, vectors) = SymmetricEigen.Decompose(g, n);
+        var f = new double[n * n];
+        for (int k = 0; k < n; k++)
+        {
+            double s = Math.Sqrt(Math.Max(0, values[k]));
+            for (int i = 0; i < n; i++) f[i * n + k] = vectors[i * n + k] * s;
+        }
+
+        return f;
+    }
+
+    /// <summary>Singular values (descending) of a row-major rows × cols matrix, by one-sided Jacobi rotations
+    /// (Hestenes): accurate to working precision, O(min·max·min) per sweep. For small matrices.</summary>
+    public static double[] SingularValues(ReadOnlySpan<double> a, int rows, int cols)
+    {
+        if (a.Length != rows * cols) throw new ArgumentException("shape mismatch", nameof(a));
+        // Work on columns of the taller orientation: w is (n vectors of length m), m ≥ n.
+        bool transpose = cols > rows;
+        int m = transpose ? cols : rows, n = transpose ? rows : cols;
+        var w = new double[n * m]; // w[j * m + i]: column j
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < cols; j++)
+            {
+                if (transpose) w[i * m + j] = a[i * cols + j];
+                else w[j * m + i] = a[i * cols + j];
+            }
+        }
+
+        for (int sweep = 0; sweep < 60; sweep++)
+        {
+            bool rotated = false;
+            for (int p = 0; p < n - 1; p++)
+            {
+                for (int q = p + 1; q < n; q++)
+                {
+                    double alpha = 0, beta = 0, gamma = 0;
+                    for (int i = 0; i < m; i++)
+                    {
+                        double x = w[p * m + i], y = w[q * m + i];
+                        alpha += x * x;
+                        beta += y * y;
+                        gamma += x * y;
+                    }
+
+                    if (Math.Abs(gamma) <= 1e-15 * Math.Sqrt(alpha * beta) || gamma == 0) continue;
+                    rotated = true;
+                    double zeta = (beta - alpha) / (2 * gamma);
+                    double t = Math.Sign(zeta) / (Math.Abs(zeta) + Math.Sqrt(1 + zeta * zeta));
+                    if (zeta == 0) t = 1;
+                    double c = 1 / Math.Sqrt(1 + t * t), s = c * t;
+                    for (int i = 0; i < m; i++)
+                    {
+                        double x = w[p * m + i], y = w[q * m + i];
+                        w[p * m + i] = c * x - s * y;
+                        w[q * m + i] = s * x + c * y;
+                    }
+                }
+            }
+
+            if (!rotated) break;
+        }
+
+        var sv = new double[n];
+        for (int j = 0; j < n; j++)
+        {
+            double s = 0;
+            for (int i = 0; i < m; i++) s += w[j * m + i] * w[j * m + i];
+            sv[j] = Math.Sqrt(s);
+        }
+
+        Array.Sort(sv);
+        Array.Reverse(sv);
+        return sv;
+    }
+
+    /// <summary>
+    /// Orthogonal Procrustes: the orthogonal Q (d × d) maximising ⟨M, Q⟩ = tr(Mᵀ Q), i.e. the polar factor
+    /// Q = M (MᵀM)^(−1/2) of M = Σₜ aₜ bₜᵀ; Q then maps b-space vectors onto a-space (Q bₜ ≈ aₜ). Directions
+    /// where M is (numerically) singular are completed to an orthogonal matrix arbitrarily.
+    /// </summary>
+    public static double[] ProcrustesRotation(ReadOnlySpan<double> m, int d)
+    {
+        if (m.Length != d * d) throw new ArgumentException("M must be d × d", nameof(m));
+        var mt = Transpose(m, d, d);
+        var mtm = Multiply(mt, d, d, m, d);
+        var (values, v) = SymmetricEigen.Decompose(mtm, d);
+        double top = Math.Max(values[^1], 1e-300);
+        // U columns: M vₖ / σₖ for σₖ above tolerance; the rest from Gram–Schmidt on the unit basis.
+        var mv = Multiply(m, d, d, v, d);
+        var u = new double[d * d];
+        var good = new bool[d];
+        for (int k = 0; k < d; k++)
+        {
+            if (values[k] > 1e-20 * top)
+            {
+                double s = Math.Sqrt(values[k]);
+                for (int i = 0; i < d; i++) u[i * d + k] = mv[i * d + k] / s;
+                good[k] = true;
+            }
+        }
+
+        for (int k = 0, basis = 0; k < d; k++)
+        {
+            if (good[k]) continue;
+            while (basis < d)
+            {
+                var col = new double[d];
+                col[basis++] = 1;
+                for (int j = 0; j < d; j++)
+                {
+                    if (!good[j]) continue;
+                    double dot = 0;
+                    for (int i = 0; i < d; i++) dot += u[i * d + j] * col[i];
+                    for (int i = 0; i < d; i++) col[i] -= dot * u[i * d + j];
+                }
+
+                double norm = Math.Sqrt(col.Sum(x => x * x));
+                if (norm < 1e-8) continue;
+                for (int i = 0; i < d; i++) u[i * d + k] = col[i] / norm;
+                good[k] = true;
+                break;
+            }
+        }
+
+        // Q = U Vᵀ
+        var q = new double[d * d];
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = 0; j < d; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < d; k++) s += u[i * d + k] * v[j * d + k];
+                q[i * d + j] = s;
+            }
+        }
+
+        return q;
+    }
+}

@@ -1,0 +1,129 @@
+using WeightPrint.Statistics;
+
+namespace WeightPrint.Tests.Statistics;
+
+public class LinearAlgebraTests
+{
+    private static double[] RandomSymmetric(int n, int seed)
+    {
+        var rnd = new Random(seed);
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rnd.NextDouble() * 2 - 1;
+        }
+
+        return a;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(40)]
+    public void EigenDecompositionReconstructs(int n)
+    {
+        var a = RandomSymmetric(n, n);
+        var (values, vectors) = SymmetricEigen.Decompose(a, n);
+        for (int k = 0; k < n; k++)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                double av = 0;
+                for (int j = 0; j < n; j++) av += a[i * n + j] * vectors[j * n + k];
+                Assert.Equal(values[k] * vectors[i * n + k], av, 10);
+            }
+        }
+
+        for (int p = 0; p < n; p++)
+        {
+            for (int q = 0; q < n; q++)
+            {
+                double dot = 0;
+                for (int i = 0; i < n; i++) dot += vectors[i * n + p] * vectors[i * n + q];
+                Assert.Equal(p == q ? 1 : 0, dot, 10);
+            }
+        }
+
+        for (int k = 1; k < n; k++) Assert.True(values[k] >= values[k - 1]);
+        var (jacobi, _) = SymmetricEigen.Jacobi(a, n);
+        for (int k = 0; k < n; k++) Assert.Equal(jacobi[k], values[k], 10);
+        Assert.Equal(values, SymmetricEigen.Values(a, n));
+    }
+
+    [Fact]
+    public void EigenvaluesOfKnownMatrix()
+    {
+        // [[2, 1], [1, 2]] has eigenvalues 1 and 3; a diagonal matrix its diagonal.
+        Assert.Equal([1, 3], SymmetricEigen.Decompose([2, 1, 1, 2], 2).Values.Select(v => Math.Round(v, 12)));
+        Assert.Equal([-1, 0, 5], SymmetricEigen.Decompose([5, 0, 0, 0, -1, 0, 0, 0, 0], 3).Values.Select(v => Math.Round(v, 12)));
+    }
+
+    [Fact]
+    public void SingularValuesOfKnownMatrices()
+    {
+        // [[3, 0], [4, 5]]: AᵀA = [[25, 20], [20, 25]] with eigenvalues 45 and 5.
+        var s = LinearAlgebra.SingularValues([3, 0, 4, 5], 2, 2);
+        Assert.Equal(Math.Sqrt(45), s[0], 12);
+        Assert.Equal(Math.Sqrt(5), s[1], 12);
+        // Rectangular and rank-deficient: rows (1, 2, 3) and (2, 4, 6) → σ = (√(14·5), 0).
+        var r = LinearAlgebra.SingularValues([1, 2, 3, 2, 4, 6], 2, 3);
+        Assert.Equal(Math.Sqrt(70), r[0], 12);
+        Assert.Equal(0, r[1], 7);
+    }
+
+    [Fact]
+    public void SingularValuesMatchEigenvaluesOfGram()
+    {
+        var rnd = new Random(5);
+        const int m = 9, n = 6;
+        var a = Enumerable.Range(0, m * n).Select(_ => rnd.NextDouble() - 0.5).ToArray();
+        var ata = LinearAlgebra.Multiply(LinearAlgebra.Transpose(a, m, n), n, m, a, n);
+        var eig = SymmetricEigen.Values(ata, n).Reverse().ToArray();
+        var s = LinearAlgebra.SingularValues(a, m, n);
+        for (int k = 0; k < n; k++) Assert.Equal(Math.Sqrt(eig[k]), s[k], 10);
+        Assert.Equal(s, LinearAlgebra.SingularValues(LinearAlgebra.Transpose(a, m, n), n, m), new ToleranceComparer(1e-10));
+    }
+
+    [Fact]
+    public void ProcrustesRecoversARotation()
+    {
+        const int d = 6, t = 40;
+        var rnd = new Random(9);
+        var (_, q) = SymmetricEigen.Decompose(RandomSymmetric(d, 77), d); // a random orthogonal matrix
+        var a = Enumerable.Range(0, t * d).Select(_ => rnd.NextDouble() - 0.5).ToArray();
+        // bₜ = Qᵀ aₜ, so Q bₜ = aₜ.
+        var b = LinearAlgebra.Multiply(a, t, d, q, d);
+        var m = LinearAlgebra.Multiply(LinearAlgebra.Transpose(a, t, d), d, t, b, d); // Σ aₜ bₜᵀ
+        var found = LinearAlgebra.ProcrustesRotation(m, d);
+        for (int i = 0; i < d * d; i++) Assert.Equal(q[i], found[i], 9);
+    }
+
+    [Fact]
+    public void PsdFactorReproducesTheMatrix()
+    {
+        double[] pd = [4, 2, 2, 3];
+        double[] singular = [1, 1, 1, 1];
+        foreach (var g in new[] { pd, singular })
+        {
+            var l = LinearAlgebra.PsdFactor(g, 2);
+            var llt = LinearAlgebra.Multiply(l, 2, 2, LinearAlgebra.Transpose(l, 2, 2), 2);
+            for (int i = 0; i < 4; i++) Assert.Equal(g[i], llt[i], 10);
+        }
+    }
+
+    [Fact]
+    public void DotAccumulatesLongVectorsAccurately()
+    {
+        var x = Enumerable.Repeat(0.1f, 1_000_003).ToArray();
+        Assert.Equal(1_000_003 * 0.1 * 0.1, LinearAlgebra.Dot(x, x), 0.05);
+        Assert.Equal(32.0, LinearAlgebra.Dot([1, 2, 3], [4, 5, 6]), 12);
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(double obj) => 0;
+    }
+}
