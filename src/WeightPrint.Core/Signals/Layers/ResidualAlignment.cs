@@ -1,0 +1,325 @@
+using System.Text.Json.Nodes;
+using WeightPrint.Model;
+using WeightPrint.Statistics;
+
+namespace WeightPrint.Signals.Layers;
+
+/// <summary>
+/// An estimate of how model B's residual-stream basis maps onto model A's, from the token embeddings of tokens
+/// both models share. Embedding rows, the rows of matrices that read the residual stream (Q, K, V, gate, up) and
+/// the columns of matrices that write it (O, down) all transform alike under a residual rotation R (x_B = R x_A),
+/// so one orthogonal Q ≈ Rᵀ maps every B-space vector into A-space. Candidates, in order: the identity (no
+/// transform), orthogonal Procrustes (any rotation, d ≤ <see cref="MaxProcrustesDim"/>), and a signed
+/// permutation of dimensions (LAP on the |cosine| between embedding columns; any d). A candidate is accepted when
+/// the mean cosine between A's embeddings and B's mapped embeddings reaches <see cref="AcceptFit"/>; otherwise
+/// the identity is used. The estimate depends on embeddings only, never on the attention or MLP weights the
+/// methods then test, so it cannot manufacture agreement between independently initialised blocks.
+/// </summary>
+public sealed class ResidualAlignment
+{
+    /// <summary>Most shared tokens used.</summary>
+    public const int MaxTokens = 4096;
+
+    /// <summary>Most tokens used for the column-cosine matrix of the signed-permutation candidate.</summary>
+    public const int MaxPermutationTokens = 2048;
+
+    /// <summary>Largest hidden size for which the Procrustes rotation is estimated (an O(d³) eigen-decomposition).</summary>
+    public const int MaxProcrustesDim = 1024;
+
+    /// <summary>Procrustes is only tried with at least this many tokens per dimension: with n tokens, a rotation fitted
+    /// to unrelated embeddings already reaches a mean cosine of about 0.85·√(d/n), which must stay well below <see cref="AcceptFit"/>.</summary>
+    public const int MinTokensPerDimension = 4;
+
+    /// <summary>Mean embedding cosine at which an alignment is trusted. Two independently trained TinyStories models with
+    /// the same 512-token vocabulary (llama2xs and stories260K, d = 64) already align at 0.81 after a rotation, so the
+    /// bar sits above that; derived models with noise of 0.3× the weights' std still reach about 0.95.</summary>
+    public const double AcceptFit = 0.9;
+
+    private readonly double[]? _rotation;
+    private readonly int[]? _permutation;
+    private readonly float[]? _signs;
+
+    private ResidualAlignment(string kind, int dimension, double[]? rotation, int[]? permutation, float[]? signs)
+    {
+        Kind = kind;
+        Dimension = dimension;
+        _rotation = rotation;
+        _permutation = permutation;
+        _signs = signs;
+    }
+
+    /// <summary>"identity", "procrustes" or "signed-permutation": the map in use.</summary>
+    public string Kind { get; }
+
+    public int Dimension { get; }
+
+    /// <summary>True when the map in use reached <see cref="AcceptFit"/>.</summary>
+    public bool Accepted { get; private init; }
+
+    /// <summary>Mean cosine of embedding pairs without any transform (NaN when the widths differ).</summary>
+    public double IdentityFit { get; private init; } = double.NaN;
+
+    /// <summary>Mean cosine after the best transform tried (NaN when none was tried).</summary>
+    public double TransformFit { get; private init; } = double.NaN;
+
+    /// <summary>Shared tokens used.</summary>
+    public int Tokens { get; private init; }
+
+    /// <summary>How tokens were paired: "shared strings" or "token ids" (no vocabularies).</summary>
+    public string TokenMatch { get; private init; } = "";
+
+    /// <summary>One sentence for users.</summary>
+    public string Note { get; private init; } = "";
+
+    public bool IsIdentity => Kind == "identity";
+
+    /// <summary>The identity map with a reason.</summary>
+    public static ResidualAlignment Identity(int dimension, string note) => new("identity", dimension, null, null, null) { Note = note };
+
+    /// <summary>Maps a B-space vector into A-space in place (a no-op for the identity).</summary>
+    public void Map(Span<float> vector)
+    {
+        if (IsIdentity) return;
+        int d = Dimension;
+        if (vector.Length != d) throw new ArgumentException($"vector of {vector.Length} values, expected {d}", nameof(vector));
+        var copy = vector.ToArray();
+        if (_rotation != null)
+        {
+            for (int i = 0; i < d; i++)
+            {
+                double s = 0;
+                for (int k = 0; k < d; k++) s += _rotation[i * d + k] * copy[k];
+                vector[i] = (float)s;
+            }
+        }
+        else
+        {
+            for (int i = 0; i < d; i++) vector[i] = _signs![i] * copy[_permutation![i]];
+        }
+    }
+
+    /// <summary>Maps every row (length d) of a row-major matrix in place: rows of residual readers.</summary>
+    public void MapRows(Span<float> rows, int d)
+    {
+        if (IsIdentity) return;
+        for (int i = 0; i < rows.Length / d; i++) Map(rows.Slice(i * d, d));
+    }
+
+    /// <summary>Maps every column (length d) of a row-major d × cols matrix: columns of residual writers.</summary>
+    public float[] MapColumns(ReadOnlySpan<float> m, int cols)
+    {
+        if (IsIdentity) return m.ToArray();
+        int d = Dimension;
+        var t = ModelParts.Transpose(m, d, cols);
+        MapRows(t, d);
+        return ModelParts.Transpose(t, cols, d);
+    }
+
+    /// <summary>
+    /// Reads rows of a B-side residual reader (a matrix whose columns index the residual stream: Q, K, V, gate, up,
+    /// embeddings) expressed in A's residual basis, keeping only residual dimensions <paramref name="dims"/> (A-space):
+    /// the result is rows.Count × dims.Length. Identity and signed permutations read only the needed columns; a
+    /// rotation reads whole rows.
+    /// </summary>
+    public float[] ReadReader(TensorView t, IReadOnlyList<int> rows, IReadOnlyList<int> dims)
+    {
+        if (IsIdentity) return ModelParts.ReadSubmatrix(t, rows, dims);
+        if (_rotation == null)
+        {
+            var src = dims.Select(i => _permutation![i]).ToArray();
+            var r = ModelParts.ReadSubmatrix(t, rows, src);
+            for (int i = 0; i < rows.Count; i++)
+            {
+                for (int j = 0; j < dims.Count; j++) r[i * dims.Count + j] *= _signs![dims[j]];
+            }
+
+            return r;
+        }
+
+        int d = Dimension;
+        var full = ModelParts.ReadRows(t, rows);
+        MapRows(full, d);
+        return SelectColumns(full, rows.Count, d, dims);
+    }
+
+    /// <summary>
+    /// Reads columns of a B-side residual writer (a d × n matrix whose rows index the residual stream: O, down)
+    /// expressed in A's residual basis, as cols.Count × dims.Length (one row per selected column).
+    /// </summary>
+    public float[] ReadWriter(TensorView t, IReadOnlyList<int> cols, IReadOnlyList<int> dims)
+    {
+        if (IsIdentity || _rotation == null)
+        {
+            var src = IsIdentity ? dims.ToArray() : dims.Select(i => _permutation![i]).ToArray();
+            var sub = ModelParts.ReadSubmatrix(t, src, cols); // dims × cols
+            var r = ModelParts.Transpose(sub, src.Length, cols.Count);
+            if (!IsIdentity)
+            {
+                for (int i = 0; i < cols.Count; i++)
+                {
+                    for (int j = 0; j < dims.Count; j++) r[i * dims.Count + j] *= _signs![dims[j]];
+                }
+            }
+
+            return r;
+        }
+
+        int d = Dimension;
+        var all = Enumerable.Range(0, d).ToArray();
+        var block = ModelParts.ReadSubmatrix(t, all, cols); // d × cols
+        var mapped = ModelParts.Transpose(block, d, cols.Count); // cols × d
+        MapRows(mapped, d);
+        return SelectColumns(mapped, cols.Count, d, dims);
+    }
+
+    /// <summary>Reads a reader's rows on A's side with the same conventions as <see cref="ReadReader"/> (no mapping).</summary>
+    public static float[] ReadReaderAsIs(TensorView t, IReadOnlyList<int> rows, IReadOnlyList<int> dims) => ModelParts.ReadSubmatrix(t, rows, dims);
+
+    /// <summary>Reads a writer's columns on A's side as cols.Count × dims.Length (no mapping).</summary>
+    public static float[] ReadWriterAsIs(TensorView t, IReadOnlyList<int> cols, IReadOnlyList<int> dims)
+        => ModelParts.Transpose(ModelParts.ReadSubmatrix(t, dims, cols), dims.Count, cols.Count);
+
+    private static float[] SelectColumns(float[] m, int rows, int cols, IReadOnlyList<int> keep)
+    {
+        var r = new float[rows * keep.Count];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < keep.Count; j++) r[i * keep.Count + j] = m[i * cols + keep[j]];
+        }
+
+        return r;
+    }
+
+    /// <summary>Describes the alignment for a method's raw JSON.</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["kind"] = Kind,
+        ["accepted"] = Accepted,
+        ["identity_fit"] = double.IsFinite(IdentityFit) ? IdentityFit : null,
+        ["transform_fit"] = double.IsFinite(TransformFit) ? TransformFit : null,
+        ["tokens"] = Tokens,
+        ["token_match"] = TokenMatch,
+        ["note"] = Note,
+    };
+
+    /// <summary>Estimates the alignment from the models' embeddings (or tied LM heads).</summary>
+    /// <param name="requireVocabulary">When true, tokens are paired only through both vocabularies' strings.</param>
+    public static ResidualAlignment Estimate(ModelView a, ModelView b, int seed, bool requireVocabulary = false)
+    {
+        var ea = a.Get(ModelRole.Embedding) ?? a.Get(ModelRole.LmHead);
+        var eb = b.Get(ModelRole.Embedding) ?? b.Get(ModelRole.LmHead);
+        int d = (int)(ea?.Columns ?? 0);
+        if (ea == null || eb == null) return Identity(d, "no embeddings to align residual streams with; the identity is used");
+        if (ea.Columns != eb.Columns) return Identity(d, $"embedding widths differ ({ea.Columns} vs {eb.Columns}); no alignment");
+        var (pairs, how) = SharedTokens(a, b, (int)Math.Min(ea.Rows, int.MaxValue), (int)Math.Min(eb.Rows, int.MaxValue), requireVocabulary);
+        if (pairs.Count < 2) return Identity(d, "too few shared tokens to align residual streams; the identity is used");
+        if (pairs.Count > MaxTokens)
+        {
+            var keep = ModelParts.Sample(pairs.Count, MaxTokens, ModelParts.DeriveSeed(seed, "alignment-tokens"));
+            pairs = keep.Select(i => pairs[i]).ToList();
+        }
+
+        int n = pairs.Count;
+        var rowsA = ModelParts.ReadRows(ea, pairs.Select(p => p.A).ToList());
+        var rowsB = ModelParts.ReadRows(eb, pairs.Select(p => p.B).ToList());
+        double identityFit = MeanCosine(rowsA, rowsB, n, d);
+        if (identityFit >= AcceptFit)
+            return new ResidualAlignment("identity", d, null, null, null)
+            {
+                Accepted = true, IdentityFit = identityFit, Tokens = n, TokenMatch = how,
+                Note = $"embeddings of {n} shared tokens agree without any transform (mean cosine {identityFit:F3})",
+            };
+
+        ResidualAlignment candidate;
+        if (d <= MaxProcrustesDim && n >= MinTokensPerDimension * d)
+        {
+            var m = new double[d * d]; // Σₜ aₜ bₜᵀ
+            for (int t = 0; t < n; t++)
+            {
+                for (int i = 0; i < d; i++)
+                {
+                    double ai = rowsA[t * d + i];
+                    if (ai == 0) continue;
+                    for (int j = 0; j < d; j++) m[i * d + j] += ai * rowsB[t * d + j];
+                }
+            }
+
+            candidate = new ResidualAlignment("procrustes", d, LinearAlgebra.ProcrustesRotation(m, d), null, null);
+        }
+        else
+        {
+            int nt = Math.Min(n, MaxPermutationTokens);
+            var colsA = ModelParts.Transpose(rowsA.AsSpan(0, nt * d), nt, d);
+            var colsB = ModelParts.Transpose(rowsB.AsSpan(0, nt * d), nt, d);
+            LinearAlgebra.NormalizeRows(colsA, d, nt);
+            LinearAlgebra.NormalizeRows(colsB, d, nt);
+            var c = new float[d * d];
+            LinearAlgebra.MultiplyTransposed(colsA, d, colsB, d, nt, c);
+            var abs = c.Select(Math.Abs).ToArray();
+            var perm = LinearAssignment.Maximize(abs, d, d);
+            var signs = new float[d];
+            for (int i = 0; i < d; i++) signs[i] = c[i * d + perm[i]] < 0 ? -1 : 1;
+            candidate = new ResidualAlignment("signed-permutation", d, null, perm, signs);
+        }
+
+        var mapped = (float[])rowsB.Clone();
+        candidate.MapRows(mapped, d);
+        double fit = MeanCosine(rowsA, mapped, n, d);
+        if (fit >= AcceptFit)
+            return new ResidualAlignment(candidate.Kind, d, candidate._rotation, candidate._permutation, candidate._signs)
+            {
+                Accepted = true, IdentityFit = identityFit, TransformFit = fit, Tokens = n, TokenMatch = how,
+                Note = $"B's residual stream is a {candidate.Kind} of A's: {n} shared-token embeddings agree after it (mean cosine {fit:F3}, {identityFit:F3} before)",
+            };
+        return new ResidualAlignment("identity", d, null, null, null)
+        {
+            Accepted = false, IdentityFit = identityFit, TransformFit = fit, Tokens = n, TokenMatch = how,
+            Note = $"embeddings of {n} shared tokens do not align (mean cosine {identityFit:F3} as is, {fit:F3} after a {candidate.Kind}); weights are compared as stored",
+        };
+    }
+
+    /// <summary>Token pairs (id in A, id in B): by string when both vocabularies are known, else by id.</summary>
+    public static (List<(int A, int B)> Pairs, string How) SharedTokens(ModelView a, ModelView b, int rowsA, int rowsB, bool requireVocabulary)
+    {
+        var va = a.Checkpoint.Vocabulary;
+        var vb = b.Checkpoint.Vocabulary;
+        var pairs = new List<(int, int)>();
+        if (va != null && vb != null)
+        {
+            var idB = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < Math.Min(vb.Count, rowsB); i++)
+            {
+                if (!string.IsNullOrEmpty(vb[i])) idB.TryAdd(vb[i], i);
+            }
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < Math.Min(va.Count, rowsA); i++)
+            {
+                if (!string.IsNullOrEmpty(va[i]) && seen.Add(va[i]) && idB.TryGetValue(va[i], out int j)) pairs.Add((i, j));
+            }
+
+            return (pairs, "shared strings");
+        }
+
+        if (requireVocabulary) return (pairs, "no vocabulary");
+        for (int i = 0; i < Math.Min(rowsA, rowsB); i++) pairs.Add((i, i));
+        return (pairs, "token ids");
+    }
+
+    private static double MeanCosine(float[] a, float[] b, int n, int d)
+    {
+        double sum = 0;
+        int counted = 0;
+        for (int t = 0; t < n; t++)
+        {
+            var x = a.AsSpan(t * d, d);
+            var y = b.AsSpan(t * d, d);
+            double nx = LinearAlgebra.Norm(x), ny = LinearAlgebra.Norm(y);
+            if (nx == 0 || ny == 0) continue;
+            sum += LinearAlgebra.Dot(x, y) / (nx * ny);
+            counted++;
+        }
+
+        return counted == 0 ? double.NaN : sum / counted;
+    }
+}

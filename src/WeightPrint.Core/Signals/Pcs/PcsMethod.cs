@@ -1,0 +1,269 @@
+using System.Text.Json.Nodes;
+using WeightPrint.Model;
+using WeightPrint.Signals.Layers;
+using WeightPrint.Statistics;
+
+namespace WeightPrint.Signals.Pcs;
+
+/// <summary>
+/// <c>pcs</c>: parameter cosine similarity (HuRef, Zeng et al. 2024) between aligned tensors, with a permutation
+/// test. Every tensor touches the residual stream (readers through their columns, writers through their rows),
+/// and for independently initialised models the order of residual dimensions is exchangeable, so permuting model
+/// B's residual dimensions — one permutation shared by every tensor — draws from the null distribution. To make
+/// a 7B pair take seconds, each tensor is read on a seeded sample: <see cref="MaxResidualSample"/> residual
+/// dimensions (shared by all tensors) × <see cref="MaxOtherSample"/> indices of its other axis. Permuting within the
+/// sampled residual dimensions is a valid group action, so the test stays exact; the score is the mean per-tensor
+/// cosine on the sample (an unbiased sample of HuRef's per-tensor PCS).
+/// </summary>
+public sealed class PcsMethod : SignalMethod
+{
+    /// <summary>Residual dimensions sampled (shared by all tensors).</summary>
+    public const int MaxResidualSample = 256;
+
+    /// <summary>Indices sampled along each tensor's other axis (output rows of readers, input columns of writers).</summary>
+    public const int MaxOtherSample = 256;
+
+    private static readonly TensorRole[] Readers = [TensorRole.AttnQ, TensorRole.AttnK, TensorRole.AttnV, TensorRole.MlpGate, TensorRole.MlpUp];
+    private static readonly TensorRole[] Writers = [TensorRole.AttnO, TensorRole.MlpDown];
+
+    public override string Id => "pcs";
+
+    public override string Description => "Cosine similarity of aligned weight tensors (HuRef's PCS), averaged over tensors, on a seeded sample of rows and columns.";
+
+    public override string NullDescription =>
+        "Permutation test: model B's residual-stream dimensions are permuted (one permutation for all tensors, within a seeded sample of "
+        + $"{MaxResidualSample} dimensions); p = (b + 1)/(m + 1) over m permutations, and when no permutation reaches the observed value the tail is "
+        + "taken from the normal limit of this linear permutation statistic (exact permutation mean and variance). Exact when residual dimensions are exchangeable, as for independently initialised models.";
+
+    public override string FailureModes =>
+        "Any function-preserving permutation or rotation of hidden units, or layers removed or reordered without pairing, drives PCS to 0 for derived models (use neuron-match, cka, spectral); needs equal widths.";
+
+    private sealed record TensorSample(string Name, float[] A, float[] B, double NormA, double NormB);
+
+    public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
+    {
+        if (a.View == null || b.View == null) return NotApplicable("pcs compares weights and needs both models' weights (a fingerprint file has none)");
+        var va = a.View;
+        var vb = b.View;
+        var blocksA = ModelParts.Blocks(va);
+        var blocksB = ModelParts.Blocks(vb);
+        if (blocksA.Count == 0 || blocksB.Count == 0) return NotApplicable("no transformer layers were recognised in " + (blocksA.Count == 0 ? a.Label : b.Label));
+        int d = va.Geometry.HiddenSize > 0 ? va.Geometry.HiddenSize : (int)(blocksA[0].Get(TensorRole.AttnQ)?.Columns ?? 0);
+        int db = vb.Geometry.HiddenSize > 0 ? vb.Geometry.HiddenSize : (int)(blocksB[0].Get(TensorRole.AttnQ)?.Columns ?? 0);
+        if (d <= 0 || d != db) return NotApplicable($"hidden sizes differ ({d} vs {db}): tensors cannot be aligned element by element");
+
+        var pairs = LayerPairing.Pair(a, b, context, out string pairing);
+        int s = Math.Min(d, MaxResidualSample);
+        var residual = ModelParts.Sample(d, s, ModelParts.DeriveSeed(context.Seed, "pcs-residual"));
+
+        // Sampled tensors per layer pair (plus one group for model-level tensors).
+        var groups = new List<(int LayerA, int LayerB, List<TensorSample> Tensors)>();
+        foreach (var (ia, ib) in pairs)
+        {
+            var la = blocksA[ia];
+            var lb = blocksB[ib];
+            var list = new List<TensorSample>();
+            foreach (var role in Readers.Concat(Writers))
+            {
+                if (role is TensorRole.MlpGate or TensorRole.MlpUp or TensorRole.MlpDown) continue;
+                AddSample(list, role.ToString(), la.Get(role), lb.Get(role), Writers.Contains(role), residual, context.Seed);
+            }
+
+            foreach (var (ma, mb) in ModelParts.MlpPairs(la, lb))
+            {
+                string tag = ma.Label == mb.Label ? ma.Label : $"{ma.Label}~{mb.Label}";
+                AddSample(list, tag + ".gate", ma.Gate, mb.Gate, false, residual, context.Seed);
+                AddSample(list, tag + ".up", ma.Up, mb.Up, false, residual, context.Seed);
+                AddSample(list, tag + ".down", ma.Down, mb.Down, true, residual, context.Seed);
+            }
+
+            groups.Add((la.Index, lb.Index, list));
+        }
+
+        var modelLevel = new List<TensorSample>();
+        AddSample(modelLevel, "embedding", va.Get(ModelRole.Embedding), vb.Get(ModelRole.Embedding), false, residual, context.Seed);
+        AddSample(modelLevel, "lm_head", va.Get(ModelRole.LmHead), vb.Get(ModelRole.LmHead), false, residual, context.Seed);
+        int tensorCount = groups.Sum(g => g.Tensors.Count) + modelLevel.Count;
+        if (tensorCount == 0) return NotApplicable("no tensor has the same shape in both models");
+
+        // Cross-Gram per group: G[r, r'] = Σ_k a[k, r]·b[k, r'] / (‖a‖‖b‖); the statistic for a residual permutation π is Σ_r G[r, π(r)].
+        var grams = groups.Select(g => CrossGram(g.Tensors, s)).ToList();
+        var modelGram = CrossGram(modelLevel, s);
+        var total = new double[s * s];
+        foreach (var g in grams.Append(modelGram))
+        {
+            for (int i = 0; i < total.Length; i++) total[i] += g[i];
+        }
+
+        int m = Math.Max(1, context.Permutations);
+        var rnd = new Random(ModelParts.DeriveSeed(context.Seed, "pcs-permutations"));
+        var observed = grams.Select(Trace).ToArray();
+        double observedTotal = Trace(total);
+        var exceed = new int[grams.Count];
+        int exceedTotal = 0;
+        var perm = new int[s];
+        for (int k = 0; k < m; k++)
+        {
+            for (int i = 0; i < s; i++) perm[i] = i;
+            PermutationTest.Shuffle<int>(perm, rnd);
+            for (int g = 0; g < grams.Count; g++)
+            {
+                if (Linear(grams[g], perm) >= Threshold(observed[g])) exceed[g]++;
+            }
+
+            if (Linear(total, perm) >= Threshold(observedTotal)) exceedTotal++;
+        }
+
+        double pTotal = PValue(total, s, observedTotal, exceedTotal, m, out double zTotal);
+        var perLayer = new List<LayerScore>();
+        var layersJson = new JsonArray();
+        for (int g = 0; g < groups.Count; g++)
+        {
+            var (la, lb, tensors) = groups[g];
+            if (tensors.Count == 0) continue;
+            double p = PValue(grams[g], s, observed[g], exceed[g], m, out double z);
+            double score = observed[g] / tensors.Count;
+            perLayer.Add(new LayerScore(la, lb, score, p));
+            var tj = new JsonObject();
+            foreach (var t in tensors) tj[t.Name] = Cosine(t);
+            layersJson.Add((JsonNode)new JsonObject { ["layer_a"] = la, ["layer_b"] = lb, ["pcs"] = score, ["z"] = z, ["p_value"] = p, ["tensors"] = tj });
+        }
+
+        double overall = observedTotal / tensorCount;
+        var matrix = LayerMatrix(va, vb, residual, context.Seed);
+        var modelJson = new JsonObject();
+        foreach (var t in modelLevel) modelJson[t.Name] = Cosine(t);
+        return new MethodResult
+        {
+            Id = Id,
+            Score = overall,
+            PValue = pTotal,
+            NullDescription = NullDescription,
+            PerLayer = perLayer,
+            LayerMatrix = matrix,
+            Evidence = pTotal < 1e-3 ? Evidence.Derived : Evidence.Unclear,
+            Raw = new JsonObject
+            {
+                ["z"] = zTotal,
+                ["exceeding"] = exceedTotal,
+                ["permutations"] = m,
+                ["residual_sample"] = s,
+                ["other_sample"] = MaxOtherSample,
+                ["tensors"] = tensorCount,
+                ["layer_pairing"] = pairing,
+                ["seed"] = context.Seed,
+                ["model_tensors"] = modelJson,
+                ["layers"] = layersJson,
+            },
+            Summary = $"mean parameter cosine {overall:F3} over {tensorCount} tensors (sampled {s} residual dims); {exceedTotal} of {m} residual permutations reached it (p = {pTotal:G3})",
+        };
+    }
+
+    private static double Threshold(double observed) => observed - PermutationTest.TieTolerance * Math.Max(1, Math.Abs(observed));
+
+    private static double PValue(double[] g, int s, double observed, int exceeding, int m, out double z)
+    {
+        var (mean, variance) = PermutationTest.LinearStatisticMoments(g, s);
+        z = variance > 0 ? (observed - mean) / Math.Sqrt(variance) : 0;
+        double mc = (exceeding + 1.0) / (m + 1.0);
+        if (exceeding > 0) return mc;
+        // Beyond the Monte Carlo resolution: the combinatorial CLT tail, never above the Monte Carlo bound.
+        return Math.Min(mc, Distributions.NormalSurvival(z));
+    }
+
+    private static double Trace(double[] g)
+    {
+        int s = (int)Math.Sqrt(g.Length);
+        double t = 0;
+        for (int i = 0; i < s; i++) t += g[i * s + i];
+        return t;
+    }
+
+    private static double Linear(double[] g, int[] perm)
+    {
+        int s = perm.Length;
+        double t = 0;
+        for (int i = 0; i < s; i++) t += g[i * s + perm[i]];
+        return t;
+    }
+
+    private static double Cosine(TensorSample t)
+        => t.NormA > 0 && t.NormB > 0 ? LinearAlgebra.Dot(t.A, t.B) / (t.NormA * t.NormB) : 0;
+
+    private static double[] CrossGram(List<TensorSample> tensors, int s)
+    {
+        var g = new double[s * s];
+        var buffer = new float[s * s];
+        foreach (var t in tensors)
+        {
+            if (t.NormA == 0 || t.NormB == 0) continue;
+            int u = t.A.Length / s;
+            // Columns of the u × s samples as rows: residual-major.
+            var at = ModelParts.Transpose(t.A, u, s);
+            var bt = ModelParts.Transpose(t.B, u, s);
+            LinearAlgebra.MultiplyTransposed(at, s, bt, s, u, buffer);
+            double scale = 1 / (t.NormA * t.NormB);
+            for (int i = 0; i < g.Length; i++) g[i] += buffer[i] * scale;
+        }
+
+        return g;
+    }
+
+    /// <summary>Reads the same sample of both tensors as u × s (other axis × residual) when their shapes agree.</summary>
+    private static void AddSample(List<TensorSample> list, string name, TensorView? ta, TensorView? tb, bool writer, int[] residual, int seed)
+    {
+        var sample = Sample(ta, tb, name, writer, residual, seed);
+        if (sample != null) list.Add(sample);
+    }
+
+    private static TensorSample? Sample(TensorView? ta, TensorView? tb, string name, bool writer, int[] residual, int seed)
+    {
+        if (ta == null || tb == null || ta.Rows != tb.Rows || ta.Columns != tb.Columns) return null;
+        var (sa, sb) = (ReadSample(ta, name, writer, residual, seed), ReadSample(tb, name, writer, residual, seed));
+        return new TensorSample(name, sa, sb, LinearAlgebra.Norm(sa), LinearAlgebra.Norm(sb));
+    }
+
+    private static float[] ReadSample(TensorView t, string name, bool writer, int[] residual, int seed)
+    {
+        string role = name.Contains('.', StringComparison.Ordinal) ? name[(name.LastIndexOf('.') + 1)..] : name;
+        int other = (int)(writer ? t.Columns : t.Rows);
+        var otherIdx = ModelParts.Sample(other, Math.Min(other, MaxOtherSample), ModelParts.DeriveSeed(seed, "pcs-other-" + role));
+        if (!writer) return ModelParts.ReadSubmatrix(t, otherIdx, residual);
+        var rs = ModelParts.ReadSubmatrix(t, residual, otherIdx); // s × u
+        return ModelParts.Transpose(rs, residual.Length, otherIdx.Length);
+    }
+
+    /// <summary>Layer × layer mean tensor cosine (attention and dense MLP tensors of equal shape) on the same samples.</summary>
+    private static double[][] LayerMatrix(ModelView va, ModelView vb, int[] residual, int seed)
+    {
+        var ba = ModelParts.Blocks(va);
+        var bb = ModelParts.Blocks(vb);
+        TensorRole[] roles = [.. Readers, .. Writers];
+        var sa = ba.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed) : null).ToArray()).ToArray();
+        var sb = bb.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed) : null).ToArray()).ToArray();
+        var m = new double[ba.Count][];
+        for (int i = 0; i < ba.Count; i++)
+        {
+            m[i] = new double[bb.Count];
+            for (int j = 0; j < bb.Count; j++)
+            {
+                double sum = 0;
+                int n = 0;
+                for (int r = 0; r < roles.Length; r++)
+                {
+                    var x = sa[i][r];
+                    var y = sb[j][r];
+                    if (x == null || y == null || x.Length != y.Length) continue;
+                    double nx = LinearAlgebra.Norm(x), ny = LinearAlgebra.Norm(y);
+                    if (nx == 0 || ny == 0) continue;
+                    sum += LinearAlgebra.Dot(x, y) / (nx * ny);
+                    n++;
+                }
+
+                m[i][j] = n == 0 ? double.NaN : sum / n;
+            }
+        }
+
+        return m;
+    }
+}

@@ -1,0 +1,185 @@
+using WeightPrint.Statistics;
+
+namespace WeightPrint.Signals.Spectral;
+
+/// <summary>
+/// Compares spectral signatures. Each model's mean log spectrum over all its heads is subtracted (removing the
+/// shape every head shares: Marchenko–Pastur-like for random weights, training-induced for trained ones), so
+/// what remains is each head's own deviation. Two heads are compared by the Pearson correlation of those
+/// deviations (QK and OV averaged); two layers by the mean correlation of their heads matched one-to-one by LAP
+/// (head order is arbitrary). The background is simulated: layers of the other model's shape whose head Gram
+/// matrices are drawn from the Wishart law of Gaussian-initialised weights.
+/// </summary>
+public static class SpectralComparison
+{
+    /// <summary>Simulated background layers per comparison.</summary>
+    public const int SimulatedLayers = 48;
+
+    /// <summary>Subtracts the model-wide mean head spectrum (per circuit).</summary>
+    public static (double[][][] Qk, double[][][] Ov) Centre(SpectralSignature s)
+        => (CentreCircuit(s.Qk, s.HeadDim), CentreCircuit(s.Ov, s.HeadDim));
+
+    private static double[][][] CentreCircuit(IReadOnlyList<double[][]> layers, int hd)
+    {
+        var mean = new double[hd];
+        int count = 0;
+        foreach (var layer in layers)
+        {
+            foreach (var head in layer)
+            {
+                for (int i = 0; i < hd; i++) mean[i] += head[i];
+                count++;
+            }
+        }
+
+        for (int i = 0; i < hd; i++) mean[i] /= Math.Max(1, count);
+        return layers.Select(l => l.Select(h => h.Select((x, i) => x - mean[i]).ToArray()).ToArray()).ToArray();
+    }
+
+    /// <summary>Mean LAP-matched head similarity between one layer of each model (centred signatures).</summary>
+    public static double LayerSimilarity(double[][] qkA, double[][] ovA, double[][] qkB, double[][] ovB)
+    {
+        int ha = qkA.Length, hb = qkB.Length;
+        if (ha == 0 || hb == 0) return double.NaN;
+        var sim = new float[ha * hb];
+        for (int i = 0; i < ha; i++)
+        {
+            for (int j = 0; j < hb; j++)
+            {
+                double r = 0.5 * (Safe(Correlation.Pearson(qkA[i], qkB[j])) + Safe(Correlation.Pearson(ovA[i], ovB[j])));
+                sim[i * hb + j] = (float)r;
+            }
+        }
+
+        var match = LinearAssignment.Maximize(sim, ha, hb);
+        double total = 0;
+        int n = 0;
+        for (int i = 0; i < ha; i++)
+        {
+            if (match[i] < 0) continue;
+            total += sim[i * hb + match[i]];
+            n++;
+        }
+
+        return total / n;
+
+        static double Safe(double r) => double.IsNaN(r) ? 0 : r;
+    }
+
+    /// <summary>Layer × layer similarity (rows: A's layers, columns: B's).</summary>
+    public static double[][] LayerMatrix(SpectralSignature a, SpectralSignature b)
+    {
+        var (qa, oa) = Centre(a);
+        var (qb, ob) = Centre(b);
+        var m = new double[a.LayerCount][];
+        for (int i = 0; i < a.LayerCount; i++)
+        {
+            m[i] = new double[b.LayerCount];
+            for (int j = 0; j < b.LayerCount; j++) m[i][j] = LayerSimilarity(qa[i], oa[i], qb[j], ob[j]);
+        }
+
+        return m;
+    }
+
+    /// <summary>A signature of Gaussian-initialised attention with the given shape: per head, the Gram matrices
+    /// W Wᵀ (head_dim × head_dim) of head_dim × d Gaussian blocks are Wishart(d) and are drawn directly by Bartlett's
+    /// decomposition, so no d-wide matrix is materialised.</summary>
+    public static SpectralSignature Simulate(int hidden, int headDim, int heads, int kvHeads, int layers, int seed)
+    {
+#pragma warning disable CA5394 // simulation, not security
+        var rnd = new Random(seed);
+        int rep = Math.Max(1, heads / Math.Max(1, kvHeads));
+        var qk = new List<double[][]>();
+        var ov = new List<double[][]>();
+        for (int l = 0; l < layers; l++)
+        {
+            var gk = Enumerable.Range(0, kvHeads).Select(_ => Wishart(headDim, hidden, rnd)).ToArray();
+            var gv = Enumerable.Range(0, kvHeads).Select(_ => Wishart(headDim, hidden, rnd)).ToArray();
+            var lq = new double[heads][];
+            var lo = new double[heads][];
+            for (int h = 0; h < heads; h++)
+            {
+                lq[h] = SpectralSignature.LogSingularValues(Wishart(headDim, hidden, rnd), gk[Math.Min(h / rep, kvHeads - 1)], headDim);
+                lo[h] = SpectralSignature.LogSingularValues(Wishart(headDim, hidden, rnd), gv[Math.Min(h / rep, kvHeads - 1)], headDim);
+            }
+
+            qk.Add(lq);
+            ov.Add(lo);
+        }
+#pragma warning restore CA5394
+
+        return new SpectralSignature(hidden, headDim, kvHeads, Enumerable.Range(0, layers).ToList(), qk, ov);
+    }
+
+    /// <summary>W Wᵀ for a p × d matrix W of independent standard normals, via Bartlett: L Lᵀ with L lower triangular,
+    /// Lᵢᵢ² ~ χ²(d − i), Lᵢⱼ ~ N(0, 1) below the diagonal (needs d ≥ p; otherwise W is drawn explicitly).</summary>
+    public static double[] Wishart(int p, int d, Random rnd)
+    {
+        var g = new double[p * p];
+        if (d < p)
+        {
+            var w = new double[p * d];
+            for (int i = 0; i < w.Length; i++) w[i] = Gaussian(rnd);
+            for (int i = 0; i < p; i++)
+            {
+                for (int j = 0; j < p; j++)
+                {
+                    double s = 0;
+                    for (int k = 0; k < d; k++) s += w[i * d + k] * w[j * d + k];
+                    g[i * p + j] = s;
+                }
+            }
+
+            return g;
+        }
+
+        var l = new double[p * p];
+        for (int i = 0; i < p; i++)
+        {
+            l[i * p + i] = Math.Sqrt(2 * Gamma((d - i) / 2.0, rnd));
+            for (int j = 0; j < i; j++) l[i * p + j] = Gaussian(rnd);
+        }
+
+        for (int i = 0; i < p; i++)
+        {
+            for (int j = 0; j <= i; j++)
+            {
+                double s = 0;
+                for (int k = 0; k <= j; k++) s += l[i * p + k] * l[j * p + k];
+                g[i * p + j] = s;
+                g[j * p + i] = s;
+            }
+        }
+
+        return g;
+    }
+
+#pragma warning disable CA5394
+    private static double Gaussian(Random rnd)
+    {
+        double u1 = 1 - rnd.NextDouble(), u2 = rnd.NextDouble();
+        return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+    }
+
+    /// <summary>Gamma(shape, 1) by Marsaglia and Tsang (2000); shapes below 1 via Gamma(a + 1)·U^(1/a).</summary>
+    private static double Gamma(double shape, Random rnd)
+    {
+        if (shape < 1) return Gamma(shape + 1, rnd) * Math.Pow(1 - rnd.NextDouble(), 1 / shape);
+        double d = shape - 1.0 / 3, c = 1 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            double x, v;
+            do
+            {
+                x = Gaussian(rnd);
+                v = 1 + c * x;
+            }
+            while (v <= 0);
+            v = v * v * v;
+            double u = 1 - rnd.NextDouble();
+            if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+            if (Math.Log(u) < 0.5 * x * x + d * (1 - v + Math.Log(v))) return d * v;
+        }
+    }
+#pragma warning restore CA5394
+}

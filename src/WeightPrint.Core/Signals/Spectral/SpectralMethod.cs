@@ -1,0 +1,120 @@
+using System.Text.Json.Nodes;
+using WeightPrint.Model;
+using WeightPrint.Signals.Layers;
+using WeightPrint.Statistics;
+
+namespace WeightPrint.Signals.Spectral;
+
+/// <summary>
+/// <c>spectral</c>: compares the singular-value spectra of every head's QK circuit (W_Qᵀ W_K) and OV circuit
+/// (W_O W_V). These are invariant to any orthogonal change of the residual basis, to head permutation, and to the
+/// per-layer Q/K and V/O rescaling that fools weight-distribution methods. The score is the mean, over paired
+/// layers, of the LAP-matched head correlation of centred log spectra; its background comes from simulated
+/// Gaussian-initialised layers of the second model's shape.
+/// </summary>
+public sealed class SpectralMethod : SignalMethod
+{
+    public override string Id => "spectral";
+
+    public override string Description =>
+        "Correlation of the centred log singular-value spectra of each head's QK (W_Qᵀ·W_K) and OV (W_O·W_V) circuits, heads matched one-to-one, averaged over paired layers.";
+
+    public override string NullDescription =>
+        "Background of layers with the second model's shapes whose heads are independent Gaussian initialisations (head Gram matrices drawn from their Wishart law, "
+        + $"{SpectralComparison.SimulatedLayers} layers, seeded); per-layer z-scores against it are combined by Stouffer's method and the p-value is the normal tail. "
+        + "It models untrained independent weights: trained, independent models can share spectral shapes beyond it, so this p-value is supporting evidence only.";
+
+    public override string FailureModes =>
+        "Changes that alter spectra inside a head (heavy fine-tuning of attention, norm gains folded into Q/K/V before a rotation) lower the score; "
+        + "few heads or a small head size make it noisy; trained independent models can sit above the random-init background.";
+
+    public override bool HasSignature => true;
+
+    public override JsonObject ExtractSignature(ModelView model, MethodContext context)
+    {
+        var (sig, problem) = SpectralSignature.Extract(model, context.Threads);
+        return sig?.ToJson() ?? new JsonObject { ["error"] = problem };
+    }
+
+    /// <summary>The input's spectral signature (saved or extracted), or a reason it has none.</summary>
+    public (SpectralSignature? Signature, string? Problem) SignatureFor(ComparisonInput input, MethodContext context)
+    {
+        var json = SignatureOf(input, context);
+        if (json == null) return (null, "neither weights nor a saved spectral signature are available");
+        if (json["error"] is JsonNode e) return (null, e.GetValue<string>());
+        try
+        {
+            return (SpectralSignature.FromJson(json), null);
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidOperationException)
+        {
+            return (null, "the saved spectral signature is malformed: " + ex.Message);
+        }
+    }
+
+    public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
+    {
+        var (sa, pa) = SignatureFor(a, context);
+        if (sa == null) return NotApplicable($"{a.Label}: {pa}");
+        var (sb, pb) = SignatureFor(b, context);
+        if (sb == null) return NotApplicable($"{b.Label}: {pb}");
+        if (sa.HeadDim != sb.HeadDim) return NotApplicable($"head sizes differ ({sa.HeadDim} vs {sb.HeadDim}): spectra of different length");
+        if (sa.HeadDim < 3) return NotApplicable($"head size {sa.HeadDim} is too small for spectral correlations");
+
+        var matrix = SpectralComparison.LayerMatrix(sa, sb);
+        var pairs = LayerPairing.FromMatrix(matrix, out string pairing);
+        var sim = SpectralComparison.Simulate(sb.Hidden, sb.HeadDim, sb.Qk[0].Length, sb.KvHeads, SpectralComparison.SimulatedLayers,
+            ModelParts.DeriveSeed(context.Seed, "spectral-background"));
+        var (qa, oa) = SpectralComparison.Centre(sa);
+        var (qs, os) = SpectralComparison.Centre(sim);
+
+        var perLayer = new List<LayerScore>();
+        var layersJson = new JsonArray();
+        double zSum = 0, scoreSum = 0;
+        foreach (var (ia, ib) in pairs)
+        {
+            double obs = matrix[ia][ib];
+            var nulls = Enumerable.Range(0, sim.LayerCount).Select(s => SpectralComparison.LayerSimilarity(qa[ia], oa[ia], qs[s], os[s])).ToArray();
+            double mean = nulls.Average();
+            double sd = Math.Sqrt(nulls.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, nulls.Length - 1));
+            double z = sd > 0 ? (obs - mean) / sd : 0;
+            zSum += z;
+            scoreSum += obs;
+            double p = Distributions.NormalSurvival(z);
+            perLayer.Add(new LayerScore(sa.LayerIndices[ia], sb.LayerIndices[ib], obs, p));
+            layersJson.Add((JsonNode)new JsonObject
+            {
+                ["layer_a"] = sa.LayerIndices[ia], ["layer_b"] = sb.LayerIndices[ib], ["score"] = obs,
+                ["background_mean"] = mean, ["background_sd"] = sd, ["z"] = z,
+            });
+        }
+
+        int n = pairs.Count;
+        double score = scoreSum / n;
+        double zAll = zSum / Math.Sqrt(n);
+        double pValue = Distributions.NormalSurvival(zAll);
+        double percentile = Distributions.NormalCdf(zAll);
+        var evidence = pValue < 1e-3 ? Evidence.Derived : pValue > 0.05 ? Evidence.Independent : Evidence.Unclear;
+        return new MethodResult
+        {
+            Id = Id,
+            Score = score,
+            PValue = pValue,
+            NullDescription = NullDescription,
+            BackgroundPercentile = percentile,
+            PerLayer = perLayer,
+            LayerMatrix = matrix,
+            Evidence = evidence,
+            Raw = new JsonObject
+            {
+                ["z"] = zAll,
+                ["layer_pairing"] = pairing,
+                ["heads_a"] = sa.Qk[0].Length, ["heads_b"] = sb.Qk[0].Length, ["head_dim"] = sa.HeadDim,
+                ["background_layers"] = sim.LayerCount,
+                ["seed"] = context.Seed,
+                ["layers"] = layersJson,
+            },
+            Summary = $"attention spectra correlate {score:F3} on average over {n} layer pairs (z = {zAll:F1} against Gaussian-initialised heads, p = {pValue:G3})",
+        };
+    }
+}
