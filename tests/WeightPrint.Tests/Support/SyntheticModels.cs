@@ -77,13 +77,16 @@ public sealed class SyntheticModel
     /// <summary>Token strings by id (attached as <see cref="Checkpoint.Vocabulary"/>); null for none.</summary>
     public string[]? Vocabulary { get; set; }
 
+    /// <summary>False writes MLPs without gate_proj (a GELU-style MLP: up and down only).</summary>
+    public bool GatedMlp { get; set; } = true;
+
     public int Intermediate => Layers[0].Mlp?.Intermediate ?? Layers[0].Experts[0].Intermediate;
 
     public SyntheticModel Clone() => new()
     {
         Hidden = Hidden, Heads = Heads, KvHeads = KvHeads, HeadDim = HeadDim, VocabSize = VocabSize,
         Embedding = (float[])Embedding.Clone(), LmHead = (float[])LmHead.Clone(), FinalNorm = (float[])FinalNorm.Clone(),
-        Layers = Layers.Select(l => l.Clone()).ToList(), Vocabulary = (string[]?)Vocabulary?.Clone(),
+        Layers = Layers.Select(l => l.Clone()).ToList(), Vocabulary = (string[]?)Vocabulary?.Clone(), GatedMlp = GatedMlp,
     };
 
     /// <summary>Writes the model as a safetensors file in memory (dtype "F32" or "BF16"), reads it back with the
@@ -110,7 +113,7 @@ public sealed class SyntheticModel
             tensors.Add((p + "post_attention_layernorm.weight", [Hidden], l.MlpNorm));
             if (l.Mlp is { } m)
             {
-                tensors.Add((p + "mlp.gate_proj.weight", [m.Intermediate, Hidden], m.Gate));
+                if (GatedMlp) tensors.Add((p + "mlp.gate_proj.weight", [m.Intermediate, Hidden], m.Gate));
                 tensors.Add((p + "mlp.up_proj.weight", [m.Intermediate, Hidden], m.Up));
                 tensors.Add((p + "mlp.down_proj.weight", [Hidden, m.Intermediate], m.Down));
             }
@@ -226,7 +229,7 @@ public static class SyntheticModels
     public static SyntheticModel Generate(int seed, int layers = 4, int hidden = 64, int heads = 8, int kvHeads = 4, int intermediate = 172,
         int vocab = 256, bool withVocabulary = true)
     {
-        var rnd = new Random(seed);
+        var rnd = new Random(Scramble(seed));
         int hd = hidden / heads;
         float[] M(int rows, int cols, double std = 0.02) => Gaussian(rnd, rows * cols, std);
         float[] Gains(int n) => Enumerable.Range(0, n).Select(_ => (float)Math.Exp(0.3 * NextGaussian(rnd))).ToArray();
@@ -541,6 +544,17 @@ public static class SyntheticModels
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------
+
+    /// <summary>SplitMix64 finaliser: System.Random's legacy generator gives correlated streams for nearby seeds
+    /// (measurably so for pcs, which sums millions of products), so seeds are scrambled first.</summary>
+    public static int Scramble(int seed)
+    {
+        ulong z = (ulong)(uint)seed + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (int)(z & 0x7FFFFFFF);
+    }
 
     private static IEnumerable<float[]> Matrices(SyntheticModel r)
     {

@@ -84,7 +84,7 @@ public sealed class NeuronMatchMethod : SignalMethod
         var done = outcomes.OfType<MlpOutcome>().Where(o => !double.IsNaN(o.PValue)).ToList();
         if (done.Count == 0) return NotApplicable("no MLP had enough neurons to match (at least 3 are needed)");
 
-        double p = FisherMethod.Combine(done.Select(o => o.PValue).ToList());
+        double p = Math.Max(FisherMethod.MinPValue, FisherMethod.Combine(done.Select(o => o.PValue).ToList()));
         double score = done.Average(o => o.Rho);
         var perLayer = done.GroupBy(o => (o.LayerA, o.LayerB)).Select(g => new LayerScore(g.Key.LayerA, g.Key.LayerB,
             g.Average(o => o.Rho), g.Count() == 1 ? g.First().PValue : FisherMethod.Combine(g.Select(o => o.PValue).ToList()))).ToList();
@@ -152,7 +152,7 @@ public sealed class NeuronMatchMethod : SignalMethod
         }
 
         var test = SpearmanTest.Test(x, y, Alternative.Greater);
-        return new MlpOutcome(layerA, layerB, part, rows.Length, test.Rho, test.PValue, c1, c2);
+        return new MlpOutcome(layerA, layerB, part, rows.Length, test.Rho, double.IsNaN(test.PValue) ? double.NaN : Math.Max(FisherMethod.MinPValue, test.PValue), c1, c2);
 
         (int[] Match, double MeanCosine) Match(bool first)
         {

@@ -168,7 +168,7 @@ public sealed class PcsMethod : SignalMethod
         double mc = (exceeding + 1.0) / (m + 1.0);
         if (exceeding > 0) return mc;
         // Beyond the Monte Carlo resolution: the combinatorial CLT tail, never above the Monte Carlo bound.
-        return Math.Min(mc, Distributions.NormalSurvival(z));
+        return Math.Max(FisherMethod.MinPValue, Math.Min(mc, Distributions.NormalSurvival(z)));
     }
 
     private static double Trace(double[] g)

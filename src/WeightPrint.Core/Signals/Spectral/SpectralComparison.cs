@@ -12,8 +12,58 @@ namespace WeightPrint.Signals.Spectral;
 /// </summary>
 public static class SpectralComparison
 {
-    /// <summary>Simulated background layers per comparison.</summary>
-    public const int SimulatedLayers = 48;
+    /// <summary>Fewest simulated background layers per comparison.</summary>
+    public const int MinSimulatedLayers = 48;
+
+    /// <summary>Most simulated background layers per comparison.</summary>
+    public const int MaxSimulatedLayers = 500;
+
+    /// <summary>Simulated backgrounds kept for reuse (a matrix run compares many models of one shape).</summary>
+    public const int CachedBackgrounds = 8;
+
+    private static readonly List<((int, int, int, int, int, int, int) Key, IReadOnlyList<(double[][] Qk, double[][] Ov)> Layers)> Cache = [];
+
+    /// <summary>
+    /// The centred layers of <paramref name="models"/> simulated models of the given shape (each centred by its own
+    /// model-wide mean, as a real model is), cached by shape and seed.
+    /// </summary>
+    public static IReadOnlyList<(double[][] Qk, double[][] Ov)> Background(int hidden, int headDim, int heads, int kvHeads, int layersPerModel, int models, int seed)
+    {
+        var key = (hidden, headDim, heads, kvHeads, layersPerModel, models, seed);
+        lock (Cache)
+        {
+            foreach (var (k, v) in Cache)
+            {
+                if (k == key) return v;
+            }
+        }
+
+        var result = new List<(double[][], double[][])>();
+        for (int m = 0; m < models; m++)
+        {
+            var sim = Simulate(hidden, headDim, heads, kvHeads, layersPerModel, seed + m * 7919);
+            var (qs, os) = Centre(sim);
+            for (int l = 0; l < sim.LayerCount; l++) result.Add((qs[l], os[l]));
+        }
+
+        lock (Cache)
+        {
+            Cache.Add((key, result));
+            if (Cache.Count > CachedBackgrounds) Cache.RemoveAt(0);
+        }
+
+        return result;
+    }
+
+    /// <summary>Floating-point work budget for the simulation (head_dim³ units); small models get many layers, 7B-sized ones the minimum.</summary>
+    public const double SimulationBudget = 4e8;
+
+    /// <summary>Simulated layers for a model with <paramref name="heads"/> heads of size <paramref name="headDim"/>.</summary>
+    public static int SimulatedLayers(int heads, int headDim)
+    {
+        double perLayer = Math.Max(1, heads) * 2.0 * 5.0 * Math.Pow(Math.Max(1, headDim), 3);
+        return (int)Math.Clamp(Math.Ceiling(SimulationBudget / perLayer), MinSimulatedLayers, MaxSimulatedLayers);
+    }
 
     /// <summary>Subtracts the model-wide mean head spectrum (per circuit).</summary>
     public static (double[][][] Qk, double[][][] Ov) Centre(SpectralSignature s)

@@ -20,8 +20,9 @@ public sealed class SpectralMethod : SignalMethod
         "Correlation of the centred log singular-value spectra of each head's QK (W_Qᵀ·W_K) and OV (W_O·W_V) circuits, heads matched one-to-one, averaged over paired layers.";
 
     public override string NullDescription =>
-        "Background of layers with the second model's shapes whose heads are independent Gaussian initialisations (head Gram matrices drawn from their Wishart law, "
-        + $"{SpectralComparison.SimulatedLayers} layers, seeded); per-layer z-scores against it are combined by Stouffer's method and the p-value is the normal tail. "
+        "Background of simulated models with the second model's shapes whose heads are independent Gaussian initialisations (head Gram matrices drawn from their Wishart law; "
+        + $"{SpectralComparison.MinSimulatedLayers}–{SpectralComparison.MaxSimulatedLayers} layers, seeded); each layer's p-value is (b + 1)/(n + 1) against it "
+        + "(beyond the simulated range: Student's t tail from its mean and SD), combined over layers by Fisher's method. "
         + "It models untrained independent weights: trained, independent models can share spectral shapes beyond it, so this p-value is supporting evidence only.";
 
     public override string FailureModes =>
@@ -63,36 +64,49 @@ public sealed class SpectralMethod : SignalMethod
 
         var matrix = SpectralComparison.LayerMatrix(sa, sb);
         var pairs = LayerPairing.FromMatrix(matrix, out string pairing);
-        var sim = SpectralComparison.Simulate(sb.Hidden, sb.HeadDim, sb.Qk[0].Length, sb.KvHeads, SpectralComparison.SimulatedLayers,
-            ModelParts.DeriveSeed(context.Seed, "spectral-background"));
         var (qa, oa) = SpectralComparison.Centre(sa);
-        var (qs, os) = SpectralComparison.Centre(sim);
+
+        // Background: whole simulated models of B's shape, each centred by its own mean like B itself.
+        int headsB = sb.Qk[0].Length;
+        int wanted = SpectralComparison.SimulatedLayers(headsB, sb.HeadDim);
+        int models = Math.Max(1, (int)Math.Ceiling((double)wanted / sb.LayerCount));
+        var nullLayers = SpectralComparison.Background(sb.Hidden, sb.HeadDim, headsB, sb.KvHeads, sb.LayerCount, models, ModelParts.DeriveSeed(context.Seed, "spectral-background"));
 
         var perLayer = new List<LayerScore>();
         var layersJson = new JsonArray();
-        double zSum = 0, scoreSum = 0;
+        var layerP = new List<double>();
+        double scoreSum = 0, nullMeanSum = 0, nullVarSum = 0;
         foreach (var (ia, ib) in pairs)
         {
             double obs = matrix[ia][ib];
-            var nulls = Enumerable.Range(0, sim.LayerCount).Select(s => SpectralComparison.LayerSimilarity(qa[ia], oa[ia], qs[s], os[s])).ToArray();
+            var nulls = nullLayers.Select(n => SpectralComparison.LayerSimilarity(qa[ia], oa[ia], n.Qk, n.Ov)).ToArray();
             double mean = nulls.Average();
             double sd = Math.Sqrt(nulls.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, nulls.Length - 1));
-            double z = sd > 0 ? (obs - mean) / sd : 0;
-            zSum += z;
+            int exceeding = nulls.Count(x => x >= obs);
+            double p = (exceeding + 1.0) / (nulls.Length + 1.0);
+            if (exceeding == 0 && sd > 0)
+            {
+                // Beyond the simulated range: Student's t tail of a new draw from the background (n − 1 dof), capped by the Monte Carlo bound.
+                double t = (obs - mean) / (sd * Math.Sqrt(1 + 1.0 / nulls.Length));
+                p = Math.Min(p, Math.Max(FisherMethod.MinPValue, Distributions.StudentTSurvival(t, nulls.Length - 1)));
+            }
+
+            layerP.Add(p);
             scoreSum += obs;
-            double p = Distributions.NormalSurvival(z);
+            nullMeanSum += mean;
+            nullVarSum += sd * sd;
             perLayer.Add(new LayerScore(sa.LayerIndices[ia], sb.LayerIndices[ib], obs, p));
             layersJson.Add((JsonNode)new JsonObject
             {
                 ["layer_a"] = sa.LayerIndices[ia], ["layer_b"] = sb.LayerIndices[ib], ["score"] = obs,
-                ["background_mean"] = mean, ["background_sd"] = sd, ["z"] = z,
+                ["background_mean"] = mean, ["background_sd"] = sd, ["exceeding"] = exceeding, ["p_value"] = p,
             });
         }
 
         int n = pairs.Count;
         double score = scoreSum / n;
-        double zAll = zSum / Math.Sqrt(n);
-        double pValue = Distributions.NormalSurvival(zAll);
+        double pValue = Math.Max(FisherMethod.MinPValue, FisherMethod.Combine(layerP));
+        double zAll = nullVarSum > 0 ? (score - nullMeanSum / n) / (Math.Sqrt(nullVarSum) / n) : 0;
         double percentile = Distributions.NormalCdf(zAll);
         var evidence = pValue < 1e-3 ? Evidence.Derived : pValue > 0.05 ? Evidence.Independent : Evidence.Unclear;
         return new MethodResult
@@ -110,11 +124,11 @@ public sealed class SpectralMethod : SignalMethod
                 ["z"] = zAll,
                 ["layer_pairing"] = pairing,
                 ["heads_a"] = sa.Qk[0].Length, ["heads_b"] = sb.Qk[0].Length, ["head_dim"] = sa.HeadDim,
-                ["background_layers"] = sim.LayerCount,
+                ["background_layers"] = nullLayers.Count,
                 ["seed"] = context.Seed,
                 ["layers"] = layersJson,
             },
-            Summary = $"attention spectra correlate {score:F3} on average over {n} layer pairs (z = {zAll:F1} against Gaussian-initialised heads, p = {pValue:G3})",
+            Summary = $"attention spectra correlate {score:F3} on average over {n} layer pairs (z = {zAll:F1} against {nullLayers.Count} Gaussian-initialised layers, Fisher p = {pValue:G3})",
         };
     }
 }
