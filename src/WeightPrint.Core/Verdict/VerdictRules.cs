@@ -85,7 +85,11 @@ public static class VerdictRules
 
     private static string Percent(double q)
     {
-        double p = Math.Round(q * 100, q > 0.99 ? 1 : 0);
-        return p.ToString("0.#", CultureInfo.InvariantCulture) + "th";
+        double p = Math.Round(q * 100, q > 0.99 && q < 1 ? 1 : 0);
+        string text = p.ToString("0.#", CultureInfo.InvariantCulture);
+        if (p != Math.Floor(p)) return text + "th";
+        long n = (long)p;
+        string suffix = (n % 100) is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" };
+        return text + suffix;
     }
 }

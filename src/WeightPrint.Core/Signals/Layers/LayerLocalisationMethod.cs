@@ -13,7 +13,8 @@ namespace WeightPrint.Signals.Layers;
 /// </summary>
 public sealed class LayerLocalisationMethod : SignalMethod
 {
-    /// <summary>A row's best entry counts as a shared layer when it is this many robust SDs above the matrix median.</summary>
+    /// <summary>A row's best entry counts as a shared layer when it is this many robust SDs above the matrix median and
+    /// the source method itself rejects independence (evidence "derived"): unrelated matrices have outliers too.</summary>
     public const double SharedContrast = 4;
 
     public override string Id => "layers";
@@ -57,7 +58,7 @@ public sealed class LayerLocalisationMethod : SignalMethod
 
             if (arg < 0) continue;
             perLayer.Add(new LayerScore(i, arg, matrix[i][arg]));
-            if (spread > 0 && (matrix[i][arg] - median) / spread >= SharedContrast) shared.Add((JsonNode)new JsonObject { ["layer_a"] = i, ["layer_b"] = arg, ["similarity"] = matrix[i][arg] });
+            if (best.Evidence == Evidence.Derived && spread > 0 && (matrix[i][arg] - median) / spread >= SharedContrast) shared.Add((JsonNode)new JsonObject { ["layer_a"] = i, ["layer_b"] = arg, ["similarity"] = matrix[i][arg] });
         }
 
         var contrasts = new JsonObject();
@@ -79,6 +80,7 @@ public sealed class LayerLocalisationMethod : SignalMethod
                 ["matrix_median"] = median,
                 ["matrix_robust_sd"] = spread,
                 ["shared_layers"] = shared,
+                ["source_evidence"] = best.Evidence.ToString(),
                 ["rows"] = "layers of A (positions in the decoder stack)",
                 ["columns"] = "layers of B",
             },

@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using WeightPrint.Signals;
+using WeightPrint.Signals.NeuronMatch;
+using WeightPrint.Signals.Pcs;
+using WeightPrint.Signals.Spectral;
+using WeightPrint.Statistics;
+using WeightPrint.Tests.Support;
+using Xunit.Abstractions;
+
+namespace WeightPrint.Tests.Signals;
+
+/// <summary>Under the null (independently initialised models) every p-value must be uniform: 200 random pairs of a
+/// small shape, one-sample KS test against U(0, 1) for each method that reports a p-value.</summary>
+public class CalibrationTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void PValuesAreUniformForIndependentPairs()
+    {
+        const int pairs = 200;
+        SignalMethod[] methods = [new PcsMethod(), new NeuronMatchMethod(), new SpectralMethod()];
+        var context = new MethodContext { Seed = 99, Permutations = 199, Threads = 1 };
+        var pValues = methods.ToDictionary(m => m.Id, _ => new double[pairs]);
+        var sw = Stopwatch.StartNew();
+        Parallel.For(0, pairs, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
+        {
+            var a = new ComparisonInput("A", SyntheticModels.Generate(5000 + 2 * i, layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, vocab: 64).ToView());
+            var b = new ComparisonInput("B", SyntheticModels.Generate(5001 + 2 * i, layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, vocab: 64).ToView());
+            foreach (var m in methods) pValues[m.Id][i] = m.Compare(a, b, context).PValue ?? double.NaN;
+        });
+        output.WriteLine($"{pairs} pairs in {sw.Elapsed.TotalSeconds:F1} s");
+        foreach (var (id, p) in pValues)
+        {
+            var ks = KolmogorovSmirnov.TestUniform(p);
+            output.WriteLine($"{id}: D = {ks.D:F3}, KS p = {ks.PValue:G3}, {p.Count(x => x < 0.05)} of {pairs} below 0.05");
+            Assert.True(ks.PValue > 0.001, $"{id} p-values are not uniform (KS p = {ks.PValue:G3})");
+            Assert.InRange(p.Count(x => x < 0.01), 0, 10); // expected 2; a valid test rarely exceeds 10
+        }
+    }
+}

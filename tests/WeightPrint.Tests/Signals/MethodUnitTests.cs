@@ -1,0 +1,179 @@
+using System.Text.Json.Nodes;
+using WeightPrint.Signals;
+using WeightPrint.Signals.Cka;
+using WeightPrint.Signals.Layers;
+using WeightPrint.Signals.NeuronMatch;
+using WeightPrint.Signals.Pcs;
+using WeightPrint.Signals.Spectral;
+using WeightPrint.Tests.Support;
+
+namespace WeightPrint.Tests.Signals;
+
+public class MethodUnitTests
+{
+    private static readonly SyntheticModel Base = SyntheticModels.Generate(31, layers: 4);
+
+    [Fact]
+    public void CatalogListsEveryMethodOnceWithParameterlessConstructors()
+    {
+        var ids = MethodCatalog.All.Select(m => m.Id).ToList();
+        Assert.Equal(["pcs", "neuron-match", "cka", "spectral", "layers"], ids);
+        foreach (var m in MethodCatalog.All)
+        {
+            Assert.NotNull(m.GetType().GetConstructor(Type.EmptyTypes));
+            Assert.False(string.IsNullOrWhiteSpace(m.Description));
+            Assert.False(string.IsNullOrWhiteSpace(m.NullDescription));
+            Assert.Same(m.GetType(), MethodCatalog.Find(m.Id)!.GetType());
+        }
+    }
+
+    [Fact]
+    public void IdenticalModelsScoreOne()
+    {
+        var a = Base.ToView();
+        var b = Base.ToView();
+        Assert.Equal(1, MethodTestKit.Compare(new PcsMethod(), a, b).Score, 6);
+        Assert.Equal(1, MethodTestKit.Compare(new NeuronMatchMethod(), a, b).Score, 6);
+        Assert.Equal(1, MethodTestKit.Compare(new CkaMethod(), a, b).Score, 6);
+        Assert.Equal(1, MethodTestKit.Compare(new SpectralMethod(), a, b).Score, 6);
+    }
+
+    [Fact]
+    public void ResultsAreDeterministicForASeed()
+    {
+        var a = Base.ToView();
+        var b = SyntheticModels.AddNoise(Base, 1.0, 2).ToView();
+        foreach (var m in MethodCatalog.All)
+        {
+            var r1 = MethodTestKit.Compare(m, a, b);
+            var r2 = MethodTestKit.Compare(m, a, b);
+            Assert.Equal(r1.Raw.ToJsonString(), r2.Raw.ToJsonString());
+            Assert.Equal(r1.PValue, r2.PValue);
+            Assert.Equal(r1.Score, r2.Score);
+        }
+    }
+
+    [Fact]
+    public void NeuronMatchWorksWithoutGates()
+    {
+        var plain = Base.Clone();
+        plain.GatedMlp = false;
+        var derived = SyntheticModels.PermuteNeurons(plain, 3);
+        var r = MethodTestKit.Compare(new NeuronMatchMethod(), plain, derived);
+        Assert.True(r.PValue < 1e-10, MethodTestKit.Describe(r));
+        var other = SyntheticModels.Generate(32, layers: 4);
+        other.GatedMlp = false;
+        Assert.True(MethodTestKit.Compare(new NeuronMatchMethod(), plain, other).PValue > 1e-3);
+    }
+
+    [Fact]
+    public void NeuronMatchMatchesPrunedMlpsRectangularly()
+    {
+        var r = MethodTestKit.Compare(new NeuronMatchMethod(), Base, SyntheticModels.PruneNeurons(Base, 0.25, 4));
+        Assert.All(r.Raw["per_mlp"]!.AsArray(), m => Assert.Equal(129, m!["matched"]!.GetValue<int>())); // 172 − 43
+        Assert.True(r.Score > 0.99);
+    }
+
+    [Fact]
+    public void CkaNeedsVocabularies()
+    {
+        var noVocab = Base.Clone();
+        noVocab.Vocabulary = null;
+        var r = MethodTestKit.Compare(new CkaMethod(), Base, noVocab);
+        Assert.Equal(MethodStatus.NotApplicable, r.Status);
+        Assert.Contains("vocabular", r.Reason);
+        Assert.Null(r.PValue);
+    }
+
+    [Fact]
+    public void CkaSeesThroughRotationAndSitsInBackgroundForUnrelatedModels()
+    {
+        var rotated = MethodTestKit.Compare(new CkaMethod(), Base, SyntheticModels.RotateResidual(Base, 5));
+        Assert.True(rotated.Score > 0.8, MethodTestKit.Describe(rotated));
+        Assert.True(rotated.BackgroundPercentile > 0.999);
+        var unrelated = MethodTestKit.Compare(new CkaMethod(), Base, SyntheticModels.Generate(33, layers: 4));
+        Assert.InRange(unrelated.Score, -0.1, 0.1);
+        Assert.True(unrelated.BackgroundPercentile < 0.999);
+    }
+
+    [Fact]
+    public void SpectralSignatureIsInvariantAndRoundTrips()
+    {
+        var method = new SpectralMethod();
+        var context = MethodTestKit.Context;
+        var plain = method.ExtractSignature(Base.ToView(), context);
+        var transformed = method.ExtractSignature(SyntheticModels.PermuteResidual(SyntheticModels.RescaleAttention(Base, 6), 7).ToView(), context);
+        var sa = SpectralSignature.FromJson(plain);
+        var sb = SpectralSignature.FromJson(transformed);
+        for (int l = 0; l < sa.LayerCount; l++)
+        {
+            for (int h = 0; h < sa.Qk[l].Length; h++)
+            {
+                for (int i = 0; i < sa.HeadDim; i++)
+                {
+                    Assert.Equal(sa.Qk[l][h][i], sb.Qk[l][h][i], 3);
+                    Assert.Equal(sa.Ov[l][h][i], sb.Ov[l][h][i], 3);
+                }
+            }
+        }
+
+        // A comparison from saved signatures alone (fingerprint files) equals one from weights.
+        var fromWeights = method.Compare(new ComparisonInput("A", Base.ToView()), new ComparisonInput("B", SyntheticModels.AddNoise(Base, 0.3, 8).ToView()), context);
+        var noisy = method.ExtractSignature(SyntheticModels.AddNoise(Base, 0.3, 8).ToView(), context);
+        var fromFiles = method.Compare(new ComparisonInput("A", null, new Dictionary<string, JsonObject> { ["spectral"] = JsonNode.Parse(plain.ToJsonString())!.AsObject() }),
+            new ComparisonInput("B", null, new Dictionary<string, JsonObject> { ["spectral"] = JsonNode.Parse(noisy.ToJsonString())!.AsObject() }), context);
+        Assert.Equal(fromWeights.Score, fromFiles.Score, 4);
+        Assert.Equal(MethodStatus.NotApplicable, new PcsMethod().Compare(new ComparisonInput("A", null), new ComparisonInput("B", null), context).Status);
+    }
+
+    [Fact]
+    public void WishartDrawsHaveTheRightMean()
+    {
+        // E[W Wᵀ] = d·I for a p × d standard normal W.
+        var rnd = new Random(3);
+        const int p = 4, d = 50, draws = 4000;
+        var sum = new double[p * p];
+        for (int k = 0; k < draws; k++)
+        {
+            var g = SpectralComparison.Wishart(p, d, rnd);
+            for (int i = 0; i < p * p; i++) sum[i] += g[i] / draws;
+        }
+
+        for (int i = 0; i < p; i++)
+        {
+            for (int j = 0; j < p; j++) Assert.Equal(i == j ? d : 0, sum[i * p + j], 0);
+        }
+    }
+
+    [Fact]
+    public void LayersLocaliseRemovedLayers()
+    {
+        var a = SyntheticModels.Generate(34, layers: 6);
+        var r = MethodTestKit.Compare(new LayerLocalisationMethod(), a, SyntheticModels.RemoveLayers(a, 1, 4));
+        var shared = r.Raw["shared_layers"]!.AsArray().Select(s => (s!["layer_a"]!.GetValue<int>(), s["layer_b"]!.GetValue<int>())).ToList();
+        Assert.Equal([(0, 0), (2, 1), (3, 2), (5, 3)], shared);
+        Assert.Equal(6, r.LayerMatrix!.Length);
+        Assert.Equal(4, r.LayerMatrix[0].Length);
+        var unrelated = MethodTestKit.Compare(new LayerLocalisationMethod(), a, SyntheticModels.Generate(35, layers: 6));
+        Assert.Empty(unrelated.Raw["shared_layers"]!.AsArray());
+    }
+
+    [Fact]
+    public void ResidualAlignmentFindsTheTransform()
+    {
+        var a = Base.ToView();
+        var identity = ResidualAlignment.Estimate(a, SyntheticModels.AddNoise(Base, 0.3, 9).ToView(), 1);
+        Assert.True(identity.Accepted && identity.IsIdentity);
+        var rotated = ResidualAlignment.Estimate(a, SyntheticModels.RotateResidual(Base, 10).ToView(), 1);
+        Assert.Equal("procrustes", rotated.Kind);
+        Assert.True(rotated.TransformFit > 0.99);
+        // With fewer than 4 tokens per dimension Procrustes is not tried: the signed permutation recovers permutations.
+        var small = SyntheticModels.Generate(36, layers: 2, vocab: 128);
+        var permuted = ResidualAlignment.Estimate(small.ToView(), SyntheticModels.PermuteResidual(small, 11).ToView(), 1);
+        Assert.Equal("signed-permutation", permuted.Kind);
+        Assert.True(permuted.Accepted);
+        var unrelated = ResidualAlignment.Estimate(a, SyntheticModels.Generate(37, layers: 4).ToView(), 1);
+        Assert.False(unrelated.Accepted);
+        Assert.True(unrelated.IsIdentity);
+    }
+}

@@ -1,0 +1,97 @@
+using WeightPrint.Model;
+using WeightPrint.Signals;
+using WeightPrint.Signals.Cka;
+using WeightPrint.Signals.NeuronMatch;
+using WeightPrint.Signals.Pcs;
+using WeightPrint.Signals.Spectral;
+using WeightPrint.Tests.Support;
+using WeightPrint.Verdict;
+using Xunit.Abstractions;
+
+namespace WeightPrint.Tests.Signals;
+
+/// <summary>Derived variants of one generated Llama-shaped model (5 layers, d 64, 8 heads / 4 KV heads, d_ff 172,
+/// vocabulary 256 — stories260K's shape): the verdict over pcs, neuron-match, cka and spectral must be "derived".</summary>
+public class RobustnessTests(ITestOutputHelper output)
+{
+    private static readonly SyntheticModel Base = SyntheticModels.Generate(11, layers: 5);
+
+    public static TheoryData<string> Variants => new()
+    {
+        "permute-neurons", "permute-heads", "permute-residual", "permute-all", "rescale-attention", "rotate-residual",
+        "noise-0.3", "lora", "bf16", "q8_0-simulated", "remove-2-layers", "prune-25%-neurons", "moe-upcycled", "everything",
+    };
+
+    internal static ModelView Variant(string name) => name switch
+    {
+        "permute-neurons" => SyntheticModels.PermuteNeurons(Base, 1).ToView(),
+        "permute-heads" => SyntheticModels.PermuteHeads(Base, 2).ToView(),
+        "permute-residual" => SyntheticModels.PermuteResidual(Base, 3).ToView(),
+        "permute-all" => SyntheticModels.PermuteResidual(SyntheticModels.PermuteHeads(SyntheticModels.PermuteNeurons(Base, 4), 5), 6).ToView(),
+        "rescale-attention" => SyntheticModels.RescaleAttention(Base, 7).ToView(),
+        "rotate-residual" => SyntheticModels.RotateResidual(Base, 8).ToView(),
+        "noise-0.3" => SyntheticModels.AddNoise(Base, 0.3, 9).ToView(),
+        "lora" => SyntheticModels.LoraUpdate(Base, rank: 8, relative: 0.5, seed: 10).ToView(),
+        "bf16" => Base.ToView("BF16"),
+        "q8_0-simulated" => SyntheticModels.Q8RoundTrip(Base).ToView(),
+        "remove-2-layers" => SyntheticModels.RemoveLayers(Base, 1, 3).ToView(),
+        "prune-25%-neurons" => SyntheticModels.PruneNeurons(Base, 0.25, 11).ToView(),
+        "moe-upcycled" => SyntheticModels.UpcycleMoE(Base, experts: 4, relative: 0.3, seed: 12).ToView(),
+        "everything" => SyntheticModels.AddNoise(SyntheticModels.RotateResidual(SyntheticModels.RescaleAttention(
+            SyntheticModels.PermuteHeads(SyntheticModels.PermuteNeurons(Base, 13), 14), 15), 16), 0.1, 17).ToView("BF16"),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    internal static IReadOnlyList<MethodResult> RunAll(ModelView a, ModelView b, ITestOutputHelper? output = null)
+    {
+        SignalMethod[] methods = [new PcsMethod(), new NeuronMatchMethod(), new CkaMethod(), new SpectralMethod()];
+        var ia = new ComparisonInput("A", a);
+        var ib = new ComparisonInput("B", b);
+        var results = methods.Select(m => m.Compare(ia, ib, MethodTestKit.Context)).ToList();
+        foreach (var r in results) output?.WriteLine(MethodTestKit.Describe(r));
+        return results;
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void DerivedVariantIsDerived(string variant)
+    {
+        var results = RunAll(Base.ToView(), Variant(variant), output);
+        var verdict = VerdictRules.Decide(results, identicalWeights: false);
+        output.WriteLine($"{variant}: {verdict}");
+        Assert.Equal(Verdict.Verdict.Derived, verdict.Label);
+    }
+
+    [Theory]
+    [InlineData("permute-all")]
+    [InlineData("rotate-residual")]
+    public void ParameterCosineIsBlindToFunctionPreservingTransforms(string variant)
+    {
+        // Documents pcs's known failure mode: the verdict above comes from the invariant methods, not pcs.
+        var r = MethodTestKit.Compare(new PcsMethod(), Base.ToView(), Variant(variant));
+        Assert.InRange(r.Score, -0.1, 0.1);
+        Assert.True(r.PValue > 1e-3);
+    }
+
+    [Fact]
+    public void NeuronMatchSeesThroughRotationByAligningEmbeddings()
+    {
+        var r = MethodTestKit.Compare(new NeuronMatchMethod(), Base.ToView(), Variant("rotate-residual"));
+        Assert.Equal("procrustes", r.Raw["alignment"]!["kind"]!.GetValue<string>());
+        Assert.True(r.PValue < 1e-10);
+        Assert.True(r.Score > 0.9);
+    }
+
+    [Fact]
+    public void UpcycledExpertsEachMatchTheDenseMlp()
+    {
+        var r = MethodTestKit.Compare(new NeuronMatchMethod(), Base.ToView(), Variant("moe-upcycled"));
+        var perMlp = r.Raw["per_mlp"]!.AsArray();
+        Assert.Equal(5 * 4, perMlp.Count);
+        Assert.All(perMlp, m =>
+        {
+            Assert.StartsWith("mlp~expert", m!["part"]!.GetValue<string>());
+            Assert.True(m["rho"]!.GetValue<double>() > 0.9);
+        });
+    }
+}

@@ -1,0 +1,100 @@
+using WeightPrint.Signals;
+using WeightPrint.Verdict;
+
+namespace WeightPrint.Tests.Signals;
+
+public class VerdictRulesTests
+{
+    private static MethodResult R(string id, double? p, Evidence evidence = Evidence.Unclear, double? percentile = null, double score = 0.5)
+        => new() { Id = id, PValue = p, NullDescription = "test", Evidence = evidence, BackgroundPercentile = percentile, Score = score };
+
+    private static MethodResult NotApplicable(string id) => new() { Id = id, Status = MethodStatus.NotApplicable, Reason = "no vocabulary", NullDescription = "test" };
+
+    [Fact]
+    public void IdenticalWeightsAreDerived()
+    {
+        var v = VerdictRules.Decide([], identicalWeights: true);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, v.Label);
+        Assert.Equal("identical weights", v.Reason);
+    }
+
+    [Fact]
+    public void PdfAloneIsInconclusive()
+    {
+        var v = VerdictRules.Decide([R("pdf", null, Evidence.Derived, score: 0.99)], identicalWeights: false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
+        Assert.Contains("pdf", v.Reason);
+    }
+
+    [Fact]
+    public void NothingApplicableIsInconclusive()
+    {
+        var v = VerdictRules.Decide([NotApplicable("cka")], identicalWeights: false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
+        Assert.Contains("no vocabulary", v.Reason);
+    }
+
+    [Fact]
+    public void RejectionAfterBonferroniIsDerived()
+    {
+        // Three tests: the threshold is 1e-3 / 3.
+        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 2e-4, Evidence.Derived), R("spectral", 0.3, Evidence.Independent, 0.7), R("pdf", null)], false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label); // spectral (invariant) contradicts it
+
+        v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 2e-4, Evidence.Derived), R("spectral", 0.01, Evidence.Unclear, 0.99), R("pdf", null)], false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, v.Label);
+        Assert.StartsWith("neuron-match rejects", v.Reason);
+        Assert.Contains("Bonferroni over 3 tests", v.Reason);
+    }
+
+    [Fact]
+    public void BonferroniBoundaryIsStrict()
+    {
+        // Four tests: 2.5e-4 is not below 1e-3 / 4.
+        MethodResult[] results = [R("pcs", 2.5e-4), R("neuron-match", 0.5), R("spectral", 0.5, Evidence.Independent, 0.5), R("cka", 0.5)];
+        Assert.NotEqual(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide(results, false).Label);
+        results[0] = R("pcs", 2.4e-4);
+        Assert.NotEqual(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide(results, false).Label); // spectral contradicts
+        results[2] = R("spectral", 0.5, Evidence.Unclear, 0.5);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide(results, false).Label);
+    }
+
+    [Fact]
+    public void AllHighPValuesInsideBackgroundAreIndependent()
+    {
+        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.7), R("spectral", 0.3, Evidence.Independent, 0.7), R("cka", null, Evidence.Independent, 0.4)], false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Independent, v.Label);
+        Assert.Contains("70th percentile", v.Reason);
+    }
+
+    [Fact]
+    public void InvariantScoreOutsideBackgroundBlocksIndependent()
+    {
+        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.7), R("cka", null, Evidence.Unclear, 0.999)], false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
+        Assert.Contains("cka", v.Reason);
+    }
+
+    [Fact]
+    public void WeakPValueIsInconclusive()
+    {
+        var v = VerdictRules.Decide([R("pcs", 0.01), R("neuron-match", 0.7)], false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
+        Assert.Contains("pcs gives p = 0.01", v.Reason);
+    }
+
+    [Fact]
+    public void ReasonIsOneSentence()
+    {
+        foreach (var v in new[]
+        {
+            VerdictRules.Decide([R("pcs", 1e-9, Evidence.Derived), R("spectral", 1e-5, Evidence.Derived, 1)], false),
+            VerdictRules.Decide([R("pcs", 0.4), R("spectral", 0.3, Evidence.Independent, 0.7)], false),
+            VerdictRules.Decide([R("pcs", 0.02)], false),
+        })
+        {
+            Assert.EndsWith(".", v.Reason);
+            Assert.DoesNotContain(". ", v.Reason.TrimEnd('.'));
+        }
+    }
+}
