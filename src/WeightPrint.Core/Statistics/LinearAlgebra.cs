@@ -60,15 +60,16 @@ public static class LinearAlgebra
         }
     }
 
-    /// <summary>C = A·Bᵀ for A (n × k) and B (m × k), float rows, result float (n × m): row-by-row dot products.</summary>
-    public static void MultiplyTransposed(ReadOnlySpan<float> a, int n, ReadOnlySpan<float> b, int m, int k, Span<float> c)
+    /// <summary>C = A·Bᵀ for A (n × k) and B (m × k), float rows, result float (n × m): row-by-row dot products,
+    /// rows of C spread over <paramref name="threads"/> threads.</summary>
+    public static void MultiplyTransposed(float[] a, int n, float[] b, int m, int k, float[] c, int threads = 1)
     {
         if (a.Length != n * k || b.Length != m * k || c.Length != n * m) throw new ArgumentException("shape mismatch");
-        for (int i = 0; i < n; i++)
+        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i =>
         {
-            var ai = a.Slice(i * k, k);
-            for (int j = 0; j < m; j++) c[i * m + j] = (float)Dot(ai, b.Slice(j * k, k));
-        }
+            var ai = a.AsSpan(i * k, k);
+            for (int j = 0; j < m; j++) c[i * m + j] = (float)Dot(ai, b.AsSpan(j * k, k));
+        });
     }
 
     /// <summary>Gram matrix X·Xᵀ (n × n, double) of a float matrix X (n × p).</summary>

@@ -126,6 +126,20 @@ public class MethodUnitTests
         Assert.Equal(MethodStatus.NotApplicable, new PcsMethod().Compare(new ComparisonInput("A", null), new ComparisonInput("B", null), context).Status);
     }
 
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("{\"hidden\": 64, \"head_dim\": \"eight\", \"kv_heads\": 4, \"layers\": []}")]
+    [InlineData("{\"hidden\": 64, \"head_dim\": 8, \"kv_heads\": 4, \"layers\": [{\"qk\": [[1, 2]], \"ov\": [[1, 2]]}]}")]
+    [InlineData("{\"hidden\": 64, \"head_dim\": 8, \"kv_heads\": 4, \"layers\": []}")]
+    [InlineData("{\"error\": \"no transformer layers were recognised\"}")]
+    public void MalformedSavedSignaturesAreNotApplicable(string json)
+    {
+        var saved = new ComparisonInput("saved", null, new Dictionary<string, JsonObject> { ["spectral"] = JsonNode.Parse(json)!.AsObject() });
+        var r = new SpectralMethod().Compare(saved, new ComparisonInput("B", Base.ToView()), MethodTestKit.Context);
+        Assert.Equal(MethodStatus.NotApplicable, r.Status);
+        Assert.Contains("saved", r.Reason);
+    }
+
     [Fact]
     public void WishartDrawsHaveTheRightMean()
     {

@@ -53,9 +53,8 @@ public sealed class CkaMethod : SignalMethod
         int d = (int)(blocksA[0].Get(TensorRole.AttnQ)?.Columns ?? 0);
         int db = (int)(blocksB[0].Get(TensorRole.AttnQ)?.Columns ?? 0);
         if (d < 4 || d != db) return NotApplicable($"residual widths differ or are too small ({d} vs {db})");
-        var alignment = ResidualAlignment.Estimate(va, vb, context.Seed, requireVocabulary: true);
+        var alignment = ResidualAlignment.Estimate(va, vb, context.Seed, requireVocabulary: true, threads: context.Threads);
         if (alignment.Tokens < 2) return NotApplicable("the two vocabularies share too few tokens to align residual streams");
-        if (!alignment.Accepted) alignment = ResidualAlignment.Identity(d, alignment.Note);
 
         int s = Math.Min(d, MaxExamples);
         var dims = ModelParts.Sample(d, s, ModelParts.DeriveSeed(context.Seed, "cka-examples"));

@@ -21,7 +21,11 @@ public sealed class ResidualAlignment
     public const int MaxTokens = 4096;
 
     /// <summary>Most tokens used for the column-cosine matrix of the signed-permutation candidate.</summary>
-    public const int MaxPermutationTokens = 2048;
+    public const int MaxPermutationTokens = 1024;
+
+    /// <summary>The signed-permutation LAP (O(d³) for unrelated embeddings) is skipped when A's columns' best
+    /// |cosine| with any B column averages below this: no signed permutation could then reach <see cref="AcceptFit"/>.</summary>
+    public const double MinColumnMatch = 0.5;
 
     /// <summary>Largest hidden size for which the Procrustes rotation is estimated (an O(d³) eigen-decomposition).</summary>
     public const int MaxProcrustesDim = 1024;
@@ -204,7 +208,7 @@ public sealed class ResidualAlignment
 
     /// <summary>Estimates the alignment from the models' embeddings (or tied LM heads).</summary>
     /// <param name="requireVocabulary">When true, tokens are paired only through both vocabularies' strings.</param>
-    public static ResidualAlignment Estimate(ModelView a, ModelView b, int seed, bool requireVocabulary = false)
+    public static ResidualAlignment Estimate(ModelView a, ModelView b, int seed, bool requireVocabulary = false, int threads = 1)
     {
         var ea = a.Get(ModelRole.Embedding) ?? a.Get(ModelRole.LmHead);
         var eb = b.Get(ModelRole.Embedding) ?? b.Get(ModelRole.LmHead);
@@ -254,8 +258,22 @@ public sealed class ResidualAlignment
             LinearAlgebra.NormalizeRows(colsA, d, nt);
             LinearAlgebra.NormalizeRows(colsB, d, nt);
             var c = new float[d * d];
-            LinearAlgebra.MultiplyTransposed(colsA, d, colsB, d, nt, c);
+            LinearAlgebra.MultiplyTransposed(colsA, d, colsB, d, nt, c, threads);
             var abs = c.Select(Math.Abs).ToArray();
+            double bestMean = 0;
+            for (int i = 0; i < d; i++)
+            {
+                float best = 0;
+                for (int j = 0; j < d; j++) best = Math.Max(best, abs[i * d + j]);
+                bestMean += best / d;
+            }
+
+            if (bestMean < MinColumnMatch)
+                return new ResidualAlignment("identity", d, null, null, null)
+                {
+                    Accepted = false, IdentityFit = identityFit, Tokens = n, TokenMatch = how,
+                    Note = $"embeddings of {n} shared tokens do not align (mean cosine {identityFit:F3} as is; embedding columns match at best {bestMean:F3} on average, so no signed permutation fits); weights are compared as stored",
+                };
             var perm = LinearAssignment.Maximize(abs, d, d);
             var signs = new float[d];
             for (int i = 0; i < d; i++) signs[i] = c[i * d + perm[i]] < 0 ? -1 : 1;

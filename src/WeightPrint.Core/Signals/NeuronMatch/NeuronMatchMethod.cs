@@ -71,15 +71,16 @@ public sealed class NeuronMatchMethod : SignalMethod
 
         if (jobs.Count == 0) return NotApplicable("no MLP pair with the same residual width (up_proj columns) in both models");
         int d = (int)jobs[0].A.Up.Columns;
-        var alignment = ResidualAlignment.Estimate(va, vb, context.Seed);
-        if (!alignment.Accepted || alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
+        var alignment = ResidualAlignment.Estimate(va, vb, context.Seed, threads: context.Threads);
+        if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
         var dims = ModelParts.Sample(d, Math.Min(d, MaxResidualDims), ModelParts.DeriveSeed(context.Seed, "neuron-match-residual"));
 
         var outcomes = new MlpOutcome?[jobs.Count];
+        int innerThreads = Math.Max(1, context.Threads / Math.Max(1, Math.Min(jobs.Count, context.Threads)));
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads) }, j =>
         {
             var (la, lb, ma, mb) = jobs[j];
-            outcomes[j] = MatchMlp(la, lb, ma, mb, alignment, dims, context.Seed);
+            outcomes[j] = MatchMlp(la, lb, ma, mb, alignment, dims, context.Seed, innerThreads);
         });
         var done = outcomes.OfType<MlpOutcome>().Where(o => !double.IsNaN(o.PValue)).ToList();
         if (done.Count == 0) return NotApplicable("no MLP had enough neurons to match (at least 3 are needed)");
@@ -122,7 +123,7 @@ public sealed class NeuronMatchMethod : SignalMethod
         };
     }
 
-    private static MlpOutcome MatchMlp(int layerA, int layerB, MlpPart ma, MlpPart mb, ResidualAlignment alignment, int[] dims, int seed)
+    private static MlpOutcome MatchMlp(int layerA, int layerB, MlpPart ma, MlpPart mb, ResidualAlignment alignment, int[] dims, int seed, int threads)
     {
         string part = ma.Label == mb.Label ? ma.Label : $"{ma.Label}~{mb.Label}";
         bool gated = ma.Gate != null && mb.Gate != null;
@@ -162,7 +163,7 @@ public sealed class NeuronMatchMethod : SignalMethod
             LinearAlgebra.NormalizeRows(r, rows.Length, k);
             LinearAlgebra.NormalizeRows(c, nCols, k);
             var sim = new float[rows.Length * nCols];
-            LinearAlgebra.MultiplyTransposed(r, rows.Length, c, nCols, k, sim);
+            LinearAlgebra.MultiplyTransposed(r, rows.Length, c, nCols, k, sim, threads);
             var match = LinearAssignment.Maximize(sim, rows.Length, nCols);
             double mean = 0;
             for (int i = 0; i < rows.Length; i++) mean += sim[i * nCols + match[i]];

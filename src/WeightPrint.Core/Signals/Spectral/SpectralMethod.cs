@@ -59,6 +59,8 @@ public sealed class SpectralMethod : SignalMethod
         if (sa == null) return NotApplicable($"{a.Label}: {pa}");
         var (sb, pb) = SignatureFor(b, context);
         if (sb == null) return NotApplicable($"{b.Label}: {pb}");
+        if (sa.LayerCount == 0 || sa.Qk[0].Length == 0) return NotApplicable($"{a.Label}: the spectral signature has no layers or heads");
+        if (sb.LayerCount == 0 || sb.Qk[0].Length == 0) return NotApplicable($"{b.Label}: the spectral signature has no layers or heads");
         if (sa.HeadDim != sb.HeadDim) return NotApplicable($"head sizes differ ({sa.HeadDim} vs {sb.HeadDim}): spectra of different length");
         if (sa.HeadDim < 3) return NotApplicable($"head size {sa.HeadDim} is too small for spectral correlations");
 

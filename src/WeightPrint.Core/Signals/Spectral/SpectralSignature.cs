@@ -63,7 +63,16 @@ public sealed class SpectralSignature
         string? problem = null;
         Parallel.For(0, usable.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i =>
         {
-            var r = ExtractLayer(usable[i], hd);
+            (double[][] Qk, double[][] Ov, int KvHeads, string? Problem) r;
+            try
+            {
+                r = ExtractLayer(usable[i], hd);
+            }
+            catch (InvalidOperationException e)
+            {
+                r = ([], [], 0, e.Message); // a matrix above the read limit
+            }
+
             if (r.Problem != null) problem ??= $"layer {usable[i].Index}: {r.Problem}";
             qk[i] = r.Qk;
             ov[i] = r.Ov;
