@@ -19,6 +19,7 @@ public sealed unsafe class MemoryMappedFileSource : IByteSource
         try
         {
             info = new FileInfo(path);
+            if (info.LinkTarget != null) info = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info; // a symlink's own length is not the file's
             if (!info.Exists) throw new InvalidModelFileException(path, "file not found");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
