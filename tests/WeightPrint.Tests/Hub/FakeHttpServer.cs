@@ -80,6 +80,9 @@ internal sealed class FakeHttpServer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Func<FakeRequest, FakeResponse> _handler;
     private long _bodyBytesSent;
+    private bool _disposed;
+    private int _active;
+    private int _maxActive;
 
     public FakeHttpServer(string name, Func<FakeRequest, FakeResponse> handler)
     {
@@ -100,6 +103,9 @@ internal sealed class FakeHttpServer : IDisposable
     public ConcurrentQueue<FakeRequest> Log { get; } = new();
 
     public long BodyBytesSent => Interlocked.Read(ref _bodyBytesSent);
+
+    /// <summary>Most requests that were being answered at the same time.</summary>
+    public int MaxConcurrentRequests => Volatile.Read(ref _maxActive);
 
     private async Task AcceptLoop()
     {
@@ -130,8 +136,21 @@ internal sealed class FakeHttpServer : IDisposable
                 var request = await ReadRequest(stream);
                 if (request == null) return;
                 Log.Enqueue(request);
-                var response = _handler(request);
-                await Write(client, stream, response);
+                int now = Interlocked.Increment(ref _active);
+                int seen;
+                while (now > (seen = Volatile.Read(ref _maxActive)) && Interlocked.CompareExchange(ref _maxActive, now, seen) != seen)
+                {
+                }
+
+                try
+                {
+                    var response = _handler(request);
+                    await Write(client, stream, response);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _active);
+                }
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
             {
@@ -198,7 +217,7 @@ internal sealed class FakeHttpServer : IDisposable
             await stream.WriteAsync(r.Body.AsMemory(sent, n), _stop.Token);
             sent += n;
             Interlocked.Add(ref _bodyBytesSent, n);
-            if (r.DelayPerChunk > TimeSpan.Zero) await Task.Delay(r.DelayPerChunk, _stop.Token);
+            if (r.DelayPerChunk > TimeSpan.Zero && sent < limit) await Task.Delay(r.DelayPerChunk, _stop.Token);
         }
 
         await stream.FlushAsync(_stop.Token);
@@ -208,6 +227,8 @@ internal sealed class FakeHttpServer : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _stop.Cancel();
         _listener.Stop();
         _stop.Dispose();

@@ -28,6 +28,8 @@ public sealed class HttpRangeByteSource : IByteSource
     private long _sequentialBlocks;
     private long _readaheadEnd;
     private volatile HotBlock? _hot;
+    private long[]? _extentStarts;
+    private long[]? _extentEnds;
     private volatile bool _disposed;
 
     private sealed record HotBlock(long Index, byte[] Data);
@@ -106,7 +108,7 @@ public sealed class HttpRangeByteSource : IByteSource
         CheckRange(offset, destination.Length);
         if (destination.Length == 0) return;
         long b0 = offset / _blockBytes, b1 = (offset + destination.Length - 1) / _blockBytes;
-        var blocks = Acquire(b0, b1);
+        var blocks = Acquire(b0, b1, offset + destination.Length - 1);
         int written = 0;
         for (long b = b0; b <= b1; b++)
         {
@@ -120,6 +122,20 @@ public sealed class HttpRangeByteSource : IByteSource
         _hot = new HotBlock(b1, blocks[^1]);
     }
 
+    /// <summary>
+    /// Tells the source where tensors lie ([start, end) byte ranges), once the header is parsed: readahead then
+    /// stays inside the tensor being read instead of running into the next one.
+    /// </summary>
+    public void SetTensorExtents(IEnumerable<(long Start, long End)> extents)
+    {
+        var sorted = extents.Where(e => e.End > e.Start).OrderBy(e => e.Start).ToArray();
+        lock (_lock)
+        {
+            _extentStarts = sorted.Select(e => e.Start).ToArray();
+            _extentEnds = sorted.Select(e => e.End).ToArray();
+        }
+    }
+
     /// <summary>Starts fetching a range in the background (no wait); cached or in-flight blocks are skipped.</summary>
     public void Prefetch(long offset, long length)
     {
@@ -128,7 +144,7 @@ public sealed class HttpRangeByteSource : IByteSource
         StartMissing(b0, b1 + 1);
     }
 
-    private byte[][] Acquire(long b0, long b1)
+    private byte[][] Acquire(long b0, long b1, long lastByte)
     {
         int count = checked((int)(b1 - b0 + 1));
         var blocks = new byte[count][];
@@ -145,7 +161,7 @@ public sealed class HttpRangeByteSource : IByteSource
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            readahead = TrackSequence(b0, b1);
+            readahead = TrackSequence(b0, b1, lastByte);
             for (long b = b0; b <= b1; b++)
             {
                 int i = (int)(b - b0);
@@ -179,8 +195,13 @@ public sealed class HttpRangeByteSource : IByteSource
 
             lock (_lock)
             {
-                StartRuns(toFetch.Where(b => !_inflight.ContainsKey(b)).ToList());
-                foreach (long b in toFetch) waits[(int)(b - b0)] = _inflight[b];
+                // A run may complete (and leave _inflight) at once, so map blocks to the runs just started.
+                var started = StartRuns(toFetch.Where(b => !_inflight.ContainsKey(b)).ToList());
+                foreach (long b in toFetch)
+                {
+                    waits[(int)(b - b0)] = started.FirstOrDefault(r => b >= r.First && b < r.First + r.Count)
+                        ?? (_inflight.TryGetValue(b, out var other) ? other : null);
+                }
             }
         }
 
@@ -189,8 +210,15 @@ public sealed class HttpRangeByteSource : IByteSource
         for (int i = 0; i < count; i++)
         {
             if (blocks[i] != null) continue;
-            var run = waits[i]!;
             long b = b0 + i;
+            var run = waits[i];
+            if (run == null)
+            {
+                // Another reader's run finished between our checks: the block is in memory or on disk now.
+                blocks[i] = _memory.TryGet(_key, b) ?? _store?.TryRead(b, BlockLength(b)) ?? Refetch(b);
+                continue;
+            }
+
             try
             {
                 blocks[i] = run.Task.GetAwaiter().GetResult()[b - run.First];
@@ -211,8 +239,15 @@ public sealed class HttpRangeByteSource : IByteSource
         return blocks;
     }
 
+    private byte[] Refetch(long block)
+    {
+        Run run;
+        lock (_lock) run = StartRuns([block]).Single();
+        return run.Task.GetAwaiter().GetResult()[0];
+    }
+
     /// <summary>Updates the sequential-run detector; returns the block range to read ahead (empty when none).</summary>
-    private (long From, long To) TrackSequence(long b0, long b1)
+    private (long From, long To) TrackSequence(long b0, long b1, long lastByte)
     {
         if (b0 == _lastBlock || b0 == _lastBlock + 1)
         {
@@ -231,6 +266,15 @@ public sealed class HttpRangeByteSource : IByteSource
         if (ahead >= Math.Max(1, window / 2)) return (0, 0);
         long from = Math.Max(b1 + 1, _readaheadEnd);
         long to = Math.Min(_blockCount, b1 + 1 + window);
+        if (_extentStarts != null)
+        {
+            // Stay inside the tensor holding the last byte read (no readahead from a gap or header).
+            int i = Array.BinarySearch(_extentStarts, lastByte);
+            if (i < 0) i = ~i - 1;
+            long end = i >= 0 && _extentEnds![i] > lastByte ? _extentEnds[i] : lastByte + 1;
+            to = Math.Min(to, (end - 1) / _blockBytes + 1);
+        }
+
         if (to <= from) return (0, 0);
         _readaheadEnd = to;
         return (from, to);

@@ -128,6 +128,12 @@ public static class HubLoader
         }
 
         foreach (var f in inner.Files) result.Own(f);
+        foreach (var group in result.Tensors.GroupBy(t => t.Source))
+        {
+            if (group.Key is HttpRangeByteSource remote)
+                remote.SetTensorExtents(group.Where(t => t.IsContiguous).Select(t => (t.DataOffset, t.DataOffset + t.ByteLength)));
+        }
+
         result.Own(inner); // disposing twice is harmless for byte sources; this also releases anything else it owns
         if (fetcher != null) result.Own(fetcher);
         transfer.TotalBytes = result.TotalBytes;
