@@ -117,6 +117,30 @@ public sealed class HttpRangeByteSourceTests : IDisposable
     }
 
     [Fact]
+    public void Adjacent_missing_blocks_are_fetched_with_one_request()
+    {
+        var (source, fetcher, transfer) = Open(http: HubTestEnv.FastHttp(16 << 10) with { MaxRequestBlocks = 4, MaxReadaheadBlocks = 0 });
+        using (fetcher)
+        using (source)
+        {
+            var buffer = new byte[4 * (16 << 10)];
+            source.Read(3 * (16 << 10), buffer); // blocks 3..6, nothing cached yet
+            Assert.True(_data.AsSpan(3 * (16 << 10), buffer.Length).SequenceEqual(buffer));
+            var ranged = _env.Hub.Cdn.Log.Where(r => r.Range != null).ToList();
+            Assert.Single(ranged);
+            Assert.Equal((3L * (16 << 10), (long?)(7L * (16 << 10) - 1)), ranged[0].Range!.Value);
+            Assert.Equal(buffer.Length, transfer.BytesFetched);
+
+            // Blocks 2..7 with 3..6 cached: two single-block requests, and the cached middle is not fetched again.
+            var wider = new byte[6 * (16 << 10)];
+            source.Read(2 * (16 << 10), wider);
+            Assert.True(_data.AsSpan(2 * (16 << 10), wider.Length).SequenceEqual(wider));
+            Assert.Equal(3, _env.Hub.Cdn.Log.Count(r => r.Range != null));
+            Assert.Equal(wider.Length, transfer.BytesFetched);
+        }
+    }
+
+    [Fact]
     public void An_unknown_length_is_learned_from_the_first_answer()
     {
         var (source, fetcher, _) = Open(knownLength: false);
