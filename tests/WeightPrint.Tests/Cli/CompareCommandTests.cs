@@ -69,7 +69,7 @@ public class CompareCommandTests
         Assert.Contains("pdf per curve", r.Stdout);
         Assert.Contains("raw standard deviations", r.Stdout);
         Assert.Contains("verdict: INCONCLUSIVE", r.Stdout);
-        Assert.Contains("percentile of unrelated pairs", r.Stdout);
+        Assert.Contains("% of unrelated model pairs", r.Stdout);
     }
 
     [Theory]

@@ -145,7 +145,7 @@ public sealed class PdfMethod : SignalMethod
         string summary = double.IsNaN(score)
             ? $"undefined: the {string.Join(", ", undefined)} curve(s) are constant in at least one model, so r is undefined"
             : $"mean r = {score:F3} (Q {Fmt(perCurve["q"])}, K {Fmt(perCurve["k"])}, V {Fmt(perCurve["v"])}, O {Fmt(perCurve["o"])}); "
-              + $"{percentile:F1}th percentile of unrelated pairs — descriptive, not a test: unrelated models reach {PdfBackground.Published.Unrelated[^1]:F2}";
+              + $"above {percentile:F1}% of unrelated model pairs — descriptive, not a test: unrelated models reach {PdfBackground.Published.Unrelated[^1]:F2}";
         return new MethodResult
         {
             Id = Id,
