@@ -44,8 +44,9 @@ public sealed record TorchTensor(string StorageKey, long Offset, long[] Shape, l
     }
 }
 
-/// <summary>One member of a test zip archive.</summary>
-public sealed record ZipMember(string Name, byte[] Data, bool Deflate = false);
+/// <summary>One member of a test zip archive. <paramref name="RawDeflated"/> supplies ready-made deflate data
+/// (then <paramref name="Data"/> is ignored and <paramref name="DeclaredSize"/> is the size the headers claim).</summary>
+public sealed record ZipMember(string Name, byte[] Data, bool Deflate = false, byte[]? RawDeflated = null, long DeclaredSize = -1);
 
 /// <summary>Where the zip writer put things, so hostile tests can patch exact bytes.</summary>
 public sealed class ZipLayout
@@ -240,7 +241,13 @@ public sealed class TorchZipWriter
             byte[] name = System.Text.Encoding.UTF8.GetBytes(m.Name);
             byte[] data = m.Data;
             ushort method = 0;
-            if (m.Deflate)
+            long declared = m.DeclaredSize >= 0 ? m.DeclaredSize : m.Data.Length;
+            if (m.RawDeflated != null)
+            {
+                data = m.RawDeflated;
+                method = 8;
+            }
+            else if (m.Deflate)
             {
                 var c = new MemoryStream();
                 using (var d = new DeflateStream(c, CompressionLevel.Optimal, leaveOpen: true)) d.Write(m.Data);
@@ -283,16 +290,16 @@ public sealed class TorchZipWriter
             if (zip64)
             {
                 BinaryPrimitives.WriteInt64LittleEndian(dd.AsSpan(8), data.Length);
-                BinaryPrimitives.WriteInt64LittleEndian(dd.AsSpan(16), m.Data.Length);
+                BinaryPrimitives.WriteInt64LittleEndian(dd.AsSpan(16), declared);
             }
             else
             {
                 BinaryPrimitives.WriteUInt32LittleEndian(dd.AsSpan(8), (uint)data.Length);
-                BinaryPrimitives.WriteUInt32LittleEndian(dd.AsSpan(12), (uint)m.Data.Length);
+                BinaryPrimitives.WriteUInt32LittleEndian(dd.AsSpan(12), (uint)declared);
             }
 
             o.Write(dd);
-            central.Add((name, method, crc, data.Length, m.Data.Length, offset));
+            central.Add((name, method, crc, data.Length, declared, offset));
         }
 
         long cdOffset = o.Position;

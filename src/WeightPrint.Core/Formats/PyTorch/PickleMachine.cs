@@ -412,6 +412,9 @@ internal sealed class PickleMachine
                     else last += (shape[d] - 1) * strides[d];
                 }
 
+                long count = 1;
+                foreach (long d in shape) count *= d;
+                _ = count * 8; // the element count and its byte length must be representable (stride-0 views can be huge)
                 if (empty ? offset > storage.Numel : last >= storage.Numel)
                     throw Fail($"tensor view (offset {offset}, size [{string.Join(", ", shape)}], stride [{string.Join(", ", strides)}]) does not fit in storage {ZipDirectory.Quote(storage.Key)} of {storage.Numel} elements");
             }

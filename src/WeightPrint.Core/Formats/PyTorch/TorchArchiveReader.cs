@@ -31,7 +31,7 @@ public static class TorchArchiveReader
     public const int MaxPickleMarkDepth = 1_000;
 
     /// <summary>Most memo entries.</summary>
-    public const int MaxPickleMemo = 4_000_000;
+    public const int MaxPickleMemo = 2_000_000;
 
     /// <summary>Most items in one list, tuple, set or dict.</summary>
     public const int MaxPickleContainerItems = 10_000_000;
