@@ -210,6 +210,19 @@ public class TorchZipHostileTests
         zip = ValidArchive(out layout, zip64: true);
         BinaryPrimitives.WriteInt64LittleEndian(zip.AsSpan((int)layout.EocdOffset - 12), 1L << 40); // locator → record
         Assert.Contains("zip64 end-of-central-directory offset", Fails(zip).Message);
+
+        zip = ValidArchive(out layout, zip64: true);
+        Patch16(zip, layout.EocdOffset + 10, 3); // not saturated, and not the zip64 record's entry count
+        Patch16(zip, layout.EocdOffset + 8, 3);
+        Assert.Contains("differs between the end-of-central-directory record (3) and its zip64 record", Fails(zip).Message);
+
+        zip = ValidArchive(out layout, zip64: true);
+        Patch16(zip, layout.CentralHeaders[0] + 46 + "archive/data.pkl".Length + 2, 8); // zip64 extra field cut to one value
+        Assert.Contains("truncated zip64 extra field", Fails(zip).Message);
+
+        zip = ValidArchive(out layout);
+        Patch32(zip, layout.EocdOffset + 12, (uint)layout.CentralDirectorySize - 1); // size one short of the headers
+        Assert.Contains("zip central directory ends inside entry", Fails(zip).Message);
     }
 
     [Fact]
