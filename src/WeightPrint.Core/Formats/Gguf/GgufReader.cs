@@ -48,11 +48,12 @@ public static class GgufReader
     /// <summary>Longest metadata string value in bytes.</summary>
     public const ulong MaxStringBytes = 1 << 26;
 
-    /// <summary>Most elements one metadata array may have.</summary>
-    public const ulong MaxArrayLength = 1 << 26;
+    /// <summary>Most elements one metadata array may have (real vocabularies and merge lists have well under a million).</summary>
+    public const ulong MaxArrayLength = 1 << 24;
 
-    /// <summary>Most metadata values (array elements included, at every depth) in one file.</summary>
-    public const long MaxMetadataValues = 1 << 26;
+    /// <summary>Most metadata values (array elements included, at every depth) in one file: bounds the memory a
+    /// header can make the reader allocate, whatever the file size.</summary>
+    public const long MaxMetadataValues = 1 << 24;
 
     /// <summary>Deepest nesting of metadata arrays (an array of arrays of scalars has depth 2).</summary>
     public const int MaxNestingDepth = 8;
@@ -272,6 +273,10 @@ public static class GgufReader
         /// <summary>Substitutes U+FFFD for invalid bytes: a token string that is not UTF-8 should not make a model unreadable.</summary>
         private static readonly UTF8Encoding Utf8Lenient = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
+        /// <summary>Boxed integers −256..1023 and booleans, shared: token-type and id arrays repeat a few small values.</summary>
+        private static readonly object[] SmallLongs = [.. Enumerable.Range(-256, 1280).Select(i => (object)(long)i)];
+        private static readonly object True = true, False = false;
+
         private readonly byte[] _window = new byte[WindowBytes];
         private long _windowStart;
         private int _windowLength;
@@ -306,24 +311,16 @@ public static class GgufReader
         {
             if (++_values > MaxMetadataValues)
                 throw new InvalidModelFileException(source.Name, $"metadata holds more than {MaxMetadataValues} values (at key {key})");
+            int size = ScalarBytes(type);
+            if (size > 0) return Scalar(type, Take(size));
             switch (type)
             {
-                case GgufValueType.UInt8: return (long)Take(1)[0];
-                case GgufValueType.Int8: return (long)(sbyte)Take(1)[0];
-                case GgufValueType.UInt16: return (long)BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
-                case GgufValueType.Int16: return (long)BinaryPrimitives.ReadInt16LittleEndian(Take(2));
-                case GgufValueType.UInt32: return (long)BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
-                case GgufValueType.Int32: return (long)BinaryPrimitives.ReadInt32LittleEndian(Take(4));
-                case GgufValueType.Float32: return (double)BinaryPrimitives.ReadSingleLittleEndian(Take(4));
-                case GgufValueType.Bool: return Take(1)[0] != 0;
-                case GgufValueType.UInt64: return BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
-                case GgufValueType.Int64: return BinaryPrimitives.ReadInt64LittleEndian(Take(8));
-                case GgufValueType.Float64: return BinaryPrimitives.ReadDoubleLittleEndian(Take(8));
                 case GgufValueType.String:
                 {
                     ulong length = U64();
                     if (length > MaxStringBytes)
                         throw new InvalidModelFileException(source.Name, $"metadata key {key}: string of {length} bytes exceeds the limit of {MaxStringBytes}");
+                    if (length <= WindowBytes && (long)length <= Remaining) return Utf8Lenient.GetString(Take((int)length));
                     return Utf8Lenient.GetString(Bytes((long)length, $"string value of metadata key {key}"));
                 }
                 case GgufValueType.Array:
@@ -332,6 +329,35 @@ public static class GgufReader
                     throw new InvalidModelFileException(source.Name, $"metadata key {key} has unknown value type {(uint)type}");
             }
         }
+
+        private static object Box(long v) => v is >= -256 and < 1024 ? SmallLongs[v + 256] : v;
+
+        /// <summary>Bytes of a fixed-size scalar type; 0 for strings and arrays.</summary>
+        private static int ScalarBytes(GgufValueType t) => t switch
+        {
+            GgufValueType.UInt8 or GgufValueType.Int8 or GgufValueType.Bool => 1,
+            GgufValueType.UInt16 or GgufValueType.Int16 => 2,
+            GgufValueType.UInt32 or GgufValueType.Int32 or GgufValueType.Float32 => 4,
+            GgufValueType.UInt64 or GgufValueType.Int64 or GgufValueType.Float64 => 8,
+            _ => 0,
+        };
+
+        /// <summary>A scalar as stored in the metadata dictionary: long, ulong (uint64), double or bool.</summary>
+        private static object Scalar(GgufValueType t, ReadOnlySpan<byte> b) => t switch
+        {
+            GgufValueType.UInt8 => Box(b[0]),
+            GgufValueType.Int8 => Box((sbyte)b[0]),
+            GgufValueType.UInt16 => Box(BinaryPrimitives.ReadUInt16LittleEndian(b)),
+            GgufValueType.Int16 => Box(BinaryPrimitives.ReadInt16LittleEndian(b)),
+            GgufValueType.UInt32 => Box(BinaryPrimitives.ReadUInt32LittleEndian(b)),
+            GgufValueType.Int32 => Box(BinaryPrimitives.ReadInt32LittleEndian(b)),
+            GgufValueType.Float32 => (double)BinaryPrimitives.ReadSingleLittleEndian(b),
+            GgufValueType.Bool => b[0] != 0 ? True : False,
+            GgufValueType.UInt64 => BinaryPrimitives.ReadUInt64LittleEndian(b),
+            GgufValueType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(b),
+            GgufValueType.Float64 => BinaryPrimitives.ReadDoubleLittleEndian(b),
+            _ => throw new ArgumentOutOfRangeException(nameof(t)),
+        };
 
         private object[] Array(string key, int depth)
         {
@@ -349,7 +375,24 @@ public static class GgufReader
             if (_values + (long)count > MaxMetadataValues)
                 throw new InvalidModelFileException(source.Name, $"metadata holds more than {MaxMetadataValues} values (at key {key})");
             var items = new object[count];
-            for (ulong i = 0; i < count; i++) items[i] = Value((GgufValueType)elementType, key, depth);
+            var type = (GgufValueType)elementType;
+            int size = ScalarBytes(type);
+            if (size == 0)
+            {
+                for (ulong i = 0; i < count; i++) items[i] = Value(type, key, depth);
+                return items;
+            }
+
+            // Fixed-size elements: decode a window at a time (the byte count was checked above).
+            _values += (long)count;
+            for (int i = 0; i < items.Length;)
+            {
+                int n = Math.Min(items.Length - i, WindowBytes / size);
+                var span = Take(n * size);
+                for (int j = 0; j < n; j++) items[i + j] = Scalar(type, span.Slice(j * size, size));
+                i += n;
+            }
+
             return items;
         }
 

@@ -118,6 +118,17 @@ public class GgufHostileFileTests
     }
 
     [Fact]
+    public void The_total_number_of_metadata_values_is_bounded()
+    {
+        int half = (int)(GgufReader.MaxMetadataValues / 2);
+        var b = Header(0, 2);
+        foreach (string key in new[] { "a", "b" })
+            b.Str(key).U32((uint)GgufValueType.Array).U32((uint)GgufValueType.UInt8).U64((ulong)half + 1).Raw(new byte[half + 1]);
+        var e = Assert.Throws<InvalidModelFileException>(() => GgufReader.ReadHeader(new MemoryByteSource(FileName, b.ToArray())));
+        Assert.Contains($"more than {GgufReader.MaxMetadataValues} values (at key b)", e.Message);
+    }
+
+    [Fact]
     public void Unknown_value_types_fail()
     {
         Fails(Header(0, 1).Str("k").U32(13).U64(0).ToArray(), "unknown value type 13");
