@@ -12,6 +12,9 @@ public static class InspectCommand
     /// <summary>Metadata values longer than this are summarised in the console table.</summary>
     private const int MaxShownMetadataArray = 8;
 
+    /// <summary>Metadata strings longer than this (chat templates) are cut in the console table.</summary>
+    private const int MaxShownMetadataString = 160;
+
     public static Command Create(CliContext context)
     {
         var model = new Argument<string>("model") { Description = "A model file (.safetensors, .gguf, torch .bin/.pt, llama2.c .bin) or a Hugging Face folder" };
@@ -203,8 +206,29 @@ public static class InspectCommand
 
     private static string Summarise(object v) => v switch
     {
-        object[] a when a.Length > MaxShownMetadataArray => $"[{a.Length} items: {string.Join(", ", a.Take(MaxShownMetadataArray))}, …]",
-        object[] a => "[" + string.Join(", ", a) + "]",
+        object[] a when a.Length > MaxShownMetadataArray => $"[{a.Length} items: {string.Join(", ", a.Take(MaxShownMetadataArray).Select(Summarise))}, …]",
+        object[] a => "[" + string.Join(", ", a.Select(Summarise)) + "]",
+        string s => Printable(s.Length > MaxShownMetadataString ? s[..MaxShownMetadataString] + "…" : s),
         _ => v.ToString() ?? "",
     };
+
+    /// <summary>Control characters (token strings hold newlines) escaped so that one value stays on one line.</summary>
+    private static string Printable(string s)
+    {
+        if (!s.Any(char.IsControl)) return s;
+        var sb = new System.Text.StringBuilder(s.Length + 8);
+        foreach (char ch in s)
+        {
+            sb.Append(ch switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(ch) => $"\\u{(int)ch:X4}",
+                _ => ch.ToString(),
+            });
+        }
+
+        return sb.ToString();
+    }
 }
