@@ -37,9 +37,10 @@ internal sealed partial class Gpt2Mapping : ArchitectureMapping
         }
 
         if (Split(LayerPattern(), name) is not { } parts) return null;
-        var (layer, rest, kind) = parts;
+        var (layer, rest, _) = parts;
         if (rest is "attn.bias" or "attn.masked_bias") return new IgnoreTarget(BufferReason);
-        return FromTable(Table, "decoder", layer, rest, kind);
+        var (body, kind) = SplitKind(rest);
+        return FromTable(Table, "decoder", layer, body, kind);
     }
 
     public override AttentionGeometry Geometry(MappingContext ctx)
@@ -53,7 +54,7 @@ internal sealed partial class Gpt2Mapping : ArchitectureMapping
     public override void Finish(MappingContext ctx, AttentionGeometry g)
         => ctx.Note("GPT-2 Conv1D weights are stored [in, out]; they are transposed to [out, in], and c_attn is split into Q, K, V thirds.");
 
-    [GeneratedRegex(@"^(?:transformer\.)?h\.(?<layer>\d+)\.(?<rest>.+)\.(?<kind>weight|bias)$")]
+    [GeneratedRegex(@"^(?:transformer\.)?h\.(?<layer>\d+)\.(?<rest>.+)$")]
     private static partial Regex LayerPattern();
 }
 
@@ -89,9 +90,10 @@ internal sealed partial class GptJMapping : ArchitectureMapping
         }
 
         if (Split(LayerPattern(), name) is not { } parts) return null;
-        var (layer, rest, kind) = parts;
+        var (layer, rest, _) = parts;
         if (rest is "attn.bias" or "attn.masked_bias") return new IgnoreTarget(BufferReason);
-        return FromTable(Table, "decoder", layer, rest, kind);
+        var (body, kind) = SplitKind(rest);
+        return FromTable(Table, "decoder", layer, body, kind);
     }
 
     public override AttentionGeometry Geometry(MappingContext ctx)
@@ -103,7 +105,7 @@ internal sealed partial class GptJMapping : ArchitectureMapping
     public override void Finish(MappingContext ctx, AttentionGeometry g)
         => ctx.Note("GPT-J runs attention and MLP in parallel from one norm (ln_1, mapped as AttnNorm; there is no separate MlpNorm).");
 
-    [GeneratedRegex(@"^(?:transformer\.)?h\.(?<layer>\d+)\.(?<rest>.+)\.(?<kind>weight|bias)$")]
+    [GeneratedRegex(@"^(?:transformer\.)?h\.(?<layer>\d+)\.(?<rest>.+)$")]
     private static partial Regex LayerPattern();
 }
 

@@ -126,6 +126,17 @@ internal abstract partial class HfDecoderMapping : ArchitectureMapping
         RopeInterleaved = ctx.Checkpoint.Format == "llama2c",
     };
 
+    /// <summary>config.json geometry, or the llama2.c header fields for a llama2.c .bin.</summary>
+    public override AttentionGeometry Geometry(MappingContext ctx)
+    {
+        if (ctx.Checkpoint.Format != "llama2c" || ctx.Config.Present) return CommonGeometry(ctx.Config);
+        int dim = ctx.MetaInt("llama2c.dim") ?? 0, heads = ctx.MetaInt("llama2c.n_heads") ?? 0;
+        return new AttentionGeometry(dim, heads, ctx.MetaInt("llama2c.n_kv_heads") ?? heads, heads > 0 ? dim / heads : 0,
+            ctx.MetaInt("llama2c.hidden_dim") ?? 0, ctx.MetaInt("llama2c.vocab_size") ?? 0);
+    }
+
+    public override int? ConfiguredLayers(MappingContext ctx) => ctx.Config.Present ? base.ConfiguredLayers(ctx) : ctx.MetaInt("llama2c.n_layers");
+
     public override void Finish(MappingContext ctx, AttentionGeometry g)
     {
         if (ctx.Checkpoint.Format == "llama2c")
