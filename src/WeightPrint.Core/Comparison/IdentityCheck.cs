@@ -22,6 +22,8 @@ public static class IdentityCheck
     {
         var pa = Pairs(a);
         var pb = Pairs(b);
+        DropTiedHead(pa, pb);
+        DropTiedHead(pb, pa);
         var keys = pa.Keys.Intersect(pb.Keys).ToList();
         int onlyInOne = pa.Count + pb.Count - 2 * keys.Count;
         int identical = 0;
@@ -64,6 +66,17 @@ public static class IdentityCheck
 
     private static bool Bitwise(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
         => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(b));
+
+    /// <summary>
+    /// A model that stores its output head as an explicit copy of the embedding (tied weights saved twice) matches
+    /// a model that stores it once: the copy is not counted as a tensor only one model has.
+    /// </summary>
+    private static void DropTiedHead(Dictionary<string, TensorView> model, Dictionary<string, TensorView> other)
+    {
+        string head = nameof(ModelRole.LmHead), embedding = nameof(ModelRole.Embedding);
+        if (model.TryGetValue(head, out var h) && !other.ContainsKey(head) && model.TryGetValue(embedding, out var e) && SameValues(h, e))
+            model.Remove(head);
+    }
 
     private static Dictionary<string, TensorView> Pairs(ModelView v)
     {

@@ -86,3 +86,17 @@ public class CompareCommandTests
         Assert.StartsWith("error: ", r.Stderr);
     }
 }
+
+public class IdentityCheckTests
+{
+    [SkippableFact]
+    public void A_tied_head_saved_twice_still_counts_as_identical_weights()
+    {
+        // llama2.c's ckpt.pt stores output.weight sharing the embedding's storage; the HF conversion ties it.
+        var r = CliRunner.Run("compare", SharedModels.Require("l2c-llama2xs-saltyduckegg/ckpt.pt"), SharedModels.Require("derived-llama2xs-hf-f32"), "--methods", "pdf", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(r.Stdout)!;
+        Assert.True((bool)json["identity"]!["all_identical"]!);
+        Assert.Equal("derived", (string)json["verdict"]!["label"]!);
+    }
+}
