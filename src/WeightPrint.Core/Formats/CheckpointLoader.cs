@@ -48,7 +48,7 @@ public static class CheckpointLoader
     {
         if (source.Length == 0) throw new InvalidModelFileException(location, "file is empty");
         if (GgufReader.LooksLikeGguf(source)) return GgufReader.Open(source, location);
-        if (TorchArchiveReader.LooksLikeZip(source)) return new Checkpoint(location, "torch", TorchArchiveReader.ReadTensors(source));
+        if (TorchArchiveReader.LooksLikeZip(source)) return TorchArchiveReader.Open(source, location);
         if (TorchArchiveReader.LooksLikeLegacyPickle(source))
             throw new InvalidModelFileException(location, "legacy torch format (a bare pickle, saved before PyTorch 1.6) is not supported; re-save it with torch.save in the zip format");
         if (SafetensorsReader.LooksLikeSafetensors(source)) return SafetensorsReader.Open(source, location);
