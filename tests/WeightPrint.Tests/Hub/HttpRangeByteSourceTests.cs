@@ -141,6 +141,25 @@ public sealed class HttpRangeByteSourceTests : IDisposable
     }
 
     [Fact]
+    public void A_trickling_server_cannot_hold_a_read_forever()
+    {
+        // 8 KiB every 400 ms never trips the 500 ms idle timeout, but is far below the 1 MiB/s floor.
+        _env.Hub.Inject(new Fault(FaultKind.Slow, Delay: TimeSpan.FromMilliseconds(400)), times: 1000);
+        var http = HubTestEnv.FastHttp(64 << 10) with { MaxAttempts = 3, IdleTimeout = TimeSpan.FromMilliseconds(500), MinBytesPerSecond = 1 << 20, MaxReadaheadBlocks = 0 };
+        var (source, fetcher, transfer) = Open(http: http);
+        using (fetcher)
+        using (source)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var ex = Assert.Throws<InvalidModelFileException>(() => source.Read(0, new byte[64 << 10]));
+            Assert.Contains("too slow", ex.Message);
+            Assert.Contains("gave up after 3 attempts", ex.Message);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
+            Assert.True(transfer.BytesFetched > 0);
+        }
+    }
+
+    [Fact]
     public void An_unknown_length_is_learned_from_the_first_answer()
     {
         var (source, fetcher, _) = Open(knownLength: false);

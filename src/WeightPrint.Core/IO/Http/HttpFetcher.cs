@@ -137,7 +137,7 @@ public sealed class HttpFetcher : IDisposable
                     filled += step.Filled;
                     if (step.Total != null) total = step.Total;
                     if (step.EndOfFile) return new RangeReadResult(filled, total);
-                    if (step.Problem != null && filled < destination.Length) throw new RetryableException(step.Problem, progressed: step.Filled > 0);
+                    if (step.Problem != null && filled < destination.Length) throw new RetryableException(step.Problem, progressed: step.Filled > 0 && !step.TooSlow);
                 }
                 finally
                 {
@@ -150,12 +150,13 @@ public sealed class HttpFetcher : IDisposable
                 // A broken answer that delivered bytes is resumed without counting as a failed attempt
                 // (still bounded by the retry time limit, and each resume makes progress).
                 if (!retry.Progressed) failures++;
+                else clock.Restart(); // the retry time limit counts from the last progress
                 await WaitBeforeRetryAsync(file, retry, Math.Max(1, failures), clock, cancellation).ConfigureAwait(false);
             }
         }
     }
 
-    private readonly record struct Step(int Filled, long? Total, bool EndOfFile, string? Problem);
+    private readonly record struct Step(int Filled, long? Total, bool EndOfFile, string? Problem, bool TooSlow = false);
 
     /// <summary>One request for [start, start + destination.Length): returns how much arrived and why it stopped early.</summary>
     private async Task<Step> ReadOnceAsync(RemoteFile file, long start, Memory<byte> destination, CancellationToken cancellation)
@@ -227,7 +228,16 @@ public sealed class HttpFetcher : IDisposable
             using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
             if (skip > 0 && !await SkipAsync(body, skip, idle, cancellation).ConfigureAwait(false))
                 return new Step(0, total, false, $"the answer ended before reaching byte {start}");
-            int got = await FillAsync(body, destination[..take], idle, cancellation).ConfigureAwait(false);
+            var deadline = _options.IdleTimeout + TimeSpan.FromSeconds((double)(skip + take) / _options.MinBytesPerSecond);
+            using var slow = new CancellationTokenSource(deadline);
+            var clock = Stopwatch.StartNew();
+            int got = await FillAsync(body, destination[..take], idle, slow.Token, cancellation).ConfigureAwait(false);
+            if (got < take && slow.IsCancellationRequested)
+            {
+                string seconds = clock.Elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
+                return new Step(got, total, false, $"too slow: {got} of {take} bytes in {seconds} s (below {_options.MinBytesPerSecond} bytes/s)", TooSlow: true);
+            }
+
             if (got < take && response.StatusCode == HttpStatusCode.OK && known == null && total == null)
             {
                 // A 200 body of unknown length ends where the file ends.
@@ -262,21 +272,23 @@ public sealed class HttpFetcher : IDisposable
         return true;
     }
 
-    private async Task<int> FillAsync(Stream body, Memory<byte> destination, CancellationTokenSource idle, CancellationToken cancellation)
+    private async Task<int> FillAsync(Stream body, Memory<byte> destination, CancellationTokenSource idle, CancellationToken tooSlow, CancellationToken cancellation)
     {
         int got = 0;
         try
         {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(idle.Token, tooSlow);
             while (got < destination.Length)
             {
                 idle.CancelAfter(_options.IdleTimeout);
-                int n = await body.ReadAsync(destination[got..], idle.Token).ConfigureAwait(false);
+                int n = await body.ReadAsync(destination[got..], either.Token).ConfigureAwait(false);
                 if (n == 0) break;
                 _transfer.AddFetched(n);
                 got += n;
             }
         }
-        catch (Exception e) when (got > 0 && !cancellation.IsCancellationRequested && e is IOException or HttpRequestException or OperationCanceledException)
+        catch (Exception e) when ((got > 0 || tooSlow.IsCancellationRequested) && !cancellation.IsCancellationRequested
+            && e is IOException or HttpRequestException or OperationCanceledException)
         {
             // Keep what arrived; the caller resumes from the first missing byte.
         }

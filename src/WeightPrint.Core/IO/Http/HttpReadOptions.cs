@@ -51,6 +51,10 @@ public sealed record HttpReadOptions
 
     public int MaxRedirects { get; init; } = 10;
 
+    /// <summary>Slowest transfer tolerated: a range that takes longer than <see cref="IdleTimeout"/> plus its size at
+    /// this rate is dropped (keeping what arrived) and counts as a failed attempt, so a trickling server cannot hold a read forever.</summary>
+    public int MinBytesPerSecond { get; init; } = 32 << 10;
+
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> for nonsense.</summary>
     public void Validate()
     {
@@ -63,6 +67,7 @@ public sealed record HttpReadOptions
         if (MaxConcurrentRequests < 1 || MaxConcurrentRequests > 64) throw new ArgumentException("concurrent requests must be 1..64");
         if (MaxAttempts < 1 || MaxAttempts > 100) throw new ArgumentException("attempts must be 1..100");
         if (MaxRedirects < 0 || MaxRedirects > 50) throw new ArgumentException("redirects must be 0..50");
+        if (MinBytesPerSecond < 1) throw new ArgumentException("the minimum transfer rate must be positive");
         if (RetryBudget <= TimeSpan.Zero || IdleTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero || BaseBackoff < TimeSpan.Zero || MaxBackoff < BaseBackoff)
             throw new ArgumentException("timeouts must be positive and MaxBackoff >= BaseBackoff");
     }
