@@ -30,6 +30,7 @@ internal static class ReportStyle
         th { background: var(--panel); font-weight: 600; white-space: nowrap; }
         td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         td.wide { min-width: 16rem; }
+        table.pairs td:first-child, table.pair-scores td:first-child { white-space: nowrap; }
         .num { font-variant-numeric: tabular-nums; }
         code, .path { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .88em; overflow-wrap: anywhere; }
         .figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 440px), 1fr)); gap: 1rem; margin: .8rem 0; }
