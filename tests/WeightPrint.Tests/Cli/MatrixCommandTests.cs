@@ -6,12 +6,31 @@ namespace WeightPrint.Tests.Cli;
 
 public class MatrixCommandTests
 {
-    private static readonly string[] Samples =
-    [
-        Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-llama2c", "stories260K.bin"),
-        Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-hf-bf16"),
-        Path.Combine(SharedModels.RepoRoot, "samples", "llama2xs-hf-f32"),
-    ];
+    /// <summary>The samples; the GGUF one joins when this build can read GGUF (the reader lives on another branch).</summary>
+    private static readonly string[] Samples = FindSamples();
+
+    private static int Pairs => Samples.Length * (Samples.Length - 1) / 2;
+
+    private static string[] FindSamples()
+    {
+        var list = new List<string>
+        {
+            Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-llama2c", "stories260K.bin"),
+            Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-hf-bf16"),
+            Path.Combine(SharedModels.RepoRoot, "samples", "llama2xs-hf-f32"),
+        };
+        string gguf = Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-gguf-q8_0", "model-q8_0.gguf");
+        try
+        {
+            using var c = WeightPrint.Formats.CheckpointLoader.Open(gguf);
+            list.Add(gguf);
+        }
+        catch (WeightPrint.Formats.InvalidModelFileException)
+        {
+        }
+
+        return [.. list];
+    }
 
     [Fact]
     public void Matrix_json_has_every_pair_with_the_same_results_as_compare()
@@ -21,9 +40,9 @@ public class MatrixCommandTests
         Assert.Equal("", run.Stderr);
         var json = JsonNode.Parse(run.Stdout)!;
         Assert.Equal("matrix", (string)json["kind"]!);
-        Assert.Equal(3, json["models"]!.AsArray().Count);
+        Assert.Equal(Samples.Length, json["models"]!.AsArray().Count);
         var pairs = json["pairs"]!.AsArray();
-        Assert.Equal(3, pairs.Count);
+        Assert.Equal(Pairs, pairs.Count);
         foreach (var pair in pairs)
         {
             int a = (int)pair!["a"]!, b = (int)pair["b"]!;
@@ -35,8 +54,8 @@ public class MatrixCommandTests
         }
 
         var scores = json["matrices"]!["pdf"]!["scores"]!.AsArray();
-        Assert.Equal(3, scores.Count);
-        Assert.Equal(2, json["matrices"]!["pdf"]!["merges"]!.AsArray().Count);
+        Assert.Equal(Samples.Length, scores.Count);
+        Assert.Equal(Samples.Length - 1, json["matrices"]!["pdf"]!["merges"]!.AsArray().Count);
     }
 
     [Fact]
@@ -80,7 +99,7 @@ public class MatrixCommandTests
         JsonNode.Parse(forced.Stdout);
         Assert.Contains("reading M1 (pdf)", forced.Stderr);
         Assert.Contains("reading M3 (pdf)", forced.Stderr);
-        Assert.Contains("3 / 3 pairs", forced.Stderr);
+        Assert.Contains($"{Pairs} / {Pairs} pairs", forced.Stderr);
         Assert.Contains("100%", forced.Stderr);
         Assert.DoesNotContain("\u001b[", forced.Stderr);
 
