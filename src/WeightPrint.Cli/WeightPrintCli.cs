@@ -19,6 +19,7 @@ public static class WeightPrintCli
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(CompareCommand.Create(context));
         root.Subcommands.Add(FingerprintCommand.Create(context));
+        root.Subcommands.Add(MatrixCommand.Create(context));
 
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

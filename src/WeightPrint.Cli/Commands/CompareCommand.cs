@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Spectre.Console;
+using WeightPrint.Cli.Progress;
 using WeightPrint.Comparison;
+using WeightPrint.Reports.Html;
 using WeightPrint.Signals;
 
 namespace WeightPrint.Cli.Commands;
@@ -14,20 +16,46 @@ public static class CompareCommand
         var a = new Argument<string>("model-a") { Description = "First model (file, folder or fingerprint JSON)" };
         var b = new Argument<string>("model-b") { Description = "Second model (file, folder or fingerprint JSON)" };
         var common = new CommonOptions();
+        var report = new ReportOptions();
         var command = new Command("compare", "Compare two models: per-method scores, p-values and a verdict (derived / independent / inconclusive)") { a, b };
         common.AddTo(command);
+        report.AddTo(command);
         command.SetAction(parse =>
         {
             var methods = common.SelectedMethods(parse);
-            var methodContext = common.Context(parse);
+            var progress = common.ProgressReporter(parse, context);
+            var router = new ProgressRouter();
+            var methodContext = common.Context(parse, router);
             using var inputA = OpenedInput.Open(parse.GetValue(a)!);
             using var inputB = OpenedInput.Open(parse.GetValue(b)!);
-            var result = ComparisonRunner.Run(inputA, inputB, methods, methodContext);
+            var result = RunWithProgress([inputA, inputB], ["A", "B"], methods, methodContext, router, progress,
+                () => ComparisonRunner.Run(inputA, inputB, methods, methodContext));
             if (parse.GetValue(common.Json)) context.Out.WriteLine(ComparisonJson.Serialize(result));
             else Print(context.Console, result);
+            report.Write(parse, context, parse.GetValue(common.Quiet), () => HtmlReport.Compare(result, methods));
             return WeightPrintCli.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>Extracts signatures with one progress bar per model, then runs <paramref name="compare"/> under a
+    /// bar for the pairwise methods (those without a per-model signature), if any.</summary>
+    internal static T RunWithProgress<T>(IReadOnlyList<OpenedInput> inputs, IReadOnlyList<string> labels, IReadOnlyList<SignalMethod> methods,
+        MethodContext methodContext, ProgressRouter router, ProgressReporter progress, Func<T> compare)
+    {
+        SignaturePrefetch.Run(inputs, labels, methods, methodContext, router, progress);
+        if (!methods.Any(m => !m.HasSignature)) return compare();
+        long total = inputs.Sum(i => i.Input.View is { } v ? SignaturePrefetch.LayerBytes(v) : 0);
+        using var task = progress.Start("comparing " + string.Join(" × ", labels), total);
+        router.Target = task;
+        try
+        {
+            return compare();
+        }
+        finally
+        {
+            router.Target = null;
+        }
     }
 
     public static void Print(IAnsiConsole console, ComparisonResult r)
