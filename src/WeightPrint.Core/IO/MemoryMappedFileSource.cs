@@ -4,9 +4,15 @@ using WeightPrint.Formats;
 
 namespace WeightPrint.IO;
 
-/// <summary>A read-only memory map of a local file. Tensor pages are faulted in only when read.</summary>
-public sealed unsafe class MemoryMappedFileSource : IByteSource
+/// <summary>
+/// A read-only memory map of a local file. Tensor pages are faulted in only when read; streaming readers
+/// (<see cref="TensorReader"/>) prefetch a bounded window ahead and release what they have reduced, so the
+/// resident set does not grow with the model (the kernel's page cache keeps the file).
+/// </summary>
+public sealed unsafe class MemoryMappedFileSource : IByteSource, IPageAdvice
 {
+    private static readonly long PageSize = Environment.SystemPageSize > 0 ? Environment.SystemPageSize : 4096;
+
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _base;
@@ -62,15 +68,32 @@ public sealed unsafe class MemoryMappedFileSource : IByteSource
         return true;
     }
 
-    /// <summary>Advises the kernel that a range will be read soon (sequential prefetch).</summary>
+    /// <summary>Advises the kernel that a range will be read soon (sequential prefetch, MADV_WILLNEED on Linux).</summary>
     public void WillNeed(long offset, long length)
     {
-        if (_base == null || length <= 0 || !OperatingSystem.IsLinux()) return;
-        const long page = 4096;
-        long start = offset & ~(page - 1);
+        if (!CanAdvise(offset, length)) return;
+        long start = offset & ~(PageSize - 1);
         long end = Math.Min(Length, offset + length);
         _ = NativeMethods.madvise((nint)(_base + start), (nuint)(end - start), NativeMethods.MADV_WILLNEED);
     }
+
+    /// <summary>
+    /// Drops the pages of a range that has been read from this process's mapping (MADV_DONTNEED on Linux: the map
+    /// is read-only and file-backed, so the pages stay in the page cache and a later read faults them back in
+    /// unchanged). Covers whole pages from the one holding <paramref name="offset"/> to the last one ending at or
+    /// before offset + length, so consecutive calls over consecutive ranges release everything they cover.
+    /// </summary>
+    public void DontNeed(long offset, long length)
+    {
+        if (!CanAdvise(offset, length)) return;
+        long start = offset & ~(PageSize - 1);
+        long end = Math.Min(Length, offset + length) & ~(PageSize - 1);
+        if (end <= start) return;
+        _ = NativeMethods.madvise((nint)(_base + start), (nuint)(end - start), NativeMethods.MADV_DONTNEED);
+    }
+
+    private bool CanAdvise(long offset, long length) =>
+        !_disposed && _base != null && length > 0 && offset >= 0 && offset < Length && OperatingSystem.IsLinux();
 
     private void CheckRange(long offset, long length)
     {
@@ -94,6 +117,7 @@ public sealed unsafe class MemoryMappedFileSource : IByteSource
     private static partial class NativeMethods
     {
         public const int MADV_WILLNEED = 3;
+        public const int MADV_DONTNEED = 4;
 
         [DllImport("libc", SetLastError = false)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
