@@ -1,0 +1,148 @@
+using System.Globalization;
+using WeightPrint.Formats;
+using WeightPrint.IO;
+using WeightPrint.Numerics;
+using WeightPrint.Tests.Support;
+
+namespace WeightPrint.Tests.Formats;
+
+/// <summary>Streaming reads of memory-mapped tensors: results, and resident memory that does not grow with the tensor.</summary>
+public class TensorReaderStreamingTests
+{
+    private const int HeaderBytes = 8 + 37; // an odd data offset, as in a real safetensors file
+
+    [Fact]
+    public void Streamed_moments_equal_one_kernel_pass_over_the_same_bytes()
+    {
+        using var dir = new TempDir();
+        var (path, bytes) = WriteBf16(dir, elements: 3 * TensorReader.ChunkBytes / 2 + 123, seed: 1);
+        using var source = new MemoryMappedFileSource(path);
+        var t = new TensorInfo("w", TensorDType.BF16, [bytes.Length / 2 - HeaderBytes / 2], source, HeaderBytes);
+        var expected = Moments.Empty;
+        MomentKernels.Accumulate(TensorDType.BF16, bytes.AsSpan(HeaderBytes), (int)t.ElementCount, ref expected);
+        Assert.Equal(expected, TensorReader.ComputeMoments(t));
+
+        // A sub-range, and the float path used by ForEachChunk.
+        var sub = Moments.Empty;
+        MomentKernels.Accumulate(TensorDType.BF16, bytes.AsSpan(HeaderBytes + 2 * 1000), 700_000, ref sub);
+        Assert.Equal(sub, TensorReader.ComputeMoments(t, 1000, 700_000));
+        var viaChunks = Moments.Empty;
+        long next = 0;
+        TensorReader.ForEachChunk(t, 0, t.ElementCount, (span, first) =>
+        {
+            Assert.Equal(next, first);
+            next += span.Length;
+            MomentKernels.Accumulate(span, ref viaChunks);
+        });
+        Assert.Equal(t.ElementCount, next);
+        Assert.Equal(expected.Count, viaChunks.Count);
+        Assert.Equal(expected.Sum, viaChunks.Sum, 6);
+    }
+
+    [Fact]
+    public void Pair_moments_fuse_same_dtype_and_convert_mixed_dtypes()
+    {
+        using var dir = new TempDir();
+        int n = 300_001;
+        var (pathA, bytesA) = WriteBf16(dir, n, seed: 2, name: "a");
+        var (pathB, bytesB) = WriteBf16(dir, n, seed: 3, name: "b");
+        using var sa = new MemoryMappedFileSource(pathA);
+        using var sb = new MemoryMappedFileSource(pathB);
+        var a = new TensorInfo("a", TensorDType.BF16, [n], sa, HeaderBytes);
+        var b = new TensorInfo("b", TensorDType.BF16, [n], sb, HeaderBytes);
+        var expected = new PairMoments();
+        PairKernels.Accumulate(TensorDType.BF16, bytesA.AsSpan(HeaderBytes), bytesB.AsSpan(HeaderBytes), n, ref expected);
+        Assert.Equal(expected, TensorReader.ComputePairMoments(a, b));
+
+        // b as f32 in memory: the mixed path converts both sides to float.
+        var floatsB = TensorReader.ReadAll(b);
+        var bytesF = new byte[floatsB.Length * 4];
+        Buffer.BlockCopy(floatsB, 0, bytesF, 0, bytesF.Length);
+        using var mem = new MemoryByteSource("b32", bytesF);
+        var b32 = new TensorInfo("b32", TensorDType.F32, [n], mem, 0);
+        var mixed = TensorReader.ComputePairMoments(a, b32);
+        Assert.Equal(expected.Count, mixed.Count);
+        Assert.Equal(expected.Dot, mixed.Dot, 6);
+        Assert.Equal(expected.SumOfSquaresB, mixed.SumOfSquaresB, 6);
+        Assert.Throws<ArgumentException>(() => TensorReader.ComputePairMoments(a, new TensorInfo("c", TensorDType.BF16, [n - 1], sb, HeaderBytes)));
+    }
+
+    [SkippableFact]
+    public void Streaming_a_large_mapped_tensor_keeps_resident_memory_bounded()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "resident-set accounting via /proc is Linux-only");
+        using var dir = new TempDir();
+        const int elements = 96 << 20; // 192 MB of bf16
+        var (path, _) = WriteBf16(dir, elements, seed: 4, keepBytes: false);
+        using var source = new MemoryMappedFileSource(path);
+        var t = new TensorInfo("w", TensorDType.BF16, [elements], source, HeaderBytes);
+        const long bound = 64L << 20;
+
+        long before = ResidentBytes();
+        var m = TensorReader.ComputeMoments(t);
+        Assert.Equal(elements, m.Count + m.NaNCount + m.InfinityCount);
+        Assert.True(ResidentBytes() - before < bound, $"ComputeMoments left {(ResidentBytes() - before) >> 20} MB resident");
+
+        before = ResidentBytes();
+        _ = TensorReader.ContentHash(t);
+        Assert.True(ResidentBytes() - before < bound, $"ContentHash left {(ResidentBytes() - before) >> 20} MB resident");
+
+        before = ResidentBytes();
+        TensorReader.ForEachChunk(t, 0, t.ElementCount, (_, _) => { });
+        Assert.True(ResidentBytes() - before < bound, $"ForEachChunk left {(ResidentBytes() - before) >> 20} MB resident");
+
+        before = ResidentBytes();
+        _ = TensorReader.ComputePairMoments(t, t);
+        Assert.True(ResidentBytes() - before < bound, $"ComputePairMoments left {(ResidentBytes() - before) >> 20} MB resident");
+
+        // Control: touching every page without releasing does grow the resident set, so the checks above can fail.
+        before = ResidentBytes();
+        long sum = 0;
+        for (long off = HeaderBytes; off < source.Length; off += 4096)
+        {
+            source.TryGetSpan(off, 1, out var one);
+            sum += one[0];
+        }
+
+        long grown = ResidentBytes() - before;
+        Skip.If(grown < 128L << 20, $"mapped file pages are not counted in this process's resident set here ({grown >> 20} MB, checksum {sum})");
+    }
+
+    private static (string Path, byte[] Bytes) WriteBf16(TempDir dir, int elements, int seed, string name = "t", bool keepBytes = true)
+    {
+        string path = dir.File(name + ".bin");
+        var rng = new Random(seed);
+        var block = new byte[1 << 20];
+        var all = keepBytes ? new byte[HeaderBytes + 2L * elements] : [];
+        using (var f = File.Create(path))
+        {
+            f.Write(new byte[HeaderBytes]);
+            long remaining = 2L * elements;
+            long at = HeaderBytes;
+            while (remaining > 0)
+            {
+                int n = (int)Math.Min(block.Length, remaining);
+                for (int i = 0; i + 1 < n; i += 2)
+                {
+                    float v = (float)(rng.NextDouble() - 0.5) * 0.1f;
+                    ushort bits = (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16);
+                    block[i] = (byte)bits;
+                    block[i + 1] = (byte)(bits >> 8);
+                }
+
+                f.Write(block, 0, n);
+                if (keepBytes) Array.Copy(block, 0, all, at, n);
+                at += n;
+                remaining -= n;
+            }
+        }
+
+        return (path, all);
+    }
+
+    private static long ResidentBytes()
+    {
+        string statm = File.ReadAllText("/proc/self/statm");
+        return long.Parse(statm.Split(' ')[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+    }
+}
