@@ -11,8 +11,9 @@ namespace WeightPrint.Numerics;
 /// Precision: each chunk of <see cref="MomentKernels.ChunkElements"/> elements is reduced in float (several
 /// vector accumulators, so each lane sums at most 128 values), then folded into double. Non-finite values are
 /// counted apart and left out of sums/min/max. The vector loop assumes every value is finite; when a chunk's
-/// float sums come out non-finite (a NaN or infinity was read, or float overflow), that chunk is redone with the
-/// scalar loop, which has the exact reference semantics.
+/// float sums come out non-finite (a NaN or infinity was read, or float overflow), that chunk is redone with a
+/// masked vector loop that counts non-finite lanes and zeroes them out of the sums; if even that overflows (finite
+/// values too large for float sums), with the scalar loop, which has the exact reference semantics.
 /// </para>
 /// </summary>
 internal static unsafe class SimdKernels
@@ -30,8 +31,8 @@ internal static unsafe class SimdKernels
             byte* c = p + (nint)start * size;
             bool done = level switch
             {
-                SimdLevel.Vector512 => MomentsChunk512<T>(c, n, ref m),
-                SimdLevel.Vector256 => MomentsChunk256<T>(c, n, ref m),
+                SimdLevel.Vector512 => MomentsChunk512<T>(c, n, ref m) || MaskedMomentsChunk512<T>(c, n, ref m),
+                SimdLevel.Vector256 => MomentsChunk256<T>(c, n, ref m) || MaskedMomentsChunk256<T>(c, n, ref m),
                 _ => false,
             };
             if (!done) MomentsChunkScalar<T>(c, n, ref m);
@@ -183,8 +184,8 @@ internal static unsafe class SimdKernels
             nint off = (nint)start * size;
             bool done = level switch
             {
-                SimdLevel.Vector512 => PairsChunk512<T>(a + off, b + off, n, ref m),
-                SimdLevel.Vector256 => PairsChunk256<T>(a + off, b + off, n, ref m),
+                SimdLevel.Vector512 => PairsChunk512<T>(a + off, b + off, n, ref m) || MaskedPairsChunk512<T>(a + off, b + off, n, ref m),
+                SimdLevel.Vector256 => PairsChunk256<T>(a + off, b + off, n, ref m) || MaskedPairsChunk256<T>(a + off, b + off, n, ref m),
                 _ => false,
             };
             if (!done) PairsChunkScalar<T>(a + off, b + off, n, ref m);
@@ -331,6 +332,195 @@ internal static unsafe class SimdKernels
             || !float.IsFinite(tqa) || !float.IsFinite(tqb) || !float.IsFinite(td) || !float.IsFinite(tsa) || !float.IsFinite(tsb))
             return false;
         m.Count += n;
+        m.Dot += SumToDouble(d) + td;
+        m.SumOfSquaresA += SumToDouble(qa) + tqa;
+        m.SumOfSquaresB += SumToDouble(qb) + tqb;
+        m.SumA += SumToDouble(sa) + tsa;
+        m.SumB += SumToDouble(sb) + tsb;
+        return true;
+    }
+
+    // ---------------------------------------------------------------- masked (non-finite aware) vector loops
+
+    private static bool MaskedMomentsChunk512<T>(byte* c, int n, ref Moments m) where T : IElementLoader
+    {
+        int size = T.ElementSize;
+        int w = Vector512<float>.Count;
+        var absMask = Vector512.Create(0x7FFFFFFF);
+        var infBits = Vector512.Create(0x7F800000);
+        var posInf = Vector512.Create(float.PositiveInfinity);
+        var negInf = Vector512.Create(float.NegativeInfinity);
+        Vector512<float> s = default, q = default, mn = posInf, mx = negInf;
+        Vector512<int> bad = default, nan = default;
+        int i = 0;
+        for (; i <= n - w; i += w)
+        {
+            var v = T.Load512(c + (nint)i * size);
+            var abs = v.AsInt32() & absMask;
+            var isBad = Vector512.GreaterThanOrEqual(abs, infBits);
+            bad -= isBad;
+            nan -= Vector512.GreaterThan(abs, infBits);
+            var badF = isBad.AsSingle();
+            var z = Vector512.AndNot(v, badF);
+            s += z;
+            q = Vector512.FusedMultiplyAdd(z, z, q);
+            mn = Vector512.MinNative(mn, Vector512.ConditionalSelect(badF, posInf, v));
+            mx = Vector512.MaxNative(mx, Vector512.ConditionalSelect(badF, negInf, v));
+        }
+
+        return FinishMasked<T>(c, i, n, s.GetLower() + s.GetUpper(), q.GetLower() + q.GetUpper(),
+            Vector256.MinNative(mn.GetLower(), mn.GetUpper()), Vector256.MaxNative(mx.GetLower(), mx.GetUpper()),
+            Vector512.Sum(bad), Vector512.Sum(nan), size, ref m);
+    }
+
+    private static bool MaskedMomentsChunk256<T>(byte* c, int n, ref Moments m) where T : IElementLoader
+    {
+        int size = T.ElementSize;
+        int w = Vector256<float>.Count;
+        var absMask = Vector256.Create(0x7FFFFFFF);
+        var infBits = Vector256.Create(0x7F800000);
+        var posInf = Vector256.Create(float.PositiveInfinity);
+        var negInf = Vector256.Create(float.NegativeInfinity);
+        Vector256<float> s = default, q = default, mn = posInf, mx = negInf;
+        Vector256<int> bad = default, nan = default;
+        int i = 0;
+        for (; i <= n - w; i += w)
+        {
+            var v = T.Load256(c + (nint)i * size);
+            var abs = v.AsInt32() & absMask;
+            var isBad = Vector256.GreaterThanOrEqual(abs, infBits);
+            bad -= isBad;
+            nan -= Vector256.GreaterThan(abs, infBits);
+            var badF = isBad.AsSingle();
+            var z = Vector256.AndNot(v, badF);
+            s += z;
+            q = Fma256(z, z, q);
+            mn = Vector256.MinNative(mn, Vector256.ConditionalSelect(badF, posInf, v));
+            mx = Vector256.MaxNative(mx, Vector256.ConditionalSelect(badF, negInf, v));
+        }
+
+        return FinishMasked<T>(c, i, n, s, q, mn, mx, Vector256.Sum(bad), Vector256.Sum(nan), size, ref m);
+    }
+
+    private static bool FinishMasked<T>(byte* c, int i, int n, Vector256<float> s, Vector256<float> q,
+        Vector256<float> mn, Vector256<float> mx, int bad, int nan, int size, ref Moments m) where T : IElementLoader
+    {
+        float ts = 0, tq = 0, tmn = float.PositiveInfinity, tmx = float.NegativeInfinity;
+        for (; i < n; i++)
+        {
+            float v = T.Scalar(c + (nint)i * size);
+            if (!float.IsFinite(v))
+            {
+                bad++;
+                if (float.IsNaN(v)) nan++;
+                continue;
+            }
+
+            ts += v;
+            tq += v * v;
+            if (v < tmn) tmn = v;
+            if (v > tmx) tmx = v;
+        }
+
+        if (!AllFinite(s) || !AllFinite(q) || !float.IsFinite(ts) || !float.IsFinite(tq)) return false;
+        m.Count += n - bad;
+        m.NaNCount += nan;
+        m.InfinityCount += bad - nan;
+        m.Sum += SumToDouble(s) + ts;
+        m.SumOfSquares += SumToDouble(q) + tq;
+        for (int k = 0; k < Vector256<float>.Count; k++)
+        {
+            if (mn[k] < tmn) tmn = mn[k];
+            if (mx[k] > tmx) tmx = mx[k];
+        }
+
+        if (tmn < m.Min) m.Min = tmn;
+        if (tmx > m.Max) m.Max = tmx;
+        return true;
+    }
+
+    private static bool MaskedPairsChunk512<T>(byte* a, byte* b, int n, ref PairMoments m) where T : IElementLoader
+    {
+        int size = T.ElementSize;
+        int w = Vector512<float>.Count;
+        var absMask = Vector512.Create(0x7FFFFFFF);
+        var infBits = Vector512.Create(0x7F800000);
+        Vector512<float> d = default, qa = default, qb = default, sa = default, sb = default;
+        Vector512<int> bad = default;
+        int i = 0;
+        for (; i <= n - w; i += w)
+        {
+            nint o = (nint)i * size;
+            var x = T.Load512(a + o);
+            var y = T.Load512(b + o);
+            var isBad = Vector512.GreaterThanOrEqual(x.AsInt32() & absMask, infBits) | Vector512.GreaterThanOrEqual(y.AsInt32() & absMask, infBits);
+            bad -= isBad;
+            x = Vector512.AndNot(x, isBad.AsSingle());
+            y = Vector512.AndNot(y, isBad.AsSingle());
+            d = Vector512.FusedMultiplyAdd(x, y, d);
+            qa = Vector512.FusedMultiplyAdd(x, x, qa);
+            qb = Vector512.FusedMultiplyAdd(y, y, qb);
+            sa += x;
+            sb += y;
+        }
+
+        return FinishMaskedPairs<T>(a, b, i, n, d.GetLower() + d.GetUpper(), qa.GetLower() + qa.GetUpper(),
+            qb.GetLower() + qb.GetUpper(), sa.GetLower() + sa.GetUpper(), sb.GetLower() + sb.GetUpper(), Vector512.Sum(bad), size, ref m);
+    }
+
+    private static bool MaskedPairsChunk256<T>(byte* a, byte* b, int n, ref PairMoments m) where T : IElementLoader
+    {
+        int size = T.ElementSize;
+        int w = Vector256<float>.Count;
+        var absMask = Vector256.Create(0x7FFFFFFF);
+        var infBits = Vector256.Create(0x7F800000);
+        Vector256<float> d = default, qa = default, qb = default, sa = default, sb = default;
+        Vector256<int> bad = default;
+        int i = 0;
+        for (; i <= n - w; i += w)
+        {
+            nint o = (nint)i * size;
+            var x = T.Load256(a + o);
+            var y = T.Load256(b + o);
+            var isBad = Vector256.GreaterThanOrEqual(x.AsInt32() & absMask, infBits) | Vector256.GreaterThanOrEqual(y.AsInt32() & absMask, infBits);
+            bad -= isBad;
+            x = Vector256.AndNot(x, isBad.AsSingle());
+            y = Vector256.AndNot(y, isBad.AsSingle());
+            d = Fma256(x, y, d);
+            qa = Fma256(x, x, qa);
+            qb = Fma256(y, y, qb);
+            sa += x;
+            sb += y;
+        }
+
+        return FinishMaskedPairs<T>(a, b, i, n, d, qa, qb, sa, sb, Vector256.Sum(bad), size, ref m);
+    }
+
+    private static bool FinishMaskedPairs<T>(byte* a, byte* b, int i, int n, Vector256<float> d, Vector256<float> qa,
+        Vector256<float> qb, Vector256<float> sa, Vector256<float> sb, int bad, int size, ref PairMoments m) where T : IElementLoader
+    {
+        float td = 0, tqa = 0, tqb = 0, tsa = 0, tsb = 0;
+        for (; i < n; i++)
+        {
+            float x = T.Scalar(a + (nint)i * size), y = T.Scalar(b + (nint)i * size);
+            if (!float.IsFinite(x) || !float.IsFinite(y))
+            {
+                bad++;
+                continue;
+            }
+
+            td += x * y;
+            tqa += x * x;
+            tqb += y * y;
+            tsa += x;
+            tsb += y;
+        }
+
+        if (!AllFinite(qa) || !AllFinite(qb) || !AllFinite(sa) || !AllFinite(sb) || !AllFinite(d)
+            || !float.IsFinite(tqa) || !float.IsFinite(tqb) || !float.IsFinite(td) || !float.IsFinite(tsa) || !float.IsFinite(tsb))
+            return false;
+        m.Count += n - bad;
+        m.NonFiniteCount += bad;
         m.Dot += SumToDouble(d) + td;
         m.SumOfSquaresA += SumToDouble(qa) + tqa;
         m.SumOfSquaresB += SumToDouble(qb) + tqb;

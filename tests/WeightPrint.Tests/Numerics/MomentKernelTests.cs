@@ -72,6 +72,24 @@ public class MomentKernelTests
     }
 
     [Fact]
+    public void Float_overflow_of_finite_values_keeps_the_scalar_semantics_at_every_width()
+    {
+        // Squares of 1e30 overflow a float partial sum: every path reports what the scalar reference loop does
+        // (an infinite sum of squares), never a silently different number.
+        var values = Enumerable.Repeat(1e30f, 100).Append(float.NaN).ToArray();
+        foreach (var level in Levels())
+        {
+            var m = global::WeightPrint.Numerics.Moments.Empty;
+            MomentKernels.Accumulate(values, ref m, level);
+            Assert.Equal(100, m.Count);
+            Assert.Equal(1, m.NaNCount);
+            Assert.Equal(1e32, m.Sum, 1e26);
+            Assert.Equal(double.PositiveInfinity, m.SumOfSquares);
+            Assert.Equal(1e30f, (float)m.Max);
+        }
+    }
+
+    [Fact]
     public void Bad_arguments_are_rejected()
     {
         var m = global::WeightPrint.Numerics.Moments.Empty;
