@@ -108,6 +108,53 @@ public class TensorReaderStreamingTests
         Skip.If(grown < 128L << 20, $"mapped file pages are not counted in this process's resident set here ({grown >> 20} MB, checksum {sum})");
     }
 
+    [SkippableFact]
+    public void Listing_tensors_faults_no_tensor_pages()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "per-mapping resident sizes via /proc/self/smaps are Linux-only");
+        using var dir = new TempDir();
+        string path = dir.File("model.safetensors");
+        const long elements = 16L << 20; // 32 MB of bf16 data after the header
+        var header = System.Text.Encoding.UTF8.GetBytes($"{{\"w\":{{\"dtype\":\"BF16\",\"shape\":[4096,4096],\"data_offsets\":[0,{2 * elements}]}}}}");
+        using (var f = File.Create(path))
+        {
+            f.Write(BitConverter.GetBytes((ulong)header.Length));
+            f.Write(header);
+            var block = new byte[1 << 20];
+            Array.Fill(block, (byte)0x3C);
+            for (long done = 0; done < 2 * elements; done += block.Length) f.Write(block);
+        }
+
+        using var checkpoint = CheckpointLoader.Open(path);
+        var t = Assert.Single(checkpoint.Tensors);
+        Assert.Equal(TensorDType.BF16, t.DType);
+        Assert.Equal(elements, t.ElementCount);
+        long resident = MappedResidentBytes(path);
+        Assert.True(resident <= 128 << 10, $"listing left {resident >> 10} KB of the file resident");
+
+        // Control: a streamed read does fault pages of this mapping (then releases them).
+        long touched = 0;
+        TensorReader.ForEachChunk(t, 0, 1 << 16, (_, _) => touched = Math.Max(touched, MappedResidentBytes(path)));
+        Skip.If(touched == 0, "this system does not report per-mapping resident sizes");
+    }
+
+    private static long MappedResidentBytes(string path)
+    {
+        long kb = 0;
+        bool inside = false;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            int dash = line.IndexOf('-', StringComparison.Ordinal), space = line.IndexOf(' ', StringComparison.Ordinal);
+            bool mappingHeader = line.Length > 0 && (char.IsAsciiDigit(line[0]) || line[0] is >= 'a' and <= 'f') && dash > 0 && dash < space;
+            if (mappingHeader)
+                inside = line.EndsWith(" " + path, StringComparison.Ordinal);
+            else if (inside && line.StartsWith("Rss:", StringComparison.Ordinal))
+                kb += long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        }
+
+        return kb * 1024;
+    }
+
     private static (string Path, byte[] Bytes) WriteBf16(TempDir dir, int elements, int seed, string name = "t", bool keepBytes = true)
     {
         string path = dir.File(name + ".bin");
