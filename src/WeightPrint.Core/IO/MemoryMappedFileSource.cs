@@ -5,14 +5,22 @@ using WeightPrint.Formats;
 namespace WeightPrint.IO;
 
 /// <summary>
-/// A read-only memory map of a local file. Tensor pages are faulted in only when read; streaming readers
-/// (<see cref="TensorReader"/>) prefetch a bounded window ahead and release what they have reduced, so the
-/// resident set does not grow with the model (the kernel's page cache keeps the file).
+/// A local file, read-only: small reads (headers, rows) come in place from a memory map, faulting in only the
+/// pages they touch; bulk reads of <see cref="InPlaceMaxBytes"/> or more are copied with positioned reads
+/// (<c>pread</c>) into the caller's buffer. Streaming a mapping page by page costs a page fault per few pages
+/// (measured on a 2-core VM: 0.7–4.8 GB/s for BF16 moments in place against 4.7–10.6 GB/s through a 1 MB pread
+/// buffer, page cache warm) and makes the resident set grow with the model; a pread copy out of the page cache
+/// does neither. Streaming readers (<see cref="TensorReader"/>) also hint a bounded window ahead
+/// (<see cref="WillNeed"/>) and release what they have reduced from the map (<see cref="DontNeed"/>).
 /// </summary>
 public sealed unsafe class MemoryMappedFileSource : IByteSource, IPageAdvice
 {
+    /// <summary>Largest range <see cref="TryGetSpan"/> exposes in place; longer reads go through <see cref="Read"/> (pread).</summary>
+    public const int InPlaceMaxBytes = 256 << 10;
+
     private static readonly long PageSize = Environment.SystemPageSize > 0 ? Environment.SystemPageSize : 4096;
 
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _file;
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _base;
@@ -36,7 +44,8 @@ public sealed unsafe class MemoryMappedFileSource : IByteSource, IPageAdvice
         if (Length == 0) return; // an empty file cannot be mapped; every read fails with a clear message
         try
         {
-            _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            _map = MemoryMappedFile.CreateFromFile(_file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
             _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* p = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
@@ -46,6 +55,7 @@ public sealed unsafe class MemoryMappedFileSource : IByteSource, IPageAdvice
         {
             _view?.Dispose();
             _map?.Dispose();
+            _file?.Dispose();
             throw new InvalidModelFileException(path, "cannot map: " + e.Message);
         }
     }
@@ -54,16 +64,44 @@ public sealed unsafe class MemoryMappedFileSource : IByteSource, IPageAdvice
 
     public long Length { get; }
 
+    /// <summary>Copies bytes out: from the map when short, with positioned reads (pread) when bulk.</summary>
     public void Read(long offset, Span<byte> destination)
     {
         CheckRange(offset, destination.Length);
         if (destination.Length == 0) return;
-        new ReadOnlySpan<byte>(_base + offset, destination.Length).CopyTo(destination);
+        if (destination.Length < InPlaceMaxBytes)
+        {
+            new ReadOnlySpan<byte>(_base + offset, destination.Length).CopyTo(destination);
+            return;
+        }
+
+        try
+        {
+            while (destination.Length > 0)
+            {
+                int n = RandomAccess.Read(_file!, destination, offset);
+                if (n <= 0) throw new InvalidModelFileException(Name, $"the file ended at offset {offset}, before its stated length {Length}: it changed while being read");
+                destination = destination[n..];
+                offset += n;
+            }
+        }
+        catch (IOException e)
+        {
+            throw new InvalidModelFileException(Name, $"read failed at offset {offset}: {e.Message}");
+        }
     }
 
+    /// <summary>The bytes in place (memory map) for ranges shorter than <see cref="InPlaceMaxBytes"/>; false for
+    /// longer ones, which callers read with <see cref="Read"/>.</summary>
     public bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
     {
         CheckRange(offset, length);
+        if (length >= InPlaceMaxBytes)
+        {
+            span = default;
+            return false;
+        }
+
         span = length == 0 ? ReadOnlySpan<byte>.Empty : new ReadOnlySpan<byte>(_base + offset, length);
         return true;
     }
@@ -112,6 +150,7 @@ public sealed unsafe class MemoryMappedFileSource : IByteSource, IPageAdvice
             _view.Dispose();
         }
         _map?.Dispose();
+        _file?.Dispose();
     }
 
     private static partial class NativeMethods

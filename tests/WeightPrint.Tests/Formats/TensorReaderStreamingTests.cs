@@ -91,6 +91,11 @@ public class TensorReaderStreamingTests
         TensorReader.ForEachChunk(t, 0, t.ElementCount, (_, _) => { });
         Assert.True(ResidentBytes() - before < bound, $"ForEachChunk left {(ResidentBytes() - before) >> 20} MB resident");
 
+        // Chunks below MemoryMappedFileSource.InPlaceMaxBytes are read in place from the map: released as they go.
+        before = ResidentBytes();
+        TensorReader.ForEachChunk(t, 0, t.ElementCount, (_, _) => { }, chunkElements: MemoryMappedFileSource.InPlaceMaxBytes / 8);
+        Assert.True(ResidentBytes() - before < bound, $"ForEachChunk in place left {(ResidentBytes() - before) >> 20} MB resident");
+
         before = ResidentBytes();
         _ = TensorReader.ComputePairMoments(t, t);
         Assert.True(ResidentBytes() - before < bound, $"ComputePairMoments left {(ResidentBytes() - before) >> 20} MB resident");
