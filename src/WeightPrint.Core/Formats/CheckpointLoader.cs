@@ -185,6 +185,8 @@ public static class CheckpointLoader
             checkpoint.Vocabulary = TokenizerJson.Parse(folder.PathOf("tokenizer.json"), folder.ReadAllBytes("tokenizer.json", TokenizerJson.MaxBytes, "tokenizer.json"));
     }
 
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
+
     /// <summary>Reads a small JSON file (config.json) with a size cap.</summary>
     public static JsonElement ReadJson(string path)
     {
@@ -197,7 +199,9 @@ public static class CheckpointLoader
     {
         try
         {
-            using var doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
+            // Some tools write config.json with a UTF-8 byte-order mark; JSON parsers must accept it.
+            ReadOnlyMemory<byte> json = bytes.AsSpan().StartsWith(Utf8Bom) ? bytes.AsMemory(Utf8Bom.Length) : bytes;
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
             return doc.RootElement.Clone();
         }
         catch (JsonException e)

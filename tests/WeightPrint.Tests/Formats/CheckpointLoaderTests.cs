@@ -88,6 +88,16 @@ public class CheckpointLoaderTests
         Assert.Contains("config.json is not valid JSON", Assert.Throws<InvalidModelFileException>(() => CheckpointLoader.Open(dir.Path)).Message);
     }
 
+    [Fact]
+    public void Config_json_with_a_byte_order_mark_is_read()
+    {
+        using var dir = new TempDir();
+        WriteShard(dir.File("model.safetensors"), "a", [1]);
+        File.WriteAllBytes(dir.File("config.json"), [0xEF, 0xBB, 0xBF, .. "{\"model_type\":\"llama\"}"u8.ToArray()]);
+        using var c = CheckpointLoader.Open(dir.Path);
+        Assert.Equal("llama", c.Config!.Value.GetProperty("model_type").GetString());
+    }
+
     /// <summary>Writes a llama2.c v0 file whose every float is its index, so the layout can be checked.</summary>
     private static byte[] Llama2c(int dim, int hidden, int layers, int heads, int kvHeads, int vocab, int seq, bool shared)
     {
