@@ -17,6 +17,9 @@ public static class WeightPrintCli
         var context = new CliContext(stdout, stderr, CliContext.ColorWanted(stdout));
         var root = new RootCommand("WeightPrint: was this language model derived from that one? Answers from the weights alone.");
         root.Subcommands.Add(InspectCommand.Create(context));
+        root.Subcommands.Add(CompareCommand.Create(context));
+        root.Subcommands.Add(FingerprintCommand.Create(context));
+        root.Subcommands.Add(MatrixCommand.Create(context));
 
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -12,16 +12,22 @@ public static class InspectCommand
     /// <summary>Metadata values longer than this are summarised in the console table.</summary>
     private const int MaxShownMetadataArray = 8;
 
+    /// <summary>Metadata strings longer than this (chat templates) are cut in the console table.</summary>
+    private const int MaxShownMetadataString = 160;
+
     public static Command Create(CliContext context)
     {
         var model = new Argument<string>("model") { Description = "A model file (.safetensors, .gguf, torch .bin/.pt, llama2.c .bin) or a Hugging Face folder" };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of tables" };
         var roles = new Option<bool>("--roles") { Description = "Show the detected architecture and the layer × role table" };
-        var command = new Command("inspect", "Describe a checkpoint: format, dtypes, parameter count, metadata and tensors") { model, json, roles };
+        var baseModel = new Option<string?>("--base") { Description = "With --roles on a LoRA adapter: the base model to merge it into (roles become W + ΔW)" };
+        var command = new Command("inspect", "Describe a checkpoint: format, dtypes, parameter count, metadata and tensors") { model, json, roles, baseModel };
         command.SetAction(parse =>
         {
             using var checkpoint = CheckpointLoader.Open(parse.GetValue(model)!);
-            ModelView? view = parse.GetValue(roles) ? ModelViewBuilder.Build(checkpoint) : null;
+            string? basePath = parse.GetValue(baseModel);
+            using var baseCheckpoint = basePath != null ? CheckpointLoader.Open(basePath) : null;
+            ModelView? view = parse.GetValue(roles) || baseCheckpoint != null ? ModelViewBuilder.Build(checkpoint, baseCheckpoint) : null;
             if (parse.GetValue(json)) context.Out.WriteLine(ToJson(checkpoint, view));
             else PrintTables(context.Console, checkpoint, view);
             return WeightPrintCli.ExitOk;
@@ -131,6 +137,16 @@ public static class InspectCommand
         w.WriteStartArray("unrecognised_tensors");
         foreach (var u in view.UnrecognisedTensors) w.WriteStringValue(u);
         w.WriteEndArray();
+        w.WriteStartArray("ignored_tensors");
+        foreach (var i in view.IgnoredTensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", i.Name);
+            w.WriteString("reason", i.Reason);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteStartArray("notes");
         foreach (var n in view.Notes) w.WriteStringValue(n);
         w.WriteEndArray();
@@ -197,14 +213,37 @@ public static class InspectCommand
         }
 
         console.Write(table);
+        if (view.IgnoredTensors.Count > 0)
+            console.WriteLine($"ignored tensors ({view.IgnoredTensors.Count}): " + string.Join(", ", view.IgnoredTensors.GroupBy(i => i.Reason).Select(g => $"{g.Count()} × {g.Key}")));
         if (view.UnrecognisedTensors.Count > 0)
             console.WriteLine($"unrecognised tensors ({view.UnrecognisedTensors.Count}): " + string.Join(", ", view.UnrecognisedTensors.Take(20)) + (view.UnrecognisedTensors.Count > 20 ? ", …" : ""));
     }
 
     private static string Summarise(object v) => v switch
     {
-        object[] a when a.Length > MaxShownMetadataArray => $"[{a.Length} items: {string.Join(", ", a.Take(MaxShownMetadataArray))}, …]",
-        object[] a => "[" + string.Join(", ", a) + "]",
+        object[] a when a.Length > MaxShownMetadataArray => $"[{a.Length} items: {string.Join(", ", a.Take(MaxShownMetadataArray).Select(Summarise))}, …]",
+        object[] a => "[" + string.Join(", ", a.Select(Summarise)) + "]",
+        string s => Printable(s.Length > MaxShownMetadataString ? s[..MaxShownMetadataString] + "…" : s),
         _ => v.ToString() ?? "",
     };
+
+    /// <summary>Control characters (token strings hold newlines) escaped so that one value stays on one line.</summary>
+    private static string Printable(string s)
+    {
+        if (!s.Any(char.IsControl)) return s;
+        var sb = new System.Text.StringBuilder(s.Length + 8);
+        foreach (char ch in s)
+        {
+            sb.Append(ch switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(ch) => $"\\u{(int)ch:X4}",
+                _ => ch.ToString(),
+            });
+        }
+
+        return sb.ToString();
+    }
 }

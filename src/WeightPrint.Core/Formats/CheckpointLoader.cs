@@ -5,12 +5,14 @@ using WeightPrint.Formats.PyTorch;
 using WeightPrint.Formats.Safetensors;
 using WeightPrint.Formats.Tokenizers;
 using WeightPrint.IO;
+using WeightPrint.IO.Hub;
 
 namespace WeightPrint.Formats;
 
 /// <summary>
 /// Opens what a user points at: a file (detected by content, not extension) or a Hugging Face folder
-/// (single or sharded safetensors, torch .bin, PEFT adapter, GGUF), with config.json and tokenizer.json.
+/// (single or sharded safetensors, torch .bin, PEFT adapter, GGUF), with config.json and tokenizer.json,
+/// or a Hugging Face Hub repository named <c>hf:ORG/NAME[@REVISION]</c> (read remotely with ranged requests).
 /// </summary>
 public static class CheckpointLoader
 {
@@ -22,15 +24,16 @@ public static class CheckpointLoader
     /// <summary>Opens a model file or folder. Throws <see cref="InvalidModelFileException"/> for anything unreadable.</summary>
     public static Checkpoint Open(string path, Func<string, IByteSource>? openFile = null)
     {
+        if (HubLoader.IsHubReference(path)) return HubLoader.Open(path);
         openFile ??= p => new MemoryMappedFileSource(p);
-        if (Directory.Exists(path)) return OpenFolder(path, openFile);
+        if (Directory.Exists(path)) return OpenFolder(new LocalModelFolder(path, openFile));
         if (!File.Exists(path)) throw new InvalidModelFileException(path, "no such file or folder");
         var source = openFile(path);
         try
         {
             var checkpoint = OpenFile(source, path);
             checkpoint.Own(source);
-            AttachSidecars(checkpoint, Path.GetDirectoryName(Path.GetFullPath(path))!, configName: "config.json");
+            AttachSidecars(checkpoint, new LocalModelFolder(Path.GetDirectoryName(Path.GetFullPath(path))!, openFile), configName: "config.json");
             return checkpoint;
         }
         catch
@@ -45,7 +48,7 @@ public static class CheckpointLoader
     {
         if (source.Length == 0) throw new InvalidModelFileException(location, "file is empty");
         if (GgufReader.LooksLikeGguf(source)) return GgufReader.Open(source, location);
-        if (TorchArchiveReader.LooksLikeZip(source)) return new Checkpoint(location, "torch", TorchArchiveReader.ReadTensors(source));
+        if (TorchArchiveReader.LooksLikeZip(source)) return TorchArchiveReader.Open(source, location);
         if (TorchArchiveReader.LooksLikeLegacyPickle(source))
             throw new InvalidModelFileException(location, "legacy torch format (a bare pickle, saved before PyTorch 1.6) is not supported; re-save it with torch.save in the zip format");
         if (SafetensorsReader.LooksLikeSafetensors(source)) return SafetensorsReader.Open(source, location);
@@ -62,35 +65,36 @@ public static class CheckpointLoader
         throw new InvalidModelFileException(location, "unrecognised format: not safetensors, GGUF, a torch zip archive or a llama2.c checkpoint");
     }
 
-    private static Checkpoint OpenFolder(string folder, Func<string, IByteSource> openFile)
+    /// <summary>Opens a model folder (local or remote), choosing the weights by which files exist.</summary>
+    public static Checkpoint OpenFolder(IModelFolder folder)
     {
-        string F(string name) => Path.Combine(folder, name);
+        string location = folder.Location;
         Checkpoint checkpoint;
         string configName = "config.json";
-        if (File.Exists(F("adapter_config.json")))
+        if (folder.Exists("adapter_config.json"))
         {
             configName = "adapter_config.json";
-            string? weights = AdapterWeightFiles.Select(F).FirstOrDefault(File.Exists)
-                ?? throw new InvalidModelFileException(folder, "PEFT adapter folder has adapter_config.json but no adapter_model.safetensors or adapter_model.bin");
-            checkpoint = OpenSingle(weights, folder, openFile);
+            string? weights = AdapterWeightFiles.FirstOrDefault(folder.Exists)
+                ?? throw new InvalidModelFileException(location, "PEFT adapter folder has adapter_config.json but no adapter_model.safetensors or adapter_model.bin");
+            checkpoint = OpenSingle(folder, weights);
             checkpoint.Format = "peft-" + checkpoint.Format;
         }
-        else if (File.Exists(F("model.safetensors.index.json")))
-            checkpoint = OpenSharded(F("model.safetensors.index.json"), folder, openFile, "safetensors");
-        else if (File.Exists(F("model.safetensors")))
-            checkpoint = OpenSingle(F("model.safetensors"), folder, openFile);
-        else if (File.Exists(F("pytorch_model.bin.index.json")))
-            checkpoint = OpenSharded(F("pytorch_model.bin.index.json"), folder, openFile, "torch");
-        else if (File.Exists(F("pytorch_model.bin")))
-            checkpoint = OpenSingle(F("pytorch_model.bin"), folder, openFile);
+        else if (folder.Exists("model.safetensors.index.json"))
+            checkpoint = OpenSharded(folder, "model.safetensors.index.json", "safetensors");
+        else if (folder.Exists("model.safetensors"))
+            checkpoint = OpenSingle(folder, "model.safetensors");
+        else if (folder.Exists("pytorch_model.bin.index.json"))
+            checkpoint = OpenSharded(folder, "pytorch_model.bin.index.json", "torch");
+        else if (folder.Exists("pytorch_model.bin"))
+            checkpoint = OpenSingle(folder, "pytorch_model.bin");
         else
         {
-            var candidates = Directory.GetFiles(folder).Where(f => f.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
+            var candidates = folder.FileNames.Where(f => f.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
                 || f.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList();
-            if (candidates.Count == 1) checkpoint = OpenSingle(candidates[0], folder, openFile);
+            if (candidates.Count == 1) checkpoint = OpenSingle(folder, candidates[0]);
             else if (candidates.Count > 1)
-                throw new InvalidModelFileException(folder, $"folder holds {candidates.Count} weight files and no index; name one of them: {string.Join(", ", candidates.Select(Path.GetFileName))}");
-            else throw new InvalidModelFileException(folder, "no weights found (expected model.safetensors, a shard index, pytorch_model.bin, a PEFT adapter or a .gguf file)");
+                throw new InvalidModelFileException(location, $"folder holds {candidates.Count} weight files and no index; name one of them: {string.Join(", ", candidates)}");
+            else throw new InvalidModelFileException(location, "no weights found (expected model.safetensors, a shard index, pytorch_model.bin, a PEFT adapter or a .gguf file)");
         }
 
         try
@@ -106,13 +110,13 @@ public static class CheckpointLoader
         return checkpoint;
     }
 
-    private static Checkpoint OpenSingle(string file, string location, Func<string, IByteSource> openFile)
+    private static Checkpoint OpenSingle(IModelFolder folder, string name)
     {
-        var source = openFile(file);
+        var source = folder.Open(name);
         try
         {
-            var c = OpenFile(source, file);
-            var result = new Checkpoint(location, c.Format, c.Tensors, c.Metadata) { Vocabulary = c.Vocabulary };
+            var c = OpenFile(source, folder.PathOf(name));
+            var result = new Checkpoint(folder.Location, c.Format, c.Tensors, c.Metadata) { Vocabulary = c.Vocabulary };
             result.Own(source);
             return result;
         }
@@ -123,9 +127,10 @@ public static class CheckpointLoader
         }
     }
 
-    private static Checkpoint OpenSharded(string indexPath, string folder, Func<string, IByteSource> openFile, string kind)
+    private static Checkpoint OpenSharded(IModelFolder folder, string indexName, string kind)
     {
-        var (weightMap, shards) = ShardedIndex.Read(indexPath, folder);
+        string indexPath = folder.PathOf(indexName);
+        var (weightMap, shards) = ShardedIndex.Parse(indexPath, folder.ReadAllBytes(indexName, ShardedIndex.MaxIndexBytes, "index file"), folder.Exists);
         var sources = new List<IByteSource>();
         try
         {
@@ -133,7 +138,7 @@ public static class CheckpointLoader
             var metadata = new Dictionary<string, object>();
             foreach (string shard in shards)
             {
-                var source = openFile(Path.Combine(folder, shard));
+                var source = folder.Open(shard);
                 sources.Add(source);
                 List<TensorInfo> shardTensors;
                 if (kind == "safetensors")
@@ -161,7 +166,7 @@ public static class CheckpointLoader
                 throw new InvalidModelFileException(indexPath, $"tensor {missing} is listed in the index but missing from shard {weightMap[missing]}");
             }
 
-            var checkpoint = new Checkpoint(folder, kind + "-sharded", tensors, metadata);
+            var checkpoint = new Checkpoint(folder.Location, kind + "-sharded", tensors, metadata);
             foreach (var s in sources) checkpoint.Own(s);
             return checkpoint;
         }
@@ -172,27 +177,36 @@ public static class CheckpointLoader
         }
     }
 
-    private static void AttachSidecars(Checkpoint checkpoint, string folder, string configName)
+    private static void AttachSidecars(Checkpoint checkpoint, IModelFolder folder, string configName)
     {
-        string config = Path.Combine(folder, configName);
-        if (checkpoint.Config == null && File.Exists(config)) checkpoint.Config = ReadJson(config);
-        string tokenizer = Path.Combine(folder, "tokenizer.json");
-        if (checkpoint.Vocabulary == null && File.Exists(tokenizer)) checkpoint.Vocabulary = TokenizerJson.Read(tokenizer);
+        if (checkpoint.Config == null && folder.Exists(configName))
+            checkpoint.Config = ParseJson(folder.PathOf(configName), configName, folder.ReadAllBytes(configName, MaxConfigBytes, configName));
+        if (checkpoint.Vocabulary == null && folder.Exists("tokenizer.json"))
+            checkpoint.Vocabulary = TokenizerJson.Parse(folder.PathOf("tokenizer.json"), folder.ReadAllBytes("tokenizer.json", TokenizerJson.MaxBytes, "tokenizer.json"));
     }
+
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
 
     /// <summary>Reads a small JSON file (config.json) with a size cap.</summary>
     public static JsonElement ReadJson(string path)
     {
         var info = new FileInfo(path);
         if (info.Length > MaxConfigBytes) throw new InvalidModelFileException(path, $"{info.Name} of {info.Length} bytes exceeds the {MaxConfigBytes}-byte limit");
+        return ParseJson(path, info.Name, File.ReadAllBytes(path));
+    }
+
+    private static JsonElement ParseJson(string path, string name, byte[] bytes)
+    {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 64 });
+            // Some tools write config.json with a UTF-8 byte-order mark; JSON parsers must accept it.
+            ReadOnlyMemory<byte> json = bytes.AsSpan().StartsWith(Utf8Bom) ? bytes.AsMemory(Utf8Bom.Length) : bytes;
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
             return doc.RootElement.Clone();
         }
         catch (JsonException e)
         {
-            throw new InvalidModelFileException(path, $"{info.Name} is not valid JSON: " + SafetensorsReader.FirstLine(e.Message));
+            throw new InvalidModelFileException(path, $"{name} is not valid JSON: " + SafetensorsReader.FirstLine(e.Message));
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Hashing;
+using WeightPrint.IO;
 using WeightPrint.Numerics;
 
 namespace WeightPrint.Formats;
@@ -13,6 +14,16 @@ public static class TensorReader
     /// <summary>Raw bytes processed per step when streaming (a multiple of every block size's lcm is not
     /// required: chunk boundaries are rounded down to whole blocks).</summary>
     public const int ChunkBytes = 1 << 20;
+
+    /// <summary>
+    /// When streaming a memory-mapped tensor (moments, chunks, hashes, pairs), bytes hinted ahead of the chunk being
+    /// reduced (MADV_WILLNEED). Reduced chunks are released from the mapping (MADV_DONTNEED), so a stream keeps at
+    /// most about this much plus one chunk of its file resident however large the tensor is.
+    /// </summary>
+    public const int PrefetchBytes = 16 << 20;
+
+    /// <summary>Streams shorter than this take no paging hints (small tensors share pages with their neighbours).</summary>
+    public const int MinAdvisedBytes = 1 << 20;
 
     /// <summary>Reads elements [firstElement, firstElement + destination.Length) in row-major order as float.</summary>
     public static void ReadFloats(TensorInfo t, long firstElement, Span<float> destination)
@@ -115,7 +126,9 @@ public static class TensorReader
     {
         int blockElems = t.DType.BlockElements();
         chunkElements = Math.Max(blockElems, chunkElements / blockElems * blockElems);
+        if (count <= 0) return;
         float[] buffer = ArrayPool<float>.Shared.Rent(chunkElements);
+        var pages = t.IsContiguous ? new PageWindow(t.Source, ByteOffsetOf(t, firstElement), ByteOffsetOf(t, firstElement + count) - ByteOffsetOf(t, firstElement)) : default;
         try
         {
             for (long done = 0; done < count;)
@@ -125,6 +138,7 @@ public static class TensorReader
                 ReadFloats(t, firstElement + done, span);
                 action(span, firstElement + done);
                 done += n;
+                pages.Consumed(ByteOffsetOf(t, firstElement + done));
             }
         }
         finally
@@ -143,6 +157,7 @@ public static class TensorReader
             int size = t.DType.BlockBytes();
             int perStep = ChunkBytes / size;
             byte[]? rented = null;
+            var pages = new PageWindow(t.Source, t.DataOffset + firstElement * size, count * size);
             try
             {
                 for (long done = 0; done < count;)
@@ -158,6 +173,7 @@ public static class TensorReader
 
                     MomentKernels.Accumulate(t.DType, span, n, ref m);
                     done += n;
+                    pages.Consumed(offset + n * size);
                 }
             }
             finally
@@ -182,6 +198,7 @@ public static class TensorReader
         if (t.IsContiguous)
         {
             byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+            var pages = new PageWindow(t.Source, t.DataOffset, t.ByteLength);
             try
             {
                 for (long done = 0; done < t.ByteLength;)
@@ -195,6 +212,7 @@ public static class TensorReader
                     }
 
                     done += n;
+                    pages.Consumed(t.DataOffset + done);
                 }
             }
             finally
@@ -208,6 +226,127 @@ public static class TensorReader
         }
 
         return hash.GetCurrentHashAsUInt64();
+    }
+
+    /// <summary>
+    /// Dot product, squared norms and sums of two tensors with the same element count, taken element by element
+    /// in row-major order, in one streamed pass (fused with conversion when both share an element-wise dtype).
+    /// </summary>
+    public static PairMoments ComputePairMoments(TensorInfo a, TensorInfo b)
+    {
+        if (a.ElementCount != b.ElementCount)
+            throw new ArgumentException($"{a.Name} has {a.ElementCount} elements, {b.Name} has {b.ElementCount}", nameof(b));
+        var m = new PairMoments();
+        long count = a.ElementCount;
+        if (a.DType == b.DType && a.IsContiguous && b.IsContiguous && !a.DType.IsBlockQuantized())
+        {
+            int size = a.DType.BlockBytes();
+            int perStep = ChunkBytes / size;
+            byte[]? rentedA = null, rentedB = null;
+            var pagesA = new PageWindow(a.Source, a.DataOffset, a.ByteLength);
+            var pagesB = new PageWindow(b.Source, b.DataOffset, b.ByteLength);
+            try
+            {
+                for (long done = 0; done < count;)
+                {
+                    int n = (int)Math.Min(perStep, count - done);
+                    long offA = a.DataOffset + done * size, offB = b.DataOffset + done * size;
+                    if (!a.Source.TryGetSpan(offA, n * size, out var spanA))
+                    {
+                        rentedA ??= ArrayPool<byte>.Shared.Rent(ChunkBytes);
+                        a.Source.Read(offA, rentedA.AsSpan(0, n * size));
+                        spanA = rentedA.AsSpan(0, n * size);
+                    }
+
+                    if (!b.Source.TryGetSpan(offB, n * size, out var spanB))
+                    {
+                        rentedB ??= ArrayPool<byte>.Shared.Rent(ChunkBytes);
+                        b.Source.Read(offB, rentedB.AsSpan(0, n * size));
+                        spanB = rentedB.AsSpan(0, n * size);
+                    }
+
+                    PairKernels.Accumulate(a.DType, spanA, spanB, n, ref m);
+                    done += n;
+                    pagesA.Consumed(offA + n * size);
+                    pagesB.Consumed(offB + n * size);
+                }
+            }
+            finally
+            {
+                if (rentedA != null) ArrayPool<byte>.Shared.Return(rentedA);
+                if (rentedB != null) ArrayPool<byte>.Shared.Return(rentedB);
+            }
+
+            return m;
+        }
+
+        const int step = 1 << 16;
+        float[] bufferB = ArrayPool<float>.Shared.Rent(step);
+        try
+        {
+            ForEachChunk(a, 0, count, (spanA, first) =>
+            {
+                for (int done = 0; done < spanA.Length; done += step)
+                {
+                    int n = Math.Min(step, spanA.Length - done);
+                    ReadFloats(b, first + done, bufferB.AsSpan(0, n));
+                    PairKernels.Accumulate(spanA.Slice(done, n), bufferB.AsSpan(0, n), ref m);
+                }
+            });
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(bufferB);
+        }
+
+        return m;
+    }
+
+    /// <summary>Byte offset in the source of the block holding element <paramref name="element"/> (contiguous tensors).</summary>
+    private static long ByteOffsetOf(TensorInfo t, long element)
+    {
+        int blockElems = t.DType.BlockElements();
+        return t.DataOffset + (element + blockElems - 1) / blockElems * t.DType.BlockBytes();
+    }
+
+    /// <summary>
+    /// Bounded paging of one sequential stream over a memory-mapped range: hints the next <see cref="PrefetchBytes"/>
+    /// ahead and releases what has been consumed, so resident memory stays bounded whatever the range's size.
+    /// A no-op for sources that take no hints and for short ranges.
+    /// </summary>
+    private struct PageWindow
+    {
+        private readonly IPageAdvice? _advice;
+        private readonly long _end;
+        private long _hinted;
+        private long _released;
+
+        public PageWindow(IByteSource source, long start, long length)
+        {
+            _advice = length >= MinAdvisedBytes ? source as IPageAdvice : null;
+            _end = start + length;
+            _hinted = start;
+            _released = start;
+            Consumed(start);
+        }
+
+        /// <summary>Bytes before <paramref name="position"/> have been reduced and will not be read again by this stream.</summary>
+        public void Consumed(long position)
+        {
+            if (_advice == null) return;
+            if (position > _released)
+            {
+                _advice.DontNeed(_released, position - _released);
+                _released = position;
+            }
+
+            long want = Math.Min(_end, position + PrefetchBytes);
+            if (want > _hinted && (want - _hinted >= PrefetchBytes / 2 || want == _end))
+            {
+                _advice.WillNeed(_hinted, want - _hinted);
+                _hinted = want;
+            }
+        }
     }
 
     private static void ReadStrided(TensorInfo t, long firstElement, Span<float> destination)

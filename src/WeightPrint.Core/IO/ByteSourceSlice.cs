@@ -3,7 +3,7 @@ using WeightPrint.Formats;
 namespace WeightPrint.IO;
 
 /// <summary>A window [offset, offset+length) of another source: a stored zip member, for example.</summary>
-public sealed class ByteSourceSlice : IByteSource
+public sealed class ByteSourceSlice : IByteSource, IPageAdvice
 {
     private readonly IByteSource _inner;
     private readonly long _offset;
@@ -32,6 +32,18 @@ public sealed class ByteSourceSlice : IByteSource
     {
         Check(offset, length);
         return _inner.TryGetSpan(_offset + offset, length, out span);
+    }
+
+    /// <summary>Forwards the hint to the parent when it takes hints (offsets shifted into the parent).</summary>
+    public void WillNeed(long offset, long length)
+    {
+        if (_inner is IPageAdvice advice && offset >= 0 && offset < Length) advice.WillNeed(_offset + offset, Math.Min(length, Length - offset));
+    }
+
+    /// <summary>Forwards the hint to the parent when it takes hints (offsets shifted into the parent).</summary>
+    public void DontNeed(long offset, long length)
+    {
+        if (_inner is IPageAdvice advice && offset >= 0 && offset < Length) advice.DontNeed(_offset + offset, Math.Min(length, Length - offset));
     }
 
     private void Check(long offset, long length)

@@ -2,16 +2,22 @@ using WeightPrint.Formats;
 
 namespace WeightPrint.Model;
 
+/// <summary>A tensor the view understood but gave no role (buffers, task heads, quantisation state, a vision
+/// tower), with the reason.</summary>
+public sealed record IgnoredTensor(string Name, string Reason);
+
 /// <summary>
 /// The canonical view of a checkpoint: architecture, geometry, and per layer the Q, K, V, O, MLP and norm
 /// tensors in Hugging Face orientation and element order, whatever the file calls or lays them out as.
 /// </summary>
 public sealed class ModelView(Checkpoint checkpoint, string architecture, AttentionGeometry geometry, IReadOnlyList<LayerView> layers,
-    IReadOnlyDictionary<ModelRole, TensorView> modelTensors, IReadOnlyList<string> unrecognised, IReadOnlyList<string> notes)
+    IReadOnlyDictionary<ModelRole, TensorView> modelTensors, IReadOnlyList<string> unrecognised, IReadOnlyList<string> notes,
+    IReadOnlyList<IgnoredTensor>? ignored = null)
 {
     public Checkpoint Checkpoint { get; } = checkpoint;
 
-    /// <summary>Detected family ("llama", "qwen2", "gpt2", "mixtral" …) or "unknown".</summary>
+    /// <summary>Detected family ("llama", "qwen2", "gpt2", "mixtral" …), "peft-lora(family)" for an adapter
+    /// described on its own, or "unknown".</summary>
     public string Architecture { get; } = architecture;
 
     public AttentionGeometry Geometry { get; } = geometry;
@@ -21,14 +27,25 @@ public sealed class ModelView(Checkpoint checkpoint, string architecture, Attent
 
     public IReadOnlyDictionary<ModelRole, TensorView> ModelTensors { get; } = modelTensors;
 
-    /// <summary>Tensors that map to no role (reported, never silently ignored).</summary>
+    /// <summary>Tensors that map to no role and that the view does not understand (reported, never silently ignored).</summary>
     public IReadOnlyList<string> UnrecognisedTensors { get; } = unrecognised;
+
+    /// <summary>Tensors understood but deliberately given no role, each with its reason.</summary>
+    public IReadOnlyList<IgnoredTensor> IgnoredTensors { get; } = ignored ?? [];
 
     /// <summary>Plain-language notes about how the view was built (fallbacks, un-permutations, assumptions).</summary>
     public IReadOnlyList<string> Notes { get; } = notes;
 
-    /// <summary>Layers of the main (decoder) stack; for decoder-only models, all layers.</summary>
-    public IReadOnlyList<LayerView> DecoderLayers => Layers.Where(l => l.Stack == "decoder").ToList();
+    /// <summary>Layers of the main stack: the decoder for decoder-only and encoder-decoder models, the encoder
+    /// for encoder-only models (BERT), which have no decoder.</summary>
+    public IReadOnlyList<LayerView> DecoderLayers
+    {
+        get
+        {
+            var decoder = Layers.Where(l => l.Stack == "decoder").ToList();
+            return decoder.Count > 0 ? decoder : [.. Layers];
+        }
+    }
 
     public TensorView? Get(ModelRole role) => ModelTensors.GetValueOrDefault(role);
 }

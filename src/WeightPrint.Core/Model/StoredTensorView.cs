@@ -19,7 +19,16 @@ public sealed class StoredTensorView(TensorInfo tensor) : TensorView
     public override IReadOnlyList<TensorInfo> Sources => [Tensor];
 
     public override void ReadRows(long firstRow, int count, Span<float> destination)
-        => TensorReader.ReadFloats(Tensor, firstRow * Columns, destination[..checked((int)(count * Columns))]);
+    {
+        CheckRows(firstRow, count);
+        TensorReader.ReadFloats(Tensor, firstRow * Columns, destination[..checked((int)(count * Columns))]);
+    }
 
     public override Moments ComputeMoments() => TensorReader.ComputeMoments(Tensor);
+
+    public override Moments ComputeRowMoments(long firstRow, long rowCount)
+    {
+        CheckRows(firstRow, rowCount);
+        return TensorReader.ComputeMoments(Tensor, firstRow * Columns, rowCount * Columns);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using WeightPrint.Formats;
 using WeightPrint.Numerics;
 
@@ -10,6 +11,9 @@ namespace WeightPrint.Model;
 /// </summary>
 public abstract class TensorView
 {
+    /// <summary>Floats read per step by the default streaming implementations.</summary>
+    public const int StepFloats = 1 << 18;
+
     /// <summary>Output features (rows).</summary>
     public abstract long Rows { get; }
 
@@ -32,17 +36,29 @@ public abstract class TensorView
     public abstract void ReadRows(long firstRow, int count, Span<float> destination);
 
     /// <summary>Moments over all elements. Order-free, so views override it with a streaming fast path.</summary>
-    public virtual Moments ComputeMoments()
+    public virtual Moments ComputeMoments() => ComputeRowMoments(0, Rows);
+
+    /// <summary>Moments over rows [firstRow, firstRow + rowCount), read in bounded steps.</summary>
+    public virtual Moments ComputeRowMoments(long firstRow, long rowCount)
     {
+        CheckRows(firstRow, rowCount);
         var m = Moments.Empty;
-        int rowsPerStep = (int)Math.Clamp((1 << 18) / Math.Max(1, Columns), 1, Math.Max(1, Rows));
-        var buffer = new float[rowsPerStep * Columns];
-        for (long r = 0; r < Rows; r += rowsPerStep)
+        if (rowCount == 0 || Columns == 0) return m;
+        int rowsPerStep = (int)Math.Clamp(StepFloats / Columns, 1, rowCount);
+        float[] buffer = ArrayPool<float>.Shared.Rent(checked((int)(rowsPerStep * Columns)));
+        try
         {
-            int n = (int)Math.Min(rowsPerStep, Rows - r);
-            var span = buffer.AsSpan(0, (int)(n * Columns));
-            ReadRows(r, n, span);
-            MomentKernels.Accumulate(span, ref m);
+            for (long r = 0; r < rowCount; r += rowsPerStep)
+            {
+                int n = (int)Math.Min(rowsPerStep, rowCount - r);
+                var span = buffer.AsSpan(0, (int)(n * Columns));
+                ReadRows(firstRow + r, n, span);
+                MomentKernels.Accumulate(span, ref m);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
         }
 
         return m;
@@ -61,4 +77,11 @@ public abstract class TensorView
     public string ShapeText => $"[{Rows}, {Columns}]";
 
     public override string ToString() => $"{Description} {ShapeText}";
+
+    /// <summary>Throws when [firstRow, firstRow + count) is not inside the view.</summary>
+    protected void CheckRows(long firstRow, long count)
+    {
+        if (firstRow < 0 || count < 0 || firstRow > Rows - count)
+            throw new ArgumentOutOfRangeException(nameof(firstRow), $"{Description}: rows {firstRow}+{count} outside {Rows}");
+    }
 }

@@ -4,10 +4,11 @@ using WeightPrint.Formats;
 namespace WeightPrint.Numerics;
 
 /// <summary>
-/// Conversion of stored element types to float32. bf16 is the top half of a float32 (<c>bits &lt;&lt; 16</c>);
-/// f16 and the two fp8 formats go through exact lookup tables (scalar <c>(float)Half</c> is slow).
+/// Conversion of stored element types to float32. bf16 is the top half of a float32 (<c>bits &lt;&lt; 16</c>).
+/// The scalar f16 and fp8 conversions use exact lookup tables (scalar <c>(float)Half</c> is slow); the span
+/// conversion of F16, BF16 and the fp8 formats runs vectorised (exact bit manipulation, see <see cref="HalfBits"/>).
 /// </summary>
-public static class FloatConversion
+public static unsafe class FloatConversion
 {
     private static readonly float[] F16Table = BuildF16Table();
     private static readonly float[] E4M3Table = BuildE4M3Table();
@@ -34,29 +35,41 @@ public static class FloatConversion
     /// Converts <paramref name="destination"/>.Length elements of an element-wise dtype (not block-quantised)
     /// from little-endian bytes to float.
     /// </summary>
-    public static void ToSingle(TensorDType dtype, ReadOnlySpan<byte> source, Span<float> destination)
+    public static void ToSingle(TensorDType dtype, ReadOnlySpan<byte> source, Span<float> destination) =>
+        ToSingle(dtype, source, destination, SimdLevels.Best);
+
+    internal static void ToSingle(TensorDType dtype, ReadOnlySpan<byte> source, Span<float> destination, SimdLevel level)
     {
         int n = destination.Length;
-        int size = dtype.BlockBytes();
         if (dtype.IsBlockQuantized()) throw new ArgumentException($"{dtype} is block-quantised", nameof(dtype));
+        int size = dtype.BlockBytes();
         if (source.Length < (long)n * size) throw new ArgumentException("source too short", nameof(source));
+        if (n == 0) return;
+        fixed (byte* src = source)
+        fixed (float* dst = destination)
+        {
+            switch (dtype)
+            {
+                case TensorDType.F32:
+                    new ReadOnlySpan<float>(src, n).CopyTo(destination);
+                    return;
+                case TensorDType.BF16:
+                    SimdKernels.Convert<BF16Loader>(src, dst, n, level);
+                    return;
+                case TensorDType.F16:
+                    SimdKernels.Convert<F16Loader>(src, dst, n, level);
+                    return;
+                case TensorDType.F8_E4M3:
+                    SimdKernels.Convert<E4M3Loader>(src, dst, n, level);
+                    return;
+                case TensorDType.F8_E5M2:
+                    SimdKernels.Convert<E5M2Loader>(src, dst, n, level);
+                    return;
+            }
+        }
+
         switch (dtype)
         {
-            case TensorDType.F32:
-                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(source[..(n * 4)]).CopyTo(destination);
-                break;
-            case TensorDType.BF16:
-                for (int i = 0; i < n; i++) destination[i] = BF16ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(source[(2 * i)..]));
-                break;
-            case TensorDType.F16:
-                for (int i = 0; i < n; i++) destination[i] = F16Table[BinaryPrimitives.ReadUInt16LittleEndian(source[(2 * i)..])];
-                break;
-            case TensorDType.F8_E4M3:
-                for (int i = 0; i < n; i++) destination[i] = E4M3Table[source[i]];
-                break;
-            case TensorDType.F8_E5M2:
-                for (int i = 0; i < n; i++) destination[i] = E5M2Table[source[i]];
-                break;
             case TensorDType.F64:
                 for (int i = 0; i < n; i++) destination[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(source[(8 * i)..]);
                 break;

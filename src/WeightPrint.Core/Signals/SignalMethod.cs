@@ -121,6 +121,9 @@ public sealed class MethodResult
     /// <summary>Percentile of <see cref="Score"/> among unrelated model pairs, when a background exists.</summary>
     public double? BackgroundPercentile { get; init; }
 
+    /// <summary>Scores per tensor kind or curve (pdf: "q", "k", "v", "o"); NaN = undefined.</summary>
+    public IReadOnlyDictionary<string, double> PerCurve { get; init; } = new Dictionary<string, double>();
+
     /// <summary>Per-layer scores (empty when the method has none).</summary>
     public IReadOnlyList<LayerScore> PerLayer { get; init; } = [];
 

@@ -17,10 +17,17 @@ public static class ShardedIndex
     {
         var info = new FileInfo(indexPath);
         if (info.Length > MaxIndexBytes) throw new InvalidModelFileException(indexPath, $"index file of {info.Length} bytes exceeds the {MaxIndexBytes}-byte limit");
+        return Parse(indexPath, File.ReadAllBytes(indexPath), s => File.Exists(Path.Combine(folder, s)));
+    }
+
+    /// <summary>Validates index bytes already read (at most <see cref="MaxIndexBytes"/>); <paramref name="shardExists"/>
+    /// says whether a shard file is present beside the index.</summary>
+    public static (Dictionary<string, string> WeightMap, List<string> Shards) Parse(string indexPath, byte[] json, Func<string, bool> shardExists)
+    {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            doc = JsonDocument.Parse(json);
         }
         catch (JsonException e)
         {
@@ -45,7 +52,7 @@ public static class ShardedIndex
 
             foreach (var s in shards)
             {
-                if (!File.Exists(Path.Combine(folder, s))) throw new InvalidModelFileException(indexPath, $"shard {s} named in the index does not exist");
+                if (!shardExists(s)) throw new InvalidModelFileException(indexPath, $"shard {s} named in the index does not exist");
             }
 
             return (weightMap, shards);

@@ -15,10 +15,16 @@ public static class TokenizerJson
     {
         var info = new FileInfo(path);
         if (info.Length > MaxBytes) throw new InvalidModelFileException(path, $"tokenizer.json of {info.Length} bytes exceeds the {MaxBytes}-byte limit");
+        return Parse(path, File.ReadAllBytes(path));
+    }
+
+    /// <summary>Parses tokenizer.json bytes already read (at most <see cref="MaxBytes"/>); <paramref name="path"/> names them in errors.</summary>
+    public static IReadOnlyList<string> Parse(string path, byte[] json)
+    {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 64 });
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)
         {

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using WeightPrint.Cli.Progress;
+using WeightPrint.Comparison;
+using WeightPrint.Signals;
+
+namespace WeightPrint.Cli.Commands;
+
+/// <summary>Options shared by the commands that run methods.</summary>
+public sealed class CommonOptions
+{
+    public Option<string?> Methods { get; } = new("--methods")
+    {
+        Description = $"Comma-separated method ids to run (default: all available). Known: {string.Join(", ", MethodRegistry.Ids)}",
+    };
+
+    public Option<int> Seed { get; } = new("--seed") { Description = "Seed for sampled and permuted quantities", DefaultValueFactory = _ => new MethodContext().Seed };
+
+    public Option<int> Threads { get; } = new("--threads") { Description = "Tensors processed in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+    public Option<bool> Json { get; } = new("--json") { Description = "Print JSON on stdout (progress and errors go to stderr)" };
+
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress output" };
+
+    public Option<bool> Progress { get; } = new("--progress") { Description = "Show progress bars on stderr even when it is not a terminal" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Methods);
+        command.Options.Add(Seed);
+        command.Options.Add(Threads);
+        command.Options.Add(Json);
+        command.Options.Add(Quiet);
+        command.Options.Add(Progress);
+    }
+
+    /// <summary>Progress bars on stderr: on a terminal unless --quiet, or forced with --progress.</summary>
+    public ProgressReporter ProgressReporter(ParseResult parse, CliContext context)
+        => WeightPrint.Cli.Progress.ProgressReporter.For(context.Err, parse.GetValue(Quiet), parse.GetValue(Progress));
+
+    public IReadOnlyList<SignalMethod> SelectedMethods(ParseResult parse)
+    {
+        try
+        {
+            return MethodRegistry.Select(parse.GetValue(Methods));
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    public MethodContext Context(ParseResult parse, IProgress<long>? bytesRead = null)
+    {
+        int threads = parse.GetValue(Threads);
+        if (threads < 1) throw new UsageException("--threads must be at least 1");
+        return new MethodContext { Seed = parse.GetValue(Seed), Threads = threads, BytesRead = bytesRead };
+    }
+}
+
+/// <summary>Options of the commands that can write an HTML report.</summary>
+public sealed class ReportOptions
+{
+    public Option<string?> Report { get; } = new("--report") { Description = "Write a self-contained HTML report (verdict, evidence, plots, methods, model metadata) to FILE", HelpName = "FILE" };
+
+    public Option<string?> Svg { get; } = new("--svg") { Description = "Also write every plot of the report as an SVG file into DIR", HelpName = "DIR" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Report);
+        command.Options.Add(Svg);
+    }
+
+    /// <summary>Writes the report and SVGs when asked; says what it wrote on stderr unless quiet.</summary>
+    public void Write(ParseResult parse, CliContext context, bool quiet, Func<WeightPrint.Reports.Html.ReportOutput> build)
+    {
+        string? html = parse.GetValue(Report);
+        string? svg = parse.GetValue(Svg);
+        if (string.IsNullOrEmpty(html) && string.IsNullOrEmpty(svg)) return;
+        var report = build();
+        if (!string.IsNullOrEmpty(html))
+        {
+            report.WriteHtml(html);
+            if (!quiet) context.Err.WriteLine($"wrote {html} ({report.Figures.Count} plots)");
+        }
+
+        if (!string.IsNullOrEmpty(svg))
+        {
+            var files = report.WriteSvgs(svg);
+            if (!quiet) context.Err.WriteLine($"wrote {files.Count} SVG plots to {svg}");
+        }
+    }
+}

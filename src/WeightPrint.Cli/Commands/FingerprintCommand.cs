@@ -1,0 +1,40 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using WeightPrint.Comparison;
+
+namespace WeightPrint.Cli.Commands;
+
+/// <summary><c>weightprint fingerprint MODEL -o fp.json [--methods …]</c>: saves each method's per-model signature.</summary>
+public static class FingerprintCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var model = new Argument<string>("model") { Description = "A model file or folder" };
+        var output = new Option<string>("--output", "-o") { Description = "Where to write the fingerprint JSON (default: stdout)" };
+        var common = new CommonOptions();
+        var command = new Command("fingerprint", "Write a model's per-method signatures to a JSON file that compare accepts in place of the model") { model, output };
+        common.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var methods = common.SelectedMethods(parse).Where(m => m.HasSignature).ToList();
+            if (methods.Count == 0) throw new UsageException("none of the selected methods has a per-model signature (pairwise methods need both models' weights)");
+            var methodContext = common.Context(parse);
+            string path = parse.GetValue(model)!;
+            using var input = OpenedInput.Open(path);
+            if (input.Input.View == null) throw new UsageException($"{path} is already a fingerprint file");
+            var signatures = new Dictionary<string, JsonObject>();
+            foreach (var m in methods) signatures[m.Id] = m.ExtractSignature(input.Input.View, methodContext);
+            string json = FingerprintFile.Serialize(input.Summary, signatures);
+            string? target = parse.GetValue(output);
+            if (string.IsNullOrEmpty(target)) context.Out.WriteLine(json);
+            else
+            {
+                File.WriteAllText(target, json + "\n");
+                if (!parse.GetValue(common.Quiet)) context.Err.WriteLine($"wrote {target} ({string.Join(", ", signatures.Keys)})");
+            }
+
+            return WeightPrintCli.ExitOk;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using WeightPrint.Signals;
+
+namespace WeightPrint.Comparison;
+
+/// <summary>
+/// The documented JSON contract of <c>compare</c> (README, "JSON output"): models, identity, methods (id, status,
+/// score, p_value, null, background_percentile, per_curve, per_layer, raw), verdict.
+/// </summary>
+public static class ComparisonJson
+{
+    public const int SchemaVersion = 1;
+
+    public static JsonObject ToJson(ComparisonResult r)
+    {
+        var models = new JsonArray();
+        foreach (var m in r.Models) models.Add((JsonNode)FingerprintFile.ModelJson(m));
+        var methods = new JsonArray();
+        foreach (var m in r.Methods) methods.Add((JsonNode)MethodJson(m));
+        var root = new JsonObject
+        {
+            ["schema_version"] = SchemaVersion,
+            ["tool"] = "weightprint",
+            ["seed"] = r.Seed,
+            ["models"] = models,
+            ["identity"] = r.Identity is { } id ? new JsonObject
+            {
+                ["compared_tensors"] = id.Compared,
+                ["identical_tensors"] = id.Identical,
+                ["tensors_in_one_model_only"] = id.OnlyInOne,
+                ["all_identical"] = id.AllIdentical,
+            } : null,
+            ["methods"] = methods,
+            ["verdict"] = new JsonObject { ["label"] = r.Verdict.Label, ["reason"] = r.Verdict.Reason },
+        };
+        return root;
+    }
+
+    public static string Serialize(ComparisonResult r) => ToJson(r).ToJsonString(Options);
+
+    public static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+
+    public static JsonObject MethodJson(MethodResult m)
+    {
+        var perCurve = new JsonObject();
+        foreach (var (k, v) in m.PerCurve) perCurve[k] = Num(v);
+        var perLayer = new JsonArray();
+        foreach (var l in m.PerLayer)
+        {
+            perLayer.Add((JsonNode)new JsonObject
+            {
+                ["layer_a"] = l.LayerA,
+                ["layer_b"] = l.LayerB,
+                ["score"] = Num(l.Score),
+                ["p_value"] = l.PValue is { } p ? Num(p) : null,
+            });
+        }
+
+        var o = new JsonObject
+        {
+            ["id"] = m.Id,
+            ["status"] = m.Status == MethodStatus.Ok ? "ok" : "not_applicable",
+            ["score"] = Num(m.Score),
+            ["p_value"] = m.PValue is { } pv ? Num(pv) : null,
+            ["null"] = m.NullDescription,
+            ["background_percentile"] = m.BackgroundPercentile is { } bp ? Num(bp) : null,
+            ["per_curve"] = perCurve,
+            ["per_layer"] = perLayer,
+            ["evidence"] = m.Evidence.ToString().ToLowerInvariant(),
+            ["summary"] = m.Summary,
+            ["reason"] = m.Reason,
+            ["raw"] = m.Raw.DeepClone(),
+        };
+        if (m.LayerMatrix != null)
+        {
+            var rows = new JsonArray();
+            foreach (var row in m.LayerMatrix) rows.Add((JsonNode)SignatureJson.ToArray(row));
+            o["layer_matrix"] = rows;
+        }
+
+        return o;
+    }
+
+    private static JsonValue? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+}

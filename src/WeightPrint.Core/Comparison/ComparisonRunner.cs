@@ -1,0 +1,89 @@
+using WeightPrint.Formats;
+using WeightPrint.Model;
+using WeightPrint.Signals;
+
+namespace WeightPrint.Comparison;
+
+/// <summary>The outcome of comparing two inputs.</summary>
+public sealed record ComparisonResult(
+    IReadOnlyList<ModelSummary> Models,
+    IdentityCheck.Result? Identity,
+    IReadOnlyList<MethodResult> Methods,
+    WeightPrint.Verdict.Verdict Verdict,
+    int Seed);
+
+/// <summary>One input to compare, opened: a model (checkpoint + view) or a fingerprint file.</summary>
+public sealed class OpenedInput : IDisposable
+{
+    private OpenedInput(ModelSummary summary, ComparisonInput input, Checkpoint? checkpoint)
+    {
+        Summary = summary;
+        Input = input;
+        Checkpoint = checkpoint;
+    }
+
+    public ModelSummary Summary { get; }
+
+    public ComparisonInput Input { get; }
+
+    public Checkpoint? Checkpoint { get; }
+
+    /// <summary>Opens a model path (file, folder, hf: reference) or a fingerprint JSON file.</summary>
+    public static OpenedInput Open(string path)
+    {
+        if (FingerprintFile.IsFingerprint(path))
+        {
+            var (summary, signatures) = FingerprintFile.Read(path);
+            summary = summary with { Path = path };
+            return new OpenedInput(summary, new ComparisonInput(path, null, signatures), null);
+        }
+
+        var checkpoint = CheckpointLoader.Open(path);
+        try
+        {
+            var view = ModelViewBuilder.Build(checkpoint);
+            return new OpenedInput(ModelSummary.Of(view, path), new ComparisonInput(path, view), checkpoint);
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => Checkpoint?.Dispose();
+}
+
+/// <summary>Runs the selected methods on a pair and decides the verdict.</summary>
+public static class ComparisonRunner
+{
+    public static ComparisonResult Run(OpenedInput a, OpenedInput b, IReadOnlyList<SignalMethod> methods, MethodContext context)
+    {
+        IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
+            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
+            : null;
+        var results = methods.Select(m => m.Compare(a.Input, b.Input, context)).ToList();
+        var verdict = Decide(results, identity?.AllIdentical == true);
+        return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
+    }
+
+    /// <summary>
+    /// The verdict from method results: identical weights are "derived"; otherwise a method with a p-value must
+    /// reject independence (or every test fail to) for a decision; descriptive methods alone are inconclusive.
+    /// </summary>
+    public static WeightPrint.Verdict.Verdict Decide(IReadOnlyList<MethodResult> results, bool identicalWeights)
+    {
+        if (identicalWeights) return new(WeightPrint.Verdict.Verdict.Derived, "identical weights: every canonical tensor holds bit-identical values in both models");
+        var tests = results.Where(r => r.Status == MethodStatus.Ok && r.PValue.HasValue).ToList();
+        if (tests.Count == 0)
+        {
+            var pdf = results.FirstOrDefault(r => r.Id == "pdf" && r.Status == MethodStatus.Ok);
+            string why = pdf != null
+                ? $"only descriptive statistics ran (pdf mean r = {(double.IsNaN(pdf.Score) ? "undefined" : pdf.Score.ToString("F3"))}); a similarity without a null distribution cannot separate derived from independent models"
+                : "no method with a p-value could be applied to these inputs";
+            return new(WeightPrint.Verdict.Verdict.Inconclusive, why);
+        }
+
+        return new(WeightPrint.Verdict.Verdict.Inconclusive, "no decision rule for p-values is available yet");
+    }
+}

@@ -1,0 +1,27 @@
+using WeightPrint.Signals;
+using WeightPrint.Signals.Pdf;
+
+namespace WeightPrint.Comparison;
+
+/// <summary>Every method by its stable id, in the order they run and are shown.</summary>
+public static class MethodRegistry
+{
+    public static IReadOnlyList<SignalMethod> All { get; } = [new PdfMethod()];
+
+    public static IReadOnlyList<string> Ids => All.Select(m => m.Id).ToList();
+
+    /// <summary>Parses a comma-separated <c>--methods</c> list ("all" or empty = every method).</summary>
+    public static IReadOnlyList<SignalMethod> Select(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list) || list.Trim() == "all") return All;
+        var result = new List<SignalMethod>();
+        foreach (var raw in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var m = All.FirstOrDefault(x => x.Id == raw)
+                ?? throw new ArgumentException($"unknown method '{raw}' (known: {string.Join(", ", Ids)})");
+            if (!result.Contains(m)) result.Add(m);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,199 @@
+using System.Text.Json.Nodes;
+using WeightPrint.Model;
+using WeightPrint.Numerics;
+
+namespace WeightPrint.Signals.Pdf;
+
+/// <summary>
+/// The published LLM-Fingerprint statistic ("intrinsic fingerprint", PDF): per layer the standard deviation
+/// (unbiased, as <c>torch.std</c>) of each attention projection weight Q, K, V, O; each depth curve z-scored;
+/// Pearson r per curve between two models (shorter curve linearly resampled); the score is the mean of the four r.
+/// Descriptive: it has no null distribution, and unrelated models of similar shape reach 0.93.
+/// </summary>
+public sealed class PdfMethod : SignalMethod
+{
+    public static readonly string[] Curves = ["q", "k", "v", "o"];
+
+    private static readonly TensorRole[] CurveRoles = [TensorRole.AttnQ, TensorRole.AttnK, TensorRole.AttnV, TensorRole.AttnO];
+
+    public override string Id => "pdf";
+
+    public override string Description =>
+        "LLM-Fingerprint: mean Pearson r between two models' depth curves of the standard deviation of the Q, K, V and O projection weights (each curve z-scored across layers).";
+
+    public override string NullDescription => "none: descriptive statistic without a null distribution; shown against the published background of unrelated pairs";
+
+    public override string FailureModes =>
+        "Unrelated models of similar depth and training recipe reach 0.93 (the curves mostly reflect initialisation and depth); a function-preserving rescale of Q against K (or V against O) changes the curves at will; z-scoring hides absolute differences.";
+
+    public override bool HasSignature => true;
+
+    public override JsonObject ExtractSignature(ModelView model, MethodContext context)
+    {
+        var layers = model.DecoderLayers.Count > 0 ? model.DecoderLayers : model.Layers;
+        int n = layers.Count;
+        var jobs = new List<(string Curve, int Layer, TensorView View)>();
+        for (int l = 0; l < n; l++)
+        {
+            for (int c = 0; c < Curves.Length; c++)
+            {
+                if (layers[l].Get(CurveRoles[c]) is { } v) jobs.Add((Curves[c], l, v));
+            }
+
+            AddMlpJobs(layers[l], l, jobs);
+            if (layers[l].Get(TensorRole.AttnNorm) is { } an) jobs.Add(("attn_norm", l, an));
+            if (layers[l].Get(TensorRole.MlpNorm) is { } mn) jobs.Add(("mlp_norm", l, mn));
+        }
+
+        var moments = new Moments[jobs.Count];
+        long bytesRead = 0;
+        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads) }, i =>
+        {
+            moments[i] = jobs[i].View.ComputeMoments();
+            long total = Interlocked.Add(ref bytesRead, jobs[i].View.Sources.Sum(s => s.ByteLength));
+            context.BytesRead?.Report(total);
+        });
+
+        var std = new Dictionary<string, double[]>();
+        foreach (var c in Curves) std[c] = Filled(n);
+        var mlpSum = new Dictionary<string, double[]> { ["gate"] = new double[n], ["up"] = new double[n], ["down"] = new double[n] };
+        var mlpCount = new Dictionary<string, int[]> { ["gate"] = new int[n], ["up"] = new int[n], ["down"] = new int[n] };
+        var norms = new Dictionary<string, double[]> { ["attn_norm"] = Filled(n), ["mlp_norm"] = Filled(n) };
+        long nonFinite = 0;
+        for (int i = 0; i < jobs.Count; i++)
+        {
+            var (curve, layer, _) = jobs[i];
+            var m = moments[i];
+            nonFinite += m.NaNCount + m.InfinityCount;
+            if (std.TryGetValue(curve, out var s)) s[layer] = m.StandardDeviation;
+            else if (norms.TryGetValue(curve, out var g)) g[layer] = m.Mean;
+            else
+            {
+                mlpSum[curve][layer] += m.StandardDeviation;
+                mlpCount[curve][layer]++;
+            }
+        }
+
+        var signature = new JsonObject
+        {
+            ["layers"] = n,
+            ["std"] = CurvesToJson(std),
+            ["normalised"] = CurvesToJson(std.ToDictionary(kv => kv.Key, kv => PdfStatistic.ZScore(kv.Value))),
+        };
+        var mlp = new JsonObject();
+        foreach (var (k, sum) in mlpSum)
+        {
+            var counts = mlpCount[k];
+            if (counts.All(c => c == 0)) continue;
+            mlp[k] = SignatureJson.ToArray(sum.Select((v, l) => counts[l] == 0 ? double.NaN : v / counts[l]));
+        }
+
+        signature["mlp_std"] = mlp;
+        signature["norm_mean"] = CurvesToJson(norms.Where(kv => kv.Value.Any(double.IsFinite)).ToDictionary());
+        signature["experts_averaged"] = layers.Any(l => l.Experts.Count > 0);
+        signature["non_finite_values"] = nonFinite;
+        signature["tensors"] = new JsonArray(Curves.Select((c, ci) => (JsonNode?)new JsonObject
+        {
+            ["curve"] = c,
+            ["example"] = layers.Count > 0 && layers[0].Get(CurveRoles[ci]) is { } v ? v.Description : null,
+        }).ToArray());
+        return signature;
+    }
+
+    public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
+    {
+        var sa = SignatureOf(a, context);
+        var sb = SignatureOf(b, context);
+        if (sa == null || sb == null)
+            return NotApplicable($"{(sa == null ? a.Label : b.Label)} has neither weights nor a pdf signature");
+        int la = (int)sa["layers"]!, lb = (int)sb["layers"]!;
+        if (la == 0 || lb == 0) return NotApplicable($"{(la == 0 ? a.Label : b.Label)} has no recognised attention layers");
+
+        var perCurve = new Dictionary<string, double>();
+        foreach (var c in Curves)
+            perCurve[c] = PdfStatistic.CurveCorrelation(SignatureJson.ReadDoubles(sa["std"]![c]), SignatureJson.ReadDoubles(sb["std"]![c]));
+        var undefined = perCurve.Where(kv => double.IsNaN(kv.Value)).Select(kv => kv.Key).ToList();
+        double score = undefined.Count == 0 ? perCurve.Values.Average() : double.NaN;
+        double? percentile = PdfBackground.Published.UnrelatedPercentile(score);
+
+        var mlpR = new JsonObject();
+        foreach (var k in new[] { "gate", "up", "down" })
+        {
+            if (sa["mlp_std"]?[k] is JsonNode ca && sb["mlp_std"]?[k] is JsonNode cb)
+                mlpR[k] = JsonNum(PdfStatistic.CurveCorrelation(SignatureJson.ReadDoubles(ca), SignatureJson.ReadDoubles(cb)));
+        }
+
+        var raw = new JsonObject
+        {
+            ["layers"] = new JsonArray(la, lb),
+            ["interpolated"] = la != lb,
+            ["rescaled_score"] = JsonNum(double.IsNaN(score) ? double.NaN : (score + 1) / 2),
+            ["undefined_curves"] = new JsonArray(undefined.Select(u => (JsonNode?)u).ToArray()),
+            ["a"] = Curated(sa),
+            ["b"] = Curated(sb),
+            ["mlp_r_descriptive"] = mlpR,
+            ["background"] = new JsonObject
+            {
+                ["source"] = PdfBackground.Citation,
+                ["unrelated_pairs"] = PdfBackground.Published.Unrelated.Count,
+                ["unrelated_percentile"] = JsonNum(percentile ?? double.NaN),
+                ["related_percentile"] = JsonNum(PdfBackground.Published.RelatedPercentile(score) ?? double.NaN),
+                ["unrelated_max"] = PdfBackground.Published.Unrelated[^1],
+            },
+        };
+
+        string summary = double.IsNaN(score)
+            ? $"undefined: the {string.Join(", ", undefined)} curve(s) are constant in at least one model, so r is undefined"
+            : $"mean r = {score:F3} (Q {Fmt(perCurve["q"])}, K {Fmt(perCurve["k"])}, V {Fmt(perCurve["v"])}, O {Fmt(perCurve["o"])}); "
+              + $"above {percentile:F1}% of unrelated model pairs — descriptive, not a test: unrelated models reach {PdfBackground.Published.Unrelated[^1]:F2}";
+        return new MethodResult
+        {
+            Id = Id,
+            Score = score,
+            PValue = null,
+            NullDescription = NullDescription,
+            BackgroundPercentile = percentile,
+            PerCurve = perCurve,
+            Raw = raw,
+            Evidence = Evidence.None,
+            Summary = summary,
+        };
+    }
+
+    private static void AddMlpJobs(LayerView layer, int l, List<(string, int, TensorView)> jobs)
+    {
+        var sets = layer.Experts.Count > 0 ? layer.Experts.Where(e => !e.IsShared).Select(e => e.Tensors) : [layer.Tensors];
+        foreach (var set in sets)
+        {
+            if (set.GetValueOrDefault(TensorRole.MlpGate) is { } g) jobs.Add(("gate", l, g));
+            if (set.GetValueOrDefault(TensorRole.MlpUp) is { } u) jobs.Add(("up", l, u));
+            if (set.GetValueOrDefault(TensorRole.MlpDown) is { } d) jobs.Add(("down", l, d));
+        }
+    }
+
+    private static JsonObject Curated(JsonObject signature) => new()
+    {
+        ["std"] = signature["std"]?.DeepClone(),
+        ["normalised"] = signature["normalised"]?.DeepClone(),
+        ["mlp_std"] = signature["mlp_std"]?.DeepClone(),
+        ["norm_mean"] = signature["norm_mean"]?.DeepClone(),
+    };
+
+    private static JsonObject CurvesToJson(Dictionary<string, double[]> curves)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in curves) o[k] = SignatureJson.ToArray(v);
+        return o;
+    }
+
+    private static double[] Filled(int n)
+    {
+        var a = new double[n];
+        Array.Fill(a, double.NaN);
+        return a;
+    }
+
+    private static JsonValue? JsonNum(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    private static string Fmt(double v) => double.IsNaN(v) ? "undefined" : v.ToString("F3");
+}

@@ -1,0 +1,255 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using WeightPrint.Reports.Plots;
+
+namespace WeightPrint.Reports.Html;
+
+/// <summary>
+/// The self-contained HTML report of a <c>compare</c> or <c>matrix</c> run, built from its JSON document (the same
+/// one <c>--json</c> prints), which is embedded verbatim in <c>&lt;script type="application/json"
+/// id="weightprint-data"&gt;</c>. Order: verdict and reason, evidence (tables and plots), methods (what each
+/// statistic measures, its null, its failure modes), model metadata. No scripts, no external resources.
+/// </summary>
+public static partial class HtmlReport
+{
+    public const string DataElementId = "weightprint-data";
+
+    /// <summary>Pairs of a matrix run that get their own layer heatmaps (the rest are summarised).</summary>
+    public const int MaxLayerHeatmapPairs = 12;
+
+    private const string ScoreFormat = "F4";
+    private const string PFormat = "G4";
+    private const string PercentileFormat = "F1";
+    private const string CountFormat = "N0";
+    private const string CurveFormat = "G5";
+
+    private static readonly string[] PdfCurveNames = ["q", "k", "v", "o"];
+
+    private static readonly (string Key, string Name)[] GeometryColumns =
+    [
+        ("hidden_size", "hidden"), ("heads", "heads"), ("kv_heads", "kv heads"), ("head_dim", "head dim"),
+        ("intermediate_size", "mlp"), ("vocab_size", "vocab"), ("experts", "experts"),
+    ];
+
+    private static readonly JsonSerializerOptions EmbedOptions = new() { WriteIndented = false, Encoder = JavaScriptEncoder.Default };
+
+    // ---------------------------------------------------------------- shared pieces
+
+    private static void Open(HtmlWriter w, string title)
+    {
+        w.Raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .Raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            .Raw("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\n")
+            .Raw("<meta name=\"generator\" content=\"weightprint\">\n")
+            .Raw("<link rel=\"icon\" href=\"data:,\">\n<title>").Text(title).Raw("</title>\n<style>\n").Raw(ReportStyle.Css).Raw("\n</style>\n</head>\n<body>\n<main>\n");
+    }
+
+    private static string Close(HtmlWriter w, JsonNode doc)
+    {
+        w.Raw("<footer><p>Made by <code>weightprint</code> (schema version ").Num("schema_version", CountFormat).Raw(", seed ").Num("seed", "0")
+            .Raw("). Every number on this page is read from the JSON document embedded below (the same document <code>--json</code> prints); ")
+            .Raw("select it with your browser's view-source to reuse it.</p></footer>\n</main>\n");
+        // JavaScriptEncoder.Default escapes <, >, &, ' and non-ASCII, so no string in the document can close the element.
+        w.Raw("<script type=\"application/json\" id=\"").Raw(DataElementId).Raw("\">").Raw(doc.ToJsonString(EmbedOptions)).Raw("</script>\n</body>\n</html>\n");
+        return w.ToString();
+    }
+
+    private static void Figure(HtmlWriter w, RenderedFigure f, List<RenderedFigure> all)
+    {
+        all.Add(f);
+        w.Raw("<figure id=\"fig-").Raw(f.Id).Raw("\"><img src=\"data:image/png;base64,").Raw(Convert.ToBase64String(f.Png))
+            .Raw("\" width=\"").Raw(f.Width.ToString(CultureInfo.InvariantCulture)).Raw("\" height=\"").Raw(f.Height.ToString(CultureInfo.InvariantCulture))
+            .Raw("\" alt=\"").Text(f.Title).Raw("\"><figcaption>").Text(f.Caption).Raw("</figcaption></figure>\n");
+    }
+
+    private static void Figures(HtmlWriter w, IEnumerable<RenderedFigure> figures, List<RenderedFigure> all)
+    {
+        w.Raw("<div class=\"figs\">\n");
+        foreach (var f in figures) Figure(w, f, all);
+        w.Raw("</div>\n");
+    }
+
+    private static string VerdictClass(string? label) => label switch
+    {
+        "derived" => "v-derived",
+        "independent" => "v-independent",
+        _ => "v-inconclusive",
+    };
+
+    /// <summary>The last meaningful segment of a path ("samples/llama2xs-hf-f32/" → "llama2xs-hf-f32").</summary>
+    public static string ShortName(string? path)
+    {
+        if (string.IsNullOrEmpty(path)) return "?";
+        string trimmed = path.TrimEnd('/', '\\');
+        int slash = trimmed.LastIndexOfAny(['/', '\\']);
+        string name = slash >= 0 ? trimmed[(slash + 1)..] : trimmed;
+        return name.Length == 0 ? path : name;
+    }
+
+    private static string PlotLabel(string letter, string? path)
+    {
+        string name = ShortName(path);
+        if (name.Length > 36) name = name[..35] + "…";
+        return $"{letter}: {name}";
+    }
+
+    /// <summary>The methods table of one comparison: rows of <paramref name="methodsPath"/> (a JSON array path).</summary>
+    private static void MethodsTable(HtmlWriter w, string methodsPath)
+    {
+        var methods = JsonPath.Resolve(w.Document, methodsPath) as JsonArray ?? [];
+        w.Raw("<div class=\"scroll\"><table class=\"methods stack\">\n<thead><tr><th>method</th><th class=\"n\">score</th><th class=\"n\">p-value</th><th>null</th>")
+            .Raw("<th class=\"n\">background percentile</th><th>verdict contribution</th><th>summary</th></tr></thead>\n<tbody>\n");
+        for (int i = 0; i < methods.Count; i++)
+        {
+            string p = $"{methodsPath}[{i}]";
+            bool ok = w.Str(p + ".status") == "ok";
+            w.Raw("<tr id=\"method-").Text(w.Str(p + ".id")).Raw("\"><td><code>").Text(w.Str(p + ".id")).Raw("</code></td>");
+            w.Raw("<td class=\"n\" data-label=\"score\">").Num(p + ".score", ScoreFormat, ok ? "undefined" : "n/a").Raw("</td>");
+            w.Raw("<td class=\"n\" data-label=\"p-value\">").Num(p + ".p_value", PFormat, "none").Raw("</td>");
+            w.Raw("<td class=\"wide\" data-label=\"null\">").Text(w.Str(p + ".null")).Raw("</td>");
+            w.Raw("<td class=\"n\" data-label=\"background percentile\">").Num(p + ".background_percentile", PercentileFormat).Raw("</td>");
+            w.Raw("<td data-label=\"verdict contribution\">").Text(EvidenceText(w.Str(p + ".evidence"))).Raw("</td>");
+            w.Raw("<td class=\"wide\" data-label=\"summary\">").Text(ok ? w.Str(p + ".summary") : "not applicable: " + w.Str(p + ".reason")).Raw("</td></tr>\n");
+        }
+
+        w.Raw("</tbody></table></div>\n");
+    }
+
+    private static string EvidenceText(string? evidence) => evidence switch
+    {
+        "derived" => "points to derived",
+        "independent" => "points to independent",
+        "unclear" => "unclear",
+        _ => "none (descriptive or not applicable)",
+    };
+
+    private static void MethodsSection(HtmlWriter w, IEnumerable<string> ids, IReadOnlyList<MethodInfo> infos)
+    {
+        w.Raw("<section id=\"methods\">\n<h2>Methods</h2>\n");
+        foreach (string id in ids)
+        {
+            var info = infos.FirstOrDefault(m => m.Id == id);
+            w.Raw("<h3 id=\"about-").Text(id).Raw("\"><code>").Text(id).Raw("</code></h3>\n<dl class=\"method\">");
+            w.Raw("<dt>What it measures</dt><dd>").Text(info?.Description ?? "No description is available for this method in this version of weightprint.").Raw("</dd>");
+            w.Raw("<dt>Null distribution</dt><dd>").Text(info?.NullDescription ?? "unknown").Raw("</dd>");
+            w.Raw("<dt>Known failure modes</dt><dd>").Text(string.IsNullOrWhiteSpace(info?.FailureModes) ? "none documented" : info.FailureModes).Raw("</dd></dl>\n");
+        }
+
+        w.Raw("</section>\n");
+    }
+
+    private static void ModelsSection(HtmlWriter w, IReadOnlyList<string> letters)
+    {
+        var models = w.Document["models"] as JsonArray ?? [];
+        w.Raw("<section id=\"models\">\n<h2>Models</h2>\n<div class=\"scroll\"><table class=\"models stack\">\n<thead><tr><th></th><th>path</th><th>source</th><th>format</th>")
+            .Raw("<th>architecture</th><th class=\"n\">layers</th><th class=\"n\">parameters</th><th class=\"n\">bytes</th><th>revision</th>")
+            .Raw("<th class=\"n\">hidden</th><th class=\"n\">heads</th><th class=\"n\">kv heads</th><th class=\"n\">head dim</th><th class=\"n\">mlp</th><th class=\"n\">vocab</th><th class=\"n\">experts</th></tr></thead>\n<tbody>\n");
+        for (int i = 0; i < models.Count; i++)
+        {
+            string p = $"models[{i}]";
+            w.Raw("<tr><th>").Text(i < letters.Count ? letters[i] : (i + 1).ToString(CultureInfo.InvariantCulture)).Raw("</th>");
+            w.Raw("<td class=\"path\" data-label=\"path\">").Text(w.Str(p + ".path")).Raw("</td><td data-label=\"source\">").Text(w.Str(p + ".source"))
+                .Raw("</td><td data-label=\"format\">").Text(w.Str(p + ".format")).Raw("</td><td data-label=\"architecture\">").Text(w.Str(p + ".architecture")).Raw("</td>");
+            w.Raw("<td class=\"n\" data-label=\"layers\">").Num(p + ".layers", CountFormat).Raw("</td><td class=\"n\" data-label=\"parameters\">").Num(p + ".parameters", CountFormat)
+                .Raw("</td><td class=\"n\" data-label=\"bytes\">").Num(p + ".bytes", CountFormat).Raw("</td>");
+            w.Raw("<td data-label=\"revision\"><code>").Text(w.Str(p + ".revision") ?? "—").Raw("</code></td>");
+            foreach (var (g, name) in GeometryColumns)
+                w.Raw("<td class=\"n\" data-label=\"").Raw(name).Raw("\">").Num($"{p}.geometry.{g}", CountFormat).Raw("</td>");
+            w.Raw("</tr>\n");
+        }
+
+        w.Raw("</tbody></table></div>\n<p class=\"note\">Revision: the commit of the hub repository the weights were read from, when known. Geometry is blank for fingerprint files.</p>\n</section>\n");
+    }
+
+    /// <summary>Per-curve scores (pdf: Q, K, V, O) as an inline list.</summary>
+    private static void PerCurve(HtmlWriter w, string methodPath)
+    {
+        if (JsonPath.Resolve(w.Document, methodPath + ".per_curve") is not JsonObject perCurve || perCurve.Count == 0) return;
+        w.Raw("<p>Per curve: ");
+        bool first = true;
+        foreach (var (k, _) in perCurve)
+        {
+            if (!first) w.Raw(" · ");
+            first = false;
+            w.Raw("<strong>").Text(k.ToUpperInvariant()).Raw("</strong> ").Num($"{methodPath}.per_curve.{k}", ScoreFormat, "undefined");
+        }
+
+        w.Raw("</p>\n");
+    }
+
+    /// <summary>Per-layer scores as a collapsible table.</summary>
+    private static void PerLayerTable(HtmlWriter w, string methodPath)
+    {
+        if (JsonPath.Resolve(w.Document, methodPath + ".per_layer") is not JsonArray layers || layers.Count == 0) return;
+        w.Raw("<details><summary>Per-layer scores (").Raw(layers.Count.ToString(CultureInfo.InvariantCulture)).Raw(" rows)</summary><div class=\"scroll\"><table>")
+            .Raw("<thead><tr><th class=\"n\">layer of A</th><th class=\"n\">layer of B</th><th class=\"n\">score</th><th class=\"n\">p-value</th></tr></thead><tbody>\n");
+        for (int i = 0; i < layers.Count; i++)
+        {
+            string p = $"{methodPath}.per_layer[{i}]";
+            w.Raw("<tr><td class=\"n\">").Num(p + ".layer_a", "0").Raw("</td><td class=\"n\">").Num(p + ".layer_b", "0").Raw("</td><td class=\"n\">")
+                .Num(p + ".score", ScoreFormat, "undefined").Raw("</td><td class=\"n\">").Num(p + ".p_value", PFormat, "none").Raw("</td></tr>\n");
+        }
+
+        w.Raw("</tbody></table></div></details>\n");
+    }
+
+    /// <summary>The raw per-layer standard deviations behind the pdf curves, as a collapsible table.</summary>
+    private static void PdfStdTable(HtmlWriter w, IReadOnlyList<(string Letter, string Path)> models)
+    {
+        w.Raw("<details><summary>Raw standard deviations per layer (z-scoring hides absolute differences)</summary><div class=\"scroll\"><table><thead><tr><th class=\"n\">layer</th>");
+        foreach (var c in PdfCurveNames)
+        {
+            foreach (var (letter, _) in models) w.Raw("<th class=\"n\">").Text($"{c.ToUpperInvariant()} {letter}").Raw("</th>");
+        }
+
+        w.Raw("</tr></thead><tbody>\n");
+        int rows = models.Max(m => (JsonPath.Resolve(w.Document, m.Path + ".std.q") as JsonArray)?.Count ?? 0);
+        for (int l = 0; l < rows; l++)
+        {
+            w.Raw("<tr><td class=\"n\">").Raw(l.ToString(CultureInfo.InvariantCulture)).Raw("</td>");
+            foreach (var c in PdfCurveNames)
+            {
+                foreach (var (_, path) in models)
+                {
+                    bool present = JsonPath.Resolve(w.Document, $"{path}.std.{c}") is JsonArray a && l < a.Count;
+                    w.Raw("<td class=\"n\">");
+                    if (present) w.Num($"{path}.std.{c}[{l}]", CurveFormat, "undefined");
+                    w.Raw("</td>");
+                }
+            }
+
+            w.Raw("</tr>\n");
+        }
+
+        w.Raw("</tbody></table></div></details>\n");
+    }
+
+    private static ModelCurves? CurvesOf(JsonNode? side, string label)
+    {
+        if (side?["normalised"] is not JsonObject norm || side["std"] is not JsonObject std) return null;
+        var n = new Dictionary<string, double[]>();
+        var s = new Dictionary<string, double[]>();
+        foreach (var c in PdfCurveNames)
+        {
+            if (norm[c] is JsonArray na) n[c] = Doubles(na);
+            if (std[c] is JsonArray sa) s[c] = Doubles(sa);
+        }
+
+        return new ModelCurves(label, n, s);
+    }
+
+    private static double[] Doubles(JsonArray a)
+        => a.Select(x => x is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN).ToArray();
+
+    private static double Number(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN;
+
+    private static double[][]? Matrix(JsonNode? node)
+    {
+        if (node is not JsonArray rows || rows.Count == 0) return null;
+        return rows.Select(r => r is JsonArray a ? Doubles(a) : []).ToArray();
+    }
+
+    private static string Id(string s) => new(s.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '-').ToArray());
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace WeightPrint.Reports.Html;
+
+/// <summary>
+/// Builds HTML text. Every string goes through <see cref="Text"/> (escaped); every number through
+/// <see cref="Num"/>, which reads it from the report's JSON document by path and records the path and exact JSON
+/// text in <c>data-json</c> / <c>data-value</c> attributes, so tests can check that the page shows the JSON's numbers.
+/// </summary>
+public sealed class HtmlWriter(JsonNode document)
+{
+    private readonly StringBuilder _sb = new();
+
+    public JsonNode Document { get; } = document;
+
+    /// <summary>Appends trusted markup (literals written in this assembly only).</summary>
+    public HtmlWriter Raw(string markup)
+    {
+        _sb.Append(markup);
+        return this;
+    }
+
+    /// <summary>Appends text, HTML-escaped.</summary>
+    public HtmlWriter Text(string? text)
+    {
+        _sb.Append(Escape(text));
+        return this;
+    }
+
+    /// <summary>Appends an element with escaped text content: <c>&lt;tag class="…"&gt;text&lt;/tag&gt;</c>.</summary>
+    public HtmlWriter Element(string tag, string? text, string? cssClass = null)
+    {
+        _sb.Append('<').Append(tag);
+        if (cssClass != null) _sb.Append(" class=\"").Append(Escape(cssClass)).Append('"');
+        _sb.Append('>').Append(Escape(text)).Append("</").Append(tag).Append('>');
+        return this;
+    }
+
+    /// <summary>
+    /// Appends the number at <paramref name="path"/> in the document, formatted with the .NET format string
+    /// <paramref name="format"/> (invariant culture); a JSON null or a missing value prints <paramref name="missing"/>.
+    /// </summary>
+    public HtmlWriter Num(string path, string format, string missing = "—")
+    {
+        var node = JsonPath.Resolve(Document, path);
+        string json = node?.ToJsonString() ?? "null";
+        string shown = node is JsonValue && double.TryParse(json, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
+            ? d.ToString(format, CultureInfo.InvariantCulture)
+            : missing;
+        _sb.Append("<span class=\"num\" data-json=\"").Append(Escape(path)).Append("\" data-value=\"").Append(Escape(json))
+            .Append("\" data-format=\"").Append(Escape(format)).Append("\">").Append(Escape(shown)).Append("</span>");
+        return this;
+    }
+
+    /// <summary>Text of a string value at <paramref name="path"/> (null when absent or not a string).</summary>
+    public string? Str(string path) => JsonPath.Resolve(Document, path) is JsonValue v && v.TryGetValue(out string? s) ? s : null;
+
+    public override string ToString() => _sb.ToString();
+
+    /// <summary>Escapes the five HTML-significant characters; safe in element content and quoted attributes.</summary>
+    public static string Escape(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return "";
+        var sb = new StringBuilder(text.Length + 16);
+        foreach (char c in text)
+        {
+            switch (c)
+            {
+                case '&': sb.Append("&amp;"); break;
+                case '<': sb.Append("&lt;"); break;
+                case '>': sb.Append("&gt;"); break;
+                case '"': sb.Append("&quot;"); break;
+                case '\'': sb.Append("&#39;"); break;
+                default:
+                    // Control characters other than tab/newline have no place in a report: show them as U+FFFD.
+                    sb.Append(char.IsControl(c) && c != '\t' && c != '\n' ? '\uFFFD' : c);
+                    break;
+            }
+        }
+
+        return sb.ToString();
+    }
+}

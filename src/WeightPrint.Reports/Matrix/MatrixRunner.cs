@@ -1,0 +1,159 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using WeightPrint.Comparison;
+using WeightPrint.Reports.Clustering;
+using WeightPrint.Signals;
+
+namespace WeightPrint.Reports.Matrix;
+
+/// <summary>One compared pair of a matrix run (indices into <see cref="MatrixResult.Models"/>, A &lt; B).</summary>
+public sealed record MatrixPair(int A, int B, ComparisonResult Result);
+
+/// <summary>Every pair of several models compared with the same methods.</summary>
+public sealed record MatrixResult(IReadOnlyList<ModelSummary> Models, IReadOnlyList<MatrixPair> Pairs, IReadOnlyList<string> MethodIds, int Seed);
+
+/// <summary>
+/// Runs <see cref="ComparisonRunner"/> on all pairs of already opened inputs. The inputs stay open for the whole
+/// run, so each model's per-method signature is extracted once (<see cref="ComparisonInput.CachedSignature"/>)
+/// however many pairs it is in.
+/// </summary>
+public static class MatrixRunner
+{
+    /// <summary>Most models in one matrix (pairs grow quadratically).</summary>
+    public const int MaxModels = 64;
+
+    /// <param name="beforePair">Called before each pair with (pair index, pair count, a, b), e.g. for progress.</param>
+    public static MatrixResult Run(IReadOnlyList<OpenedInput> inputs, IReadOnlyList<SignalMethod> methods, MethodContext context, Action<int, int, int, int>? beforePair = null)
+    {
+        if (inputs.Count < 2) throw new ArgumentException("a matrix needs at least two models", nameof(inputs));
+        if (inputs.Count > MaxModels) throw new ArgumentException($"a matrix takes at most {MaxModels} models", nameof(inputs));
+        int count = inputs.Count * (inputs.Count - 1) / 2;
+        var pairs = new List<MatrixPair>(count);
+        for (int a = 0; a < inputs.Count; a++)
+        {
+            for (int b = a + 1; b < inputs.Count; b++)
+            {
+                beforePair?.Invoke(pairs.Count, count, a, b);
+                pairs.Add(new MatrixPair(a, b, ComparisonRunner.Run(inputs[a], inputs[b], methods, context)));
+            }
+        }
+
+        return new MatrixResult(inputs.Select(i => i.Summary).ToList(), pairs, methods.Select(m => m.Id).ToList(), context.Seed);
+    }
+}
+
+/// <summary>
+/// The JSON of a matrix run: <c>{schema_version, tool, kind: "matrix", seed, models, pairs: [{a, b, identity,
+/// methods, verdict}], matrices: {METHOD: {scores, order, merges, linkage, distance}}}</c>. <c>a</c>/<c>b</c> index
+/// <c>models</c>; each pair's <c>methods</c> entries are exactly <c>compare --json</c>'s; <c>scores</c> is the
+/// symmetric models × models score matrix (null on the diagonal and where a method was not applicable or
+/// undefined); <c>order</c> is the leaf order of average-linkage clustering on 1 − score, <c>merges</c> its tree.
+/// </summary>
+public static class MatrixJson
+{
+    public static JsonObject ToJson(MatrixResult m)
+    {
+        var models = new JsonArray();
+        foreach (var s in m.Models) models.Add((JsonNode)FingerprintFile.ModelJson(s));
+        var pairs = new JsonArray();
+        foreach (var p in m.Pairs)
+        {
+            var single = ComparisonJson.ToJson(p.Result);
+            pairs.Add((JsonNode)new JsonObject
+            {
+                ["a"] = p.A,
+                ["b"] = p.B,
+                ["identity"] = single["identity"]?.DeepClone(),
+                ["methods"] = single["methods"]!.DeepClone(),
+                ["verdict"] = single["verdict"]!.DeepClone(),
+            });
+        }
+
+        var matrices = new JsonObject();
+        foreach (var id in m.MethodIds)
+        {
+            var scores = Scores(m, id);
+            var tree = AverageLinkage.Cluster(Distances(scores));
+            var rows = new JsonArray();
+            for (int i = 0; i < scores.GetLength(0); i++)
+            {
+                var row = new JsonArray();
+                for (int j = 0; j < scores.GetLength(1); j++) row.Add((JsonNode?)(double.IsFinite(scores[i, j]) ? JsonValue.Create(scores[i, j]) : null));
+                rows.Add((JsonNode)row);
+            }
+
+            var merges = new JsonArray();
+            foreach (var merge in tree.Merges)
+                merges.Add((JsonNode)new JsonObject { ["left"] = merge.Left, ["right"] = merge.Right, ["height"] = merge.Height, ["size"] = merge.Size });
+            matrices[id] = new JsonObject
+            {
+                ["scores"] = rows,
+                ["order"] = new JsonArray(tree.Order.Select(o => (JsonNode?)o).ToArray()),
+                ["merges"] = merges,
+                ["linkage"] = "average",
+                ["distance"] = "1 - score",
+            };
+        }
+
+        return new JsonObject
+        {
+            ["schema_version"] = ComparisonJson.SchemaVersion,
+            ["tool"] = "weightprint",
+            ["kind"] = "matrix",
+            ["seed"] = m.Seed,
+            ["models"] = models,
+            ["pairs"] = pairs,
+            ["matrices"] = matrices,
+        };
+    }
+
+    public static string Serialize(MatrixResult m) => ToJson(m).ToJsonString(ComparisonJson.Options);
+
+    /// <summary>The models × models matrix of one method's scores (NaN on the diagonal and where undefined).</summary>
+    public static double[,] Scores(MatrixResult m, string methodId)
+    {
+        int n = m.Models.Count;
+        var s = new double[n, n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++) s[i, j] = double.NaN;
+        }
+
+        foreach (var p in m.Pairs)
+        {
+            var r = p.Result.Methods.FirstOrDefault(x => x.Id == methodId);
+            if (r == null || r.Status != MethodStatus.Ok) continue;
+            s[p.A, p.B] = r.Score;
+            s[p.B, p.A] = r.Score;
+        }
+
+        return s;
+    }
+
+    /// <summary>Clustering distance 1 − score (0 on the diagonal; NaN where the score is undefined).</summary>
+    public static double[,] Distances(double[,] scores)
+    {
+        int n = scores.GetLength(0);
+        var d = new double[n, n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++) d[i, j] = i == j ? 0 : 1 - scores[i, j];
+        }
+
+        return d;
+    }
+
+    /// <summary>Reads the scores matrix of a method back from a matrix JSON document.</summary>
+    public static double[,] ScoresFromJson(JsonNode doc, string methodId)
+    {
+        var rows = doc["matrices"]?[methodId]?["scores"] as JsonArray ?? throw new JsonException($"no matrix for {methodId}");
+        var s = new double[rows.Count, rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i] as JsonArray ?? throw new JsonException("matrix row is not an array");
+            for (int j = 0; j < rows.Count; j++) s[i, j] = j < row.Count && row[j] is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN;
+        }
+
+        return s;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+using WeightPrint.Tests.Support;
+
+namespace WeightPrint.Tests.Cli;
+
+public class CompareCommandTests
+{
+    private static JsonObject Schema => (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(SharedModels.RepoRoot, "docs", "compare.schema.json")))!;
+
+    [Fact]
+    public void Compare_json_matches_the_documented_schema_and_pdf_alone_is_inconclusive()
+    {
+        string a = Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-hf-bf16");
+        string b = Path.Combine(SharedModels.RepoRoot, "samples", "llama2xs-hf-f32");
+        var r = CliRunner.Run("compare", a, b, "--methods", "pdf", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var json = JsonNode.Parse(r.Stdout)!;
+        Assert.Empty(MiniJsonSchema.Validate(json, Schema));
+        Assert.Equal("inconclusive", (string)json["verdict"]!["label"]!);
+        var pdf = json["methods"]!.AsArray().Single(m => (string)m!["id"]! == "pdf")!;
+        Assert.Null(pdf["p_value"]);
+        Assert.NotNull(pdf["per_curve"]!["q"]);
+        Assert.NotNull(pdf["background_percentile"]);
+        Assert.Equal(5, (int)json["models"]![0]!["layers"]!);
+    }
+
+    [Fact]
+    public void The_schema_checker_rejects_a_broken_document()
+    {
+        var broken = JsonNode.Parse("""{"schema_version": 1, "tool": "weightprint", "seed": 1, "models": [], "identity": null, "methods": [{"id": "nope"}], "verdict": {"label": "maybe"}}""");
+        var errors = MiniJsonSchema.Validate(broken, Schema);
+        Assert.Contains(errors, e => e.Contains("nope"));
+        Assert.Contains(errors, e => e.Contains("maybe"));
+        Assert.Contains(errors, e => e.Contains("missing required 'reason'"));
+    }
+
+    [SkippableFact]
+    public void Identical_weights_in_different_containers_are_derived()
+    {
+        var r = CliRunner.Run("compare", SharedModels.Require("l2c-stories260K/stories260K.bin"), SharedModels.Require("derived-stories260K-hf-sharded"), "--methods", "pdf", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var json = JsonNode.Parse(r.Stdout)!;
+        Assert.Equal("derived", (string)json["verdict"]!["label"]!);
+        Assert.Contains("identical weights", (string)json["verdict"]!["reason"]!);
+        Assert.True((bool)json["identity"]!["all_identical"]!);
+    }
+
+    [Fact]
+    public void A_fingerprint_file_stands_in_for_the_model()
+    {
+        using var dir = new TempDir();
+        string a = Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-hf-bf16");
+        string b = Path.Combine(SharedModels.RepoRoot, "samples", "llama2xs-hf-f32");
+        string fp = dir.File("a.json");
+        Assert.Equal(0, CliRunner.Run("fingerprint", a, "--methods", "pdf", "-o", fp, "--quiet").ExitCode);
+        var direct = JsonNode.Parse(CliRunner.Run("compare", a, b, "--methods", "pdf", "--json").Stdout)!;
+        var viaFile = JsonNode.Parse(CliRunner.Run("compare", fp, b, "--methods", "pdf", "--json").Stdout)!;
+        Assert.Equal((double)direct["methods"]![0]!["score"]!, (double)viaFile["methods"]![0]!["score"]!, 12);
+        Assert.Equal("fingerprint", (string)viaFile["models"]![0]!["source"]!);
+    }
+
+    [Fact]
+    public void Human_output_has_the_table_raw_curves_and_a_verdict_line()
+    {
+        string a = Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-llama2c", "stories260K.bin");
+        string b = Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-hf-bf16");
+        var r = CliRunner.Run("compare", a, b, "--methods", "pdf");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("pdf per curve", r.Stdout);
+        Assert.Contains("raw standard deviations", r.Stdout);
+        Assert.Contains("verdict: INCONCLUSIVE", r.Stdout);
+        Assert.Contains("% of unrelated model pairs", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData("compare", "/no/such/model", "/no/such/other")]
+    [InlineData("compare", "samples/llama2xs-hf-f32", "samples/llama2xs-hf-f32", "--methods", "bogus")]
+    [InlineData("compare", "samples/llama2xs-hf-f32")]
+    [InlineData("fingerprint", "samples/llama2xs-hf-f32/config.json")]
+    public void Bad_input_gives_one_line_and_exit_code_2(params string[] args)
+    {
+        var fixedArgs = args.Select(a => a.StartsWith("samples/", StringComparison.Ordinal) ? Path.Combine(SharedModels.RepoRoot, a) : a).ToArray();
+        var r = CliRunner.Run(fixedArgs);
+        Assert.Equal(2, r.ExitCode);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.StartsWith("error: ", r.Stderr);
+    }
+}
+
+public class IdentityCheckTests
+{
+    [SkippableFact]
+    public void A_tied_head_saved_twice_still_counts_as_identical_weights()
+    {
+        // llama2.c's ckpt.pt stores output.weight sharing the embedding's storage; the HF conversion ties it.
+        var r = CliRunner.Run("compare", SharedModels.Require("l2c-llama2xs-saltyduckegg/ckpt.pt"), SharedModels.Require("derived-llama2xs-hf-f32"), "--methods", "pdf", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(r.Stdout)!;
+        Assert.True((bool)json["identity"]!["all_identical"]!);
+        Assert.Equal("derived", (string)json["verdict"]!["label"]!);
+    }
+}

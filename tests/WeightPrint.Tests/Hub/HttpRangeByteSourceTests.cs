@@ -1,0 +1,229 @@
+using WeightPrint.Formats;
+using WeightPrint.IO.Http;
+using WeightPrint.IO.Hub;
+
+namespace WeightPrint.Tests.Hub;
+
+public sealed class HttpRangeByteSourceTests : IDisposable
+{
+    private readonly HubTestEnv _env = new();
+    private readonly byte[] _data;
+    private readonly string _sha;
+
+    public HttpRangeByteSourceTests()
+    {
+        _data = new byte[1_000_003]; // not a multiple of the block size
+        new Random(5).NextBytes(_data);
+        _sha = _env.Hub.AddRepo("acme/blob", new Dictionary<string, byte[]> { ["data.bin"] = _data, ["empty.bin"] = [] }).Refs["main"];
+    }
+
+    public void Dispose() => _env.Dispose();
+
+    private (HttpRangeByteSource Source, HttpFetcher Fetcher, RemoteTransfer Transfer) Open(string file = "data.bin", bool knownLength = true,
+        HttpReadOptions? http = null, DiskBlockStore? store = null)
+    {
+        http ??= HubTestEnv.FastHttp(16 << 10);
+        var transfer = new RemoteTransfer("test");
+        var fetcher = new HttpFetcher(http, transfer, _env.Hub.Endpoint);
+        var url = HubListing.ResolveUrl(_env.Hub.Endpoint, "acme/blob", _sha, file);
+        long? length = knownLength ? (file == "data.bin" ? _data.Length : 0) : null;
+        var source = HttpRangeByteSource.Open(new RemoteFile(url, url.AbsoluteUri, length), fetcher, store, new BlockMemoryCache(http.MemoryCacheBlocks), http, transfer);
+        return (source, fetcher, transfer);
+    }
+
+    [Fact]
+    public void Random_reads_return_exactly_the_file_bytes()
+    {
+        var (source, fetcher, _) = Open();
+        using (fetcher)
+        using (source)
+        {
+            Assert.Equal(_data.Length, source.Length);
+            Assert.False(source.TryGetSpan(0, 10, out _));
+            var random = new Random(11);
+            for (int i = 0; i < 300; i++)
+            {
+                long offset = random.Next(_data.Length + 1);
+                int length = (int)Math.Min(_data.Length - offset, random.Next(4) switch { 0 => 1, 1 => random.Next(100), 2 => random.Next(70_000), _ => random.Next(300_000) });
+                var buffer = new byte[length];
+                source.Read(offset, buffer);
+                Assert.True(_data.AsSpan((int)offset, length).SequenceEqual(buffer), $"read {length} at {offset}");
+            }
+
+            var last = new byte[1];
+            source.Read(_data.Length - 1, last);
+            Assert.Equal(_data[^1], last[0]);
+            Assert.Throws<InvalidModelFileException>(() => source.Read(_data.Length - 1, new byte[2]));
+            Assert.Throws<InvalidModelFileException>(() => source.Read(-1, new byte[1]));
+        }
+    }
+
+    [Fact]
+    public void Parallel_readers_get_the_right_bytes()
+    {
+        var (source, fetcher, _) = Open(http: HubTestEnv.FastHttp(16 << 10) with { MemoryCacheBlocks = 8 });
+        using (fetcher)
+        using (source)
+        {
+            Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
+            {
+                var random = new Random(100 + t);
+                var buffer = new byte[50_000];
+                for (int i = 0; i < 20; i++)
+                {
+                    int offset = random.Next(_data.Length - buffer.Length);
+                    source.Read(offset, buffer);
+                    Assert.True(_data.AsSpan(offset, buffer.Length).SequenceEqual(buffer));
+                }
+            });
+        }
+    }
+
+    [Fact]
+    public void Sequential_reads_keep_several_requests_in_flight()
+    {
+        _env.Hub.Inject(new Fault(FaultKind.Slow, Delay: TimeSpan.FromMilliseconds(3)), times: 1000);
+        var http = HubTestEnv.FastHttp(16 << 10) with { MaxRequestBlocks = 2, MaxReadaheadBlocks = 16, MaxConcurrentRequests = 4 };
+        var (source, fetcher, transfer) = Open(http: http);
+        using (fetcher)
+        using (source)
+        {
+            var buffer = new byte[8 << 10];
+            for (int offset = 0; offset + buffer.Length <= _data.Length; offset += buffer.Length)
+            {
+                source.Read(offset, buffer);
+                Assert.True(_data.AsSpan(offset, buffer.Length).SequenceEqual(buffer));
+            }
+
+            Assert.True(_env.Hub.Cdn.MaxConcurrentRequests >= 2, $"at most {_env.Hub.Cdn.MaxConcurrentRequests} request(s) in flight");
+            // The server counts a request until it has closed the connection, a moment after the client is done with it.
+            Assert.True(_env.Hub.Cdn.MaxConcurrentRequests <= 4 + 1, $"{_env.Hub.Cdn.MaxConcurrentRequests} requests in flight");
+            // Readahead fetches ahead but never past the end, and never the same block twice.
+            Assert.True(transfer.BytesFetched <= _data.Length, $"fetched {transfer.BytesFetched}");
+        }
+    }
+
+    [Fact]
+    public void Random_access_does_not_read_ahead()
+    {
+        var (source, fetcher, transfer) = Open();
+        using (fetcher)
+        using (source)
+        {
+            var one = new byte[1];
+            foreach (int offset in new[] { 900_000, 100_000, 500_000, 20_000 }) source.Read(offset, one);
+            Assert.Equal(4 * (16 << 10), transfer.BytesFetched);
+        }
+    }
+
+    [Fact]
+    public void Adjacent_missing_blocks_are_fetched_with_one_request()
+    {
+        var (source, fetcher, transfer) = Open(http: HubTestEnv.FastHttp(16 << 10) with { MaxRequestBlocks = 4, MaxReadaheadBlocks = 0 });
+        using (fetcher)
+        using (source)
+        {
+            var buffer = new byte[4 * (16 << 10)];
+            source.Read(3 * (16 << 10), buffer); // blocks 3..6, nothing cached yet
+            Assert.True(_data.AsSpan(3 * (16 << 10), buffer.Length).SequenceEqual(buffer));
+            var ranged = _env.Hub.Cdn.Log.Where(r => r.Range != null).ToList();
+            Assert.Single(ranged);
+            Assert.Equal((3L * (16 << 10), (long?)(7L * (16 << 10) - 1)), ranged[0].Range!.Value);
+            Assert.Equal(buffer.Length, transfer.BytesFetched);
+
+            // Blocks 2..7 with 3..6 cached: two single-block requests, and the cached middle is not fetched again.
+            var wider = new byte[6 * (16 << 10)];
+            source.Read(2 * (16 << 10), wider);
+            Assert.True(_data.AsSpan(2 * (16 << 10), wider.Length).SequenceEqual(wider));
+            Assert.Equal(3, _env.Hub.Cdn.Log.Count(r => r.Range != null));
+            Assert.Equal(wider.Length, transfer.BytesFetched);
+        }
+    }
+
+    [Fact]
+    public void A_trickling_server_cannot_hold_a_read_forever()
+    {
+        // 8 KiB every 400 ms never trips the 500 ms idle timeout, but is far below the 1 MiB/s floor.
+        _env.Hub.Inject(new Fault(FaultKind.Slow, Delay: TimeSpan.FromMilliseconds(400)), times: 1000);
+        var http = HubTestEnv.FastHttp(64 << 10) with { MaxAttempts = 3, IdleTimeout = TimeSpan.FromMilliseconds(500), MinBytesPerSecond = 1 << 20, MaxReadaheadBlocks = 0 };
+        var (source, fetcher, transfer) = Open(http: http);
+        using (fetcher)
+        using (source)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var ex = Assert.Throws<InvalidModelFileException>(() => source.Read(0, new byte[64 << 10]));
+            Assert.Contains("too slow", ex.Message);
+            Assert.Contains("gave up after 3 attempts", ex.Message);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
+            Assert.True(transfer.BytesFetched > 0);
+        }
+    }
+
+    [Fact]
+    public void An_unknown_length_is_learned_from_the_first_answer()
+    {
+        var (source, fetcher, _) = Open(knownLength: false);
+        using (fetcher)
+        using (source)
+        {
+            Assert.Equal(_data.Length, source.Length);
+            var tail = new byte[1000];
+            source.Read(_data.Length - 1000, tail);
+            Assert.True(_data.AsSpan(_data.Length - 1000).SequenceEqual(tail));
+        }
+
+        var (empty, fetcher2, _) = Open("empty.bin", knownLength: false);
+        using (fetcher2)
+        using (empty) Assert.Equal(0, empty.Length);
+    }
+
+    [Fact]
+    public void A_server_that_ignores_ranges_still_gives_the_right_bytes()
+    {
+        _env.Hub.Inject(new Fault(FaultKind.FullBody), times: 1000);
+        var (source, fetcher, _) = Open(knownLength: false);
+        using (fetcher)
+        using (source)
+        {
+            Assert.Equal(_data.Length, source.Length);
+            var buffer = new byte[40_000];
+            source.Read(600_000, buffer);
+            Assert.True(_data.AsSpan(600_000, buffer.Length).SequenceEqual(buffer));
+        }
+    }
+
+    [Fact]
+    public void Offline_without_a_cache_is_a_clear_error()
+    {
+        var http = HubTestEnv.FastHttp(16 << 10);
+        var url = HubListing.ResolveUrl(_env.Hub.Endpoint, "acme/blob", _sha, "data.bin");
+        using var source = HttpRangeByteSource.Open(new RemoteFile(url, "x", _data.Length), null, null, new BlockMemoryCache(4), http, new RemoteTransfer("t"), "offline (test)");
+        var ex = Assert.Throws<InvalidModelFileException>(() => source.Read(20_000, new byte[10]));
+        Assert.Contains("offline (test): bytes 16384-32767", ex.Message);
+        Assert.Empty(_env.Hub.Requests);
+    }
+
+    [Theory]
+    [InlineData("bytes 0-99/1000", 0, 99, 1000L, false)]
+    [InlineData("bytes 5-5/*", 5, 5, null, false)]
+    [InlineData("bytes */1000", 0, -1, 1000L, true)]
+    [InlineData("BYTES 10-19/20", 10, 19, 20L, false)]
+    public void Content_range_headers_parse(string header, long first, long last, long? total, bool unsatisfied)
+    {
+        Assert.True(ContentRange.TryParse(header, out var r));
+        Assert.Equal(new ContentRange(first, last, total, unsatisfied), r);
+        if (!unsatisfied) Assert.Equal(last - first + 1, r.Length);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("bytes 10-5/100")]
+    [InlineData("bytes 0-100/100")]
+    [InlineData("bytes 0-99")]
+    [InlineData("items 0-9/10")]
+    [InlineData("bytes -1-5/10")]
+    [InlineData("bytes */*")]
+    [InlineData("bytes 0-99999999999999999999/1")]
+    public void Malformed_content_ranges_are_refused(string? header) => Assert.False(ContentRange.TryParse(header, out _));
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using WeightPrint.Formats;
+using WeightPrint.IO.Hub;
+using WeightPrint.Tests.Support;
+
+namespace WeightPrint.Tests.Hub;
+
+/// <summary>CheckpointLoader.Open and the CLI accept hf: references (through <see cref="HubLoader.DefaultOptions"/>).
+/// The tests of this class share that static, so they run one after another.</summary>
+public sealed class HubHookTests : IDisposable
+{
+    private readonly HubTestEnv _env = new();
+
+    public HubHookTests() => HubLoader.DefaultOptions = _env.Options();
+
+    public void Dispose()
+    {
+        HubLoader.DefaultOptions = null;
+        _env.Dispose();
+    }
+
+    [Fact]
+    public void CheckpointLoader_opens_hub_references()
+    {
+        var files = HubTestModels.LlamaFolder(new HubTestModels.LlamaShape(), seed: 51);
+        var repo = _env.Hub.AddRepo("acme/hooked", files);
+        using var local = CheckpointLoader.Open(_env.Local("h", files));
+        using var remote = CheckpointLoader.Open("hf:acme/hooked@main");
+        Assert.Equal(repo.Refs["main"], remote.Metadata["hub.commit"]);
+        HubAssert.SameTensors(local, remote, floatChecks: 1);
+    }
+
+    [Fact]
+    public void Inspect_prints_the_commit_and_fails_cleanly_for_a_missing_repo()
+    {
+        var files = HubTestModels.LlamaFolder(new HubTestModels.LlamaShape(), seed: 52);
+        var repo = _env.Hub.AddRepo("acme/inspected", files);
+        var r = CliRunner.Run("inspect", "hf:acme/inspected", "--json");
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        Assert.Equal(repo.Refs["main"], doc.RootElement.GetProperty("metadata").GetProperty("hub.commit").GetString());
+        Assert.Equal("hf:acme/inspected", doc.RootElement.GetProperty("path").GetString());
+
+        var bad = CliRunner.Run("inspect", "hf:acme/missing");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Single(bad.Stderr.Trim().Split('\n'));
+        Assert.Contains("no such repository", bad.Stderr);
+    }
+}
