@@ -1,3 +1,4 @@
+using WeightPrint.Formats;
 using WeightPrint.Model;
 using WeightPrint.Signals;
 using WeightPrint.Signals.Cka;
@@ -19,7 +20,7 @@ public class RobustnessTests(ITestOutputHelper output)
     public static TheoryData<string> Variants => new()
     {
         "permute-neurons", "permute-heads", "permute-residual", "permute-all", "rescale-attention", "rotate-residual",
-        "noise-0.3", "lora", "bf16", "q8_0-simulated", "remove-2-layers", "prune-25%-neurons", "moe-upcycled", "everything",
+        "noise-0.3", "lora", "bf16", "q8_0-gguf", "q8_0-simulated", "remove-2-layers", "prune-25%-neurons", "moe-upcycled", "everything",
     };
 
     internal static ModelView Variant(string name) => name switch
@@ -33,6 +34,7 @@ public class RobustnessTests(ITestOutputHelper output)
         "noise-0.3" => SyntheticModels.AddNoise(Base, 0.3, 9).ToView(),
         "lora" => SyntheticModels.LoraUpdate(Base, rank: 8, relative: 0.5, seed: 10).ToView(),
         "bf16" => Base.ToView("BF16"),
+        "q8_0-gguf" => Base.ToGgufView(TensorDType.Q8_0),
         "q8_0-simulated" => SyntheticModels.Q8RoundTrip(Base).ToView(),
         "remove-2-layers" => SyntheticModels.RemoveLayers(Base, 1, 3).ToView(),
         "prune-25%-neurons" => SyntheticModels.PruneNeurons(Base, 0.25, 11).ToView(),
@@ -80,6 +82,19 @@ public class RobustnessTests(ITestOutputHelper output)
         Assert.Equal("procrustes", r.Raw["alignment"]!["kind"]!.GetValue<string>());
         Assert.True(r.PValue < 1e-10);
         Assert.True(r.Score > 0.9);
+    }
+
+    [Fact]
+    public void GgufRoundTripReallyQuantises()
+    {
+        var view = Base.ToGgufView(TensorDType.Q8_0);
+        Assert.Equal(TensorDType.Q8_0, view.Layers[0].Get(TensorRole.AttnQ)!.DType);
+        Assert.Equal(TensorDType.F32, view.Layers[0].Get(TensorRole.MlpDown)!.DType); // rows of 172 are not whole Q8_0 blocks
+        var cka = MethodTestKit.Compare(new CkaMethod(), Base.ToView(), view); // vocabulary from tokenizer.ggml.tokens
+        Assert.Equal(MethodStatus.Ok, cka.Status);
+        Assert.True(cka.Score > 0.95, MethodTestKit.Describe(cka));
+        var pcs = MethodTestKit.Compare(new PcsMethod(), Base.ToView(), view);
+        Assert.InRange(pcs.Score, 0.99, 0.99999); // quantisation error is visible but tiny
     }
 
     [Fact]

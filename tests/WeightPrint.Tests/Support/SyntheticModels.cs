@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using WeightPrint.Formats;
+using WeightPrint.Formats.Gguf;
 using WeightPrint.Formats.Safetensors;
 using WeightPrint.IO;
 using WeightPrint.Model;
@@ -170,6 +171,69 @@ public sealed class SyntheticModel
             .SelectMany(t => t.Sources).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         return new ModelView(checkpoint, "mixtral", g, layers, view.ModelTensors,
             view.UnrecognisedTensors.Where(n => !recognised.Contains(n)).ToList(), view.Notes);
+    }
+
+    /// <summary>
+    /// Writes the model as a llama.cpp-style GGUF in memory — Q and K rows in llama.cpp's interleaved RoPE order,
+    /// matrices quantised to <paramref name="quantisation"/> with the project's test quantiser (matrices whose rows
+    /// are not a whole number of blocks stay F32, as llama.cpp keeps them in a float type), vocabulary as
+    /// tokenizer.ggml.tokens — and reads it back through the GGUF reader, dequantiser and view builder.
+    /// </summary>
+    public ModelView ToGgufView(TensorDType quantisation = TensorDType.Q8_0, string name = "synthetic.gguf")
+    {
+        if (Layers.Any(l => l.Experts.Count > 0)) throw new NotSupportedException("GGUF export of MoE synthetic models is not implemented");
+        var w = new GgufWriter()
+            .Add("general.architecture", GgufValue.Str("llama"))
+            .Add("llama.embedding_length", GgufValue.U32((uint)Hidden))
+            .Add("llama.block_count", GgufValue.U32((uint)Layers.Count))
+            .Add("llama.attention.head_count", GgufValue.U32((uint)Heads))
+            .Add("llama.attention.head_count_kv", GgufValue.U32((uint)KvHeads))
+            .Add("llama.feed_forward_length", GgufValue.U32((uint)Intermediate));
+        if (Vocabulary != null) w.Add("tokenizer.ggml.tokens", GgufValue.Strings(Vocabulary));
+        void Matrix(string tensor, float[] values, long rows, long cols)
+        {
+            if (cols % quantisation.BlockElements() == 0) w.AddQuantized(tensor, quantisation, values, rows, cols);
+            else w.AddF32(tensor, values, rows, cols);
+        }
+
+        Matrix("token_embd.weight", Embedding, VocabSize, Hidden);
+        Matrix("output.weight", LmHead, VocabSize, Hidden);
+        w.AddF32("output_norm.weight", FinalNorm, Hidden);
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            var l = Layers[i];
+            string p = $"blk.{i}.";
+            Matrix(p + "attn_q.weight", LlamaCppRopeOrder(l.Q, Heads, Hidden), Heads * HeadDim, Hidden);
+            Matrix(p + "attn_k.weight", LlamaCppRopeOrder(l.K, KvHeads, Hidden), KvHeads * HeadDim, Hidden);
+            Matrix(p + "attn_v.weight", l.V, KvHeads * HeadDim, Hidden);
+            Matrix(p + "attn_output.weight", l.O, Hidden, Heads * HeadDim);
+            w.AddF32(p + "attn_norm.weight", l.AttnNorm, Hidden);
+            w.AddF32(p + "ffn_norm.weight", l.MlpNorm, Hidden);
+            var m = l.Mlp!;
+            if (GatedMlp) Matrix(p + "ffn_gate.weight", m.Gate, m.Intermediate, Hidden);
+            Matrix(p + "ffn_up.weight", m.Up, m.Intermediate, Hidden);
+            Matrix(p + "ffn_down.weight", m.Down, Hidden, m.Intermediate);
+        }
+
+        var checkpoint = GgufReader.Open(new MemoryByteSource(name, w.ToArray()), name);
+        return ModelViewBuilder.Build(checkpoint);
+    }
+
+    /// <summary>Hugging Face (rotate-half) row order → llama.cpp's interleaved order, per head: interleaved row
+    /// 2i + j of a head is rotate-half row j·hd/2 + i.</summary>
+    private static float[] LlamaCppRopeOrder(float[] hf, int heads, int cols)
+    {
+        int hd = hf.Length / cols / heads;
+        var o = new float[hf.Length];
+        for (int h = 0; h < heads; h++)
+        {
+            for (int j = 0; j < 2; j++)
+            {
+                for (int i = 0; i < hd / 2; i++) Array.Copy(hf, (h * hd + j * hd / 2 + i) * cols, o, (h * hd + 2 * i + j) * cols, cols);
+            }
+        }
+
+        return o;
     }
 
     private static byte[] SafetensorsBytes(List<(string Name, long[] Shape, float[] Data)> tensors, string dtype)

@@ -14,6 +14,9 @@ namespace WeightPrint.Signals.Spectral;
 /// </summary>
 public sealed class SpectralMethod : SignalMethod
 {
+    /// <summary>Fewest heads (over all layers) a model needs: centring by the model's mean head spectrum leaves a single head with nothing.</summary>
+    public const int MinHeads = 2;
+
     public override string Id => "spectral";
 
     public override string Description =>
@@ -62,6 +65,9 @@ public sealed class SpectralMethod : SignalMethod
         if (sa.LayerCount == 0 || sa.Qk[0].Length == 0) return NotApplicable($"{a.Label}: the spectral signature has no layers or heads");
         if (sb.LayerCount == 0 || sb.Qk[0].Length == 0) return NotApplicable($"{b.Label}: the spectral signature has no layers or heads");
         if (sa.HeadDim != sb.HeadDim) return NotApplicable($"head sizes differ ({sa.HeadDim} vs {sb.HeadDim}): spectra of different length");
+        int totalA = sa.Qk.Sum(l => l.Length), totalB = sb.Qk.Sum(l => l.Length);
+        if (Math.Min(totalA, totalB) < MinHeads)
+            return NotApplicable($"{(totalA < MinHeads ? a.Label : b.Label)} has {Math.Min(totalA, totalB)} attention head in all: spectra are centred by the model's mean head, which leaves nothing to compare");
         if (sa.HeadDim < 3) return NotApplicable($"head size {sa.HeadDim} is too small for spectral correlations");
 
         var matrix = SpectralComparison.LayerMatrix(sa, sb);
