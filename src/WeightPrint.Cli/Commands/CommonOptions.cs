@@ -71,6 +71,9 @@ public sealed class ReportOptions
     }
 
     /// <summary>Writes the report and SVGs when asked; says what it wrote on stderr unless quiet.</summary>
+    /// <summary>True when a report or SVG output was asked for.</summary>
+    public bool Requested(ParseResult parse) => !string.IsNullOrEmpty(parse.GetValue(Report)) || !string.IsNullOrEmpty(parse.GetValue(Svg));
+
     public void Write(ParseResult parse, CliContext context, bool quiet, Func<WeightPrint.Reports.Html.ReportOutput> build)
     {
         string? html = parse.GetValue(Report);

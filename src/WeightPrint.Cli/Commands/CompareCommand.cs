@@ -13,26 +13,42 @@ public static class CompareCommand
 {
     public static Command Create(CliContext context)
     {
-        var a = new Argument<string>("model-a") { Description = "First model (file, folder or fingerprint JSON)" };
-        var b = new Argument<string>("model-b") { Description = "Second model (file, folder or fingerprint JSON)" };
+        var a = new Argument<string>("model-a") { Description = "First model (file, folder, hf:ORG/NAME or fingerprint JSON)" };
+        var b = new Argument<string[]>("model-b")
+        {
+            Description = "Second model; several models compare each of them with model-a in turn",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var common = new CommonOptions();
         var report = new ReportOptions();
-        var command = new Command("compare", "Compare two models: per-method scores, p-values and a verdict (derived / independent / inconclusive)") { a, b };
+        var command = new Command("compare", "Compare two models (or model-a with each of several others): per-method scores, p-values and a verdict (derived / independent / inconclusive)") { a, b };
         common.AddTo(command);
         report.AddTo(command);
         command.SetAction(parse =>
         {
             var methods = common.SelectedMethods(parse);
+            var others = parse.GetValue(b)!;
+            if (others.Length > 1 && report.Requested(parse))
+                throw new UsageException("--report and --svg take one pair; use 'weightprint matrix' for a report over several models");
             var progress = common.ProgressReporter(parse, context);
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
             using var inputA = OpenedInput.Open(parse.GetValue(a)!);
-            using var inputB = OpenedInput.Open(parse.GetValue(b)!);
-            var result = RunWithProgress([inputA, inputB], ["A", "B"], methods, methodContext, router, progress,
-                () => ComparisonRunner.Run(inputA, inputB, methods, methodContext));
-            if (parse.GetValue(common.Json)) context.Out.WriteLine(ComparisonJson.Serialize(result));
-            else Print(context.Console, result);
-            report.Write(parse, context, parse.GetValue(common.Quiet), () => HtmlReport.Compare(result, methods));
+            var results = new List<ComparisonResult>();
+            foreach (string other in others)
+            {
+                using var inputB = OpenedInput.Open(other);
+                var result = RunWithProgress([inputA, inputB], ["A", "B"], methods, methodContext, router, progress,
+                    () => ComparisonRunner.Run(inputA, inputB, methods, methodContext));
+                results.Add(result);
+                if (parse.GetValue(common.Json)) continue;
+                if (results.Count > 1) context.Console.WriteLine(new string('─', 100));
+                Print(context.Console, result);
+            }
+
+            if (parse.GetValue(common.Json))
+                context.Out.WriteLine(results.Count == 1 ? ComparisonJson.Serialize(results[0]) : ComparisonJson.SerializeMany(results));
+            if (results.Count == 1) report.Write(parse, context, parse.GetValue(common.Quiet), () => HtmlReport.Compare(results[0], methods));
             return WeightPrintCli.ExitOk;
         });
         return command;

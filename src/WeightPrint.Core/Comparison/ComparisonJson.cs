@@ -39,6 +39,15 @@ public static class ComparisonJson
 
     public static string Serialize(ComparisonResult r) => ToJson(r).ToJsonString(Options);
 
+    /// <summary>One reference compared with several models: <c>{"schema_version", "tool", "comparisons": [document, …]}</c>,
+    /// each element exactly what <see cref="Serialize"/> prints for that pair.</summary>
+    public static string SerializeMany(IReadOnlyList<ComparisonResult> results)
+    {
+        var list = new JsonArray();
+        foreach (var r in results) list.Add((JsonNode)ToJson(r));
+        return new JsonObject { ["schema_version"] = SchemaVersion, ["tool"] = "weightprint", ["comparisons"] = list }.ToJsonString(Options);
+    }
+
     public static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
     public static JsonObject MethodJson(MethodResult m)

@@ -100,3 +100,23 @@ public class IdentityCheckTests
         Assert.Equal("derived", (string)json["verdict"]!["label"]!);
     }
 }
+
+public class CompareManyTests
+{
+    [Fact]
+    public void Model_a_is_compared_with_each_of_several_models()
+    {
+        string S(string p) => Path.Combine(SharedModels.RepoRoot, "samples", p);
+        var r = CliRunner.Run("compare", S("stories260K-llama2c/stories260K.bin"), S("stories260K-hf-bf16"), S("llama2xs-hf-f32"), "--methods", "pdf", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var comparisons = System.Text.Json.Nodes.JsonNode.Parse(r.Stdout)!["comparisons"]!.AsArray();
+        Assert.Equal(2, comparisons.Count);
+        var single = System.Text.Json.Nodes.JsonNode.Parse(CliRunner.Run("compare", S("stories260K-llama2c/stories260K.bin"), S("llama2xs-hf-f32"), "--methods", "pdf", "--json").Stdout)!;
+        Assert.Equal(single.ToJsonString(), comparisons[1]!.ToJsonString());
+        var text = CliRunner.Run("compare", S("stories260K-llama2c/stories260K.bin"), S("stories260K-hf-bf16"), S("llama2xs-hf-f32"), "--methods", "pdf");
+        Assert.Equal(2, text.Stdout.Split("verdict:").Length - 1);
+        var withReport = CliRunner.Run("compare", S("stories260K-llama2c/stories260K.bin"), S("stories260K-hf-bf16"), S("llama2xs-hf-f32"), "--report", "/tmp/x.html");
+        Assert.Equal(2, withReport.ExitCode);
+        Assert.Contains("matrix", withReport.Stderr);
+    }
+}
