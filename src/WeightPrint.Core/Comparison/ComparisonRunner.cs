@@ -63,27 +63,7 @@ public static class ComparisonRunner
             ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
             : null;
         var results = methods.Select(m => m.Compare(a.Input, b.Input, context)).ToList();
-        var verdict = Decide(results, identity?.AllIdentical == true);
+        var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true);
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
-    }
-
-    /// <summary>
-    /// The verdict from method results: identical weights are "derived"; otherwise a method with a p-value must
-    /// reject independence (or every test fail to) for a decision; descriptive methods alone are inconclusive.
-    /// </summary>
-    public static WeightPrint.Verdict.Verdict Decide(IReadOnlyList<MethodResult> results, bool identicalWeights)
-    {
-        if (identicalWeights) return new(WeightPrint.Verdict.Verdict.Derived, "identical weights: every canonical tensor holds bit-identical values in both models");
-        var tests = results.Where(r => r.Status == MethodStatus.Ok && r.PValue.HasValue).ToList();
-        if (tests.Count == 0)
-        {
-            var pdf = results.FirstOrDefault(r => r.Id == "pdf" && r.Status == MethodStatus.Ok);
-            string why = pdf != null
-                ? $"only descriptive statistics ran (pdf mean r = {(double.IsNaN(pdf.Score) ? "undefined" : pdf.Score.ToString("F3"))}); a similarity without a null distribution cannot separate derived from independent models"
-                : "no method with a p-value could be applied to these inputs";
-            return new(WeightPrint.Verdict.Verdict.Inconclusive, why);
-        }
-
-        return new(WeightPrint.Verdict.Verdict.Inconclusive, "no decision rule for p-values is available yet");
     }
 }
