@@ -96,13 +96,21 @@ public static class LinearAlgebra
     {
         if (a.Length != n * k || b.Length != k * m) throw new ArgumentException("shape mismatch");
         var c = new double[n * m];
+        int width = Vector<double>.Count;
         for (int i = 0; i < n; i++)
         {
+            var ci = c.AsSpan(i * m, m);
+            var cv = MemoryMarshal.Cast<double, Vector<double>>(ci);
+            int tail = cv.Length * width;
             for (int t = 0; t < k; t++)
             {
                 double ait = a[i * k + t];
                 if (ait == 0) continue;
-                for (int j = 0; j < m; j++) c[i * m + j] += ait * b[t * m + j];
+                var bt = b.Slice(t * m, m);
+                var bv = MemoryMarshal.Cast<double, Vector<double>>(bt);
+                var s = new Vector<double>(ait);
+                for (int j = 0; j < cv.Length; j++) cv[j] += s * bv[j];
+                for (int j = tail; j < m; j++) ci[j] += ait * bt[j];
             }
         }
 

@@ -28,7 +28,7 @@ public static class SymmetricEigen
 
         var d = new double[n];
         var e = new double[n];
-        Tridiagonalize(v, d, e, n);
+        Tridiagonalize(v, d, e, n, wantVectors);
         QlImplicit(v, d, e, n, wantVectors);
         SortAscending(d, v, n, wantVectors);
         return (d, wantVectors ? v : []);
@@ -41,7 +41,7 @@ public static class SymmetricEigen
     }
 
     // Householder reduction to tridiagonal form; v holds the accumulated orthogonal transformation on return.
-    private static void Tridiagonalize(double[] v, double[] d, double[] e, int n)
+    private static void Tridiagonalize(double[] v, double[] d, double[] e, int n, bool wantVectors)
     {
         for (int j = 0; j < n; j++) d[j] = v[(n - 1) * n + j];
         for (int i = n - 1; i > 0; i--)
@@ -107,6 +107,14 @@ public static class SymmetricEigen
             }
 
             d[i] = h;
+        }
+
+        if (!wantVectors)
+        {
+            // The diagonal of the tridiagonal form sits on v's diagonal; the accumulation below (O(n³)) only builds vectors.
+            for (int j = 0; j < n; j++) d[j] = v[j * n + j];
+            e[0] = 0;
+            return;
         }
 
         for (int i = 0; i < n - 1; i++)

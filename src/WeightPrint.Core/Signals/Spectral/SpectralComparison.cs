@@ -1,3 +1,4 @@
+using WeightPrint.Signals.Layers;
 using WeightPrint.Statistics;
 
 namespace WeightPrint.Signals.Spectral;
@@ -13,7 +14,7 @@ namespace WeightPrint.Signals.Spectral;
 public static class SpectralComparison
 {
     /// <summary>Fewest simulated background layers per comparison.</summary>
-    public const int MinSimulatedLayers = 48;
+    public const int MinSimulatedLayers = 32;
 
     /// <summary>Most simulated background layers per comparison.</summary>
     public const int MaxSimulatedLayers = 500;
@@ -27,7 +28,7 @@ public static class SpectralComparison
     /// The centred layers of <paramref name="models"/> simulated models of the given shape (each centred by its own
     /// model-wide mean, as a real model is), cached by shape and seed.
     /// </summary>
-    public static IReadOnlyList<(double[][] Qk, double[][] Ov)> Background(int hidden, int headDim, int heads, int kvHeads, int layersPerModel, int models, int seed)
+    public static IReadOnlyList<(double[][] Qk, double[][] Ov)> Background(int hidden, int headDim, int heads, int kvHeads, int layersPerModel, int models, int seed, int threads = 1)
     {
         var key = (hidden, headDim, heads, kvHeads, layersPerModel, models, seed);
         lock (Cache)
@@ -38,13 +39,14 @@ public static class SpectralComparison
             }
         }
 
-        var result = new List<(double[][], double[][])>();
-        for (int m = 0; m < models; m++)
+        var perModel = new (double[][] Qk, double[][] Ov)[models][];
+        Parallel.For(0, models, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, m =>
         {
-            var sim = Simulate(hidden, headDim, heads, kvHeads, layersPerModel, seed + m * 7919);
+            var sim = Simulate(hidden, headDim, heads, kvHeads, layersPerModel, seed + m * 7919, models == 1 ? threads : 1);
             var (qs, os) = Centre(sim);
-            for (int l = 0; l < sim.LayerCount; l++) result.Add((qs[l], os[l]));
-        }
+            perModel[m] = Enumerable.Range(0, sim.LayerCount).Select(l => (qs[l], os[l])).ToArray();
+        });
+        var result = perModel.SelectMany(x => x).ToList();
 
         lock (Cache)
         {
@@ -134,30 +136,29 @@ public static class SpectralComparison
     /// <summary>A signature of Gaussian-initialised attention with the given shape: per head, the Gram matrices
     /// W Wᵀ (head_dim × head_dim) of head_dim × d Gaussian blocks are Wishart(d) and are drawn directly by Bartlett's
     /// decomposition, so no d-wide matrix is materialised.</summary>
-    public static SpectralSignature Simulate(int hidden, int headDim, int heads, int kvHeads, int layers, int seed)
+    public static SpectralSignature Simulate(int hidden, int headDim, int heads, int kvHeads, int layers, int seed, int threads = 1)
     {
-#pragma warning disable CA5394 // simulation, not security
-        var rnd = new Random(seed);
         int rep = Math.Max(1, heads / Math.Max(1, kvHeads));
-        var qk = new List<double[][]>();
-        var ov = new List<double[][]>();
-        for (int l = 0; l < layers; l++)
+        var qk = new double[layers][][];
+        var ov = new double[layers][][];
+        Parallel.For(0, layers, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, l =>
         {
+#pragma warning disable CA5394 // simulation, not security
+            var rnd = new Random(ModelParts.DeriveSeed(seed, "layer-" + l));
+#pragma warning restore CA5394
             var gk = Enumerable.Range(0, kvHeads).Select(_ => Wishart(headDim, hidden, rnd)).ToArray();
             var gv = Enumerable.Range(0, kvHeads).Select(_ => Wishart(headDim, hidden, rnd)).ToArray();
             var lq = new double[heads][];
             var lo = new double[heads][];
             for (int h = 0; h < heads; h++)
             {
-                lq[h] = SpectralSignature.LogSingularValues(Wishart(headDim, hidden, rnd), gk[Math.Min(h / rep, kvHeads - 1)], headDim);
-                lo[h] = SpectralSignature.LogSingularValues(Wishart(headDim, hidden, rnd), gv[Math.Min(h / rep, kvHeads - 1)], headDim);
+                lq[h] = SpectralSignature.LogSingularValuesFromFactor(WishartFactor(headDim, hidden, rnd), gk[Math.Min(h / rep, kvHeads - 1)], headDim);
+                lo[h] = SpectralSignature.LogSingularValuesFromFactor(WishartFactor(headDim, hidden, rnd), gv[Math.Min(h / rep, kvHeads - 1)], headDim);
             }
 
-            qk.Add(lq);
-            ov.Add(lo);
-        }
-#pragma warning restore CA5394
-
+            qk[l] = lq;
+            ov[l] = lo;
+        });
         return new SpectralSignature(hidden, headDim, kvHeads, Enumerable.Range(0, layers).ToList(), qk, ov);
     }
 
@@ -165,22 +166,23 @@ public static class SpectralComparison
     /// Lᵢᵢ² ~ χ²(d − i), Lᵢⱼ ~ N(0, 1) below the diagonal (needs d ≥ p; otherwise W is drawn explicitly).</summary>
     public static double[] Wishart(int p, int d, Random rnd)
     {
-        var g = new double[p * p];
+        var l = WishartFactor(p, d, rnd);
+        return LinearAlgebra.Multiply(l, p, p, LinearAlgebra.Transpose(l, p, p), p);
+    }
+
+    /// <summary>A factor L with L Lᵀ ~ Wishart(d) (p × p): Bartlett's lower-triangular factor when d ≥ p, else W itself
+    /// padded to p × p columns from an explicit p × d Gaussian W (then L Lᵀ = W Wᵀ).</summary>
+    public static double[] WishartFactor(int p, int d, Random rnd)
+    {
         if (d < p)
         {
-            var w = new double[p * d];
-            for (int i = 0; i < w.Length; i++) w[i] = Gaussian(rnd);
+            var w = new double[p * p];
             for (int i = 0; i < p; i++)
             {
-                for (int j = 0; j < p; j++)
-                {
-                    double s = 0;
-                    for (int k = 0; k < d; k++) s += w[i * d + k] * w[j * d + k];
-                    g[i * p + j] = s;
-                }
+                for (int k = 0; k < d; k++) w[i * p + k] = Gaussian(rnd);
             }
 
-            return g;
+            return w;
         }
 
         var l = new double[p * p];
@@ -190,18 +192,7 @@ public static class SpectralComparison
             for (int j = 0; j < i; j++) l[i * p + j] = Gaussian(rnd);
         }
 
-        for (int i = 0; i < p; i++)
-        {
-            for (int j = 0; j <= i; j++)
-            {
-                double s = 0;
-                for (int k = 0; k <= j; k++) s += l[i * p + k] * l[j * p + k];
-                g[i * p + j] = s;
-                g[j * p + i] = s;
-            }
-        }
-
-        return g;
+        return l;
     }
 
 #pragma warning disable CA5394

@@ -78,7 +78,7 @@ public sealed class SpectralMethod : SignalMethod
         int headsB = sb.Qk[0].Length;
         int wanted = SpectralComparison.SimulatedLayers(headsB, sb.HeadDim);
         int models = Math.Max(1, (int)Math.Ceiling((double)wanted / sb.LayerCount));
-        var nullLayers = SpectralComparison.Background(sb.Hidden, sb.HeadDim, headsB, sb.KvHeads, sb.LayerCount, models, ModelParts.DeriveSeed(context.Seed, "spectral-background"));
+        var nullLayers = SpectralComparison.Background(sb.Hidden, sb.HeadDim, headsB, sb.KvHeads, sb.LayerCount, models, ModelParts.DeriveSeed(context.Seed, "spectral-background"), context.Threads);
 
         var perLayer = new List<LayerScore>();
         var layersJson = new JsonArray();

@@ -122,9 +122,11 @@ public sealed class SpectralSignature
     }
 
     /// <summary>Log singular values (descending) of AᵀB given the Gram matrices A Aᵀ and B Bᵀ.</summary>
-    public static double[] LogSingularValues(double[] gramA, double[] gramB, int n)
+    public static double[] LogSingularValues(double[] gramA, double[] gramB, int n) => LogSingularValuesFromFactor(LinearAlgebra.PsdFactor(gramA, n), gramB, n);
+
+    /// <summary>Log singular values (descending) of AᵀB given a factor L with A Aᵀ = L Lᵀ and the Gram matrix B Bᵀ.</summary>
+    public static double[] LogSingularValuesFromFactor(double[] l, double[] gramB, int n)
     {
-        var l = LinearAlgebra.PsdFactor(gramA, n);
         var lt = LinearAlgebra.Transpose(l, n, n);
         var s = LinearAlgebra.Multiply(LinearAlgebra.Multiply(lt, n, n, gramB, n), n, n, l, n);
         var eig = SymmetricEigen.Values(s, n);
