@@ -26,7 +26,7 @@ public static class VerdictRules
     public const double IndependenceLevel = 0.05;
 
     /// <summary>Background percentile above which an invariant score counts as outside the unrelated background.</summary>
-    public const double BackgroundUpper = 0.95;
+    public const double BackgroundUpper = 95;
 
     /// <summary>Methods invariant to residual rotations, permutations and attention rescaling: their "nothing beyond
     /// the background" contradicts a rejection, and their background placement gates "independent".</summary>
@@ -83,9 +83,10 @@ public static class VerdictRules
 
     private static string Fmt(double x) => x.ToString(x != 0 && Math.Abs(x) < 1e-3 ? "0.##E+0" : "0.###", CultureInfo.InvariantCulture);
 
+    /// <summary>A percentile on the 0–100 scale as an ordinal ("70th", "99.9th").</summary>
     private static string Percent(double q)
     {
-        double p = Math.Round(q * 100, q > 0.99 && q < 1 ? 1 : 0);
+        double p = Math.Round(q, q > 99 && q < 100 ? 1 : 0);
         string text = p.ToString("0.#", CultureInfo.InvariantCulture);
         if (p != Math.Floor(p)) return text + "th";
         long n = (long)p;

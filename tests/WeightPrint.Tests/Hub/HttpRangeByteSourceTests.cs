@@ -82,7 +82,7 @@ public sealed class HttpRangeByteSourceTests : IDisposable
     [Fact]
     public void Sequential_reads_keep_several_requests_in_flight()
     {
-        _env.Hub.Inject(new Fault(FaultKind.Slow, Delay: TimeSpan.FromMilliseconds(3)), times: 1000);
+        _env.Hub.Inject(new Fault(FaultKind.Slow, Delay: TimeSpan.FromMilliseconds(25)), times: 1000);
         var http = HubTestEnv.FastHttp(16 << 10) with { MaxRequestBlocks = 2, MaxReadaheadBlocks = 16, MaxConcurrentRequests = 4 };
         var (source, fetcher, transfer) = Open(http: http);
         using (fetcher)

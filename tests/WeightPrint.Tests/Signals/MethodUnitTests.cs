@@ -90,10 +90,10 @@ public class MethodUnitTests
     {
         var rotated = MethodTestKit.Compare(new CkaMethod(), Base, SyntheticModels.RotateResidual(Base, 5));
         Assert.True(rotated.Score > 0.8, MethodTestKit.Describe(rotated));
-        Assert.True(rotated.BackgroundPercentile > 0.999);
+        Assert.True(rotated.BackgroundPercentile > 99.9);
         var unrelated = MethodTestKit.Compare(new CkaMethod(), Base, SyntheticModels.Generate(33, layers: 4));
         Assert.InRange(unrelated.Score, -0.1, 0.1);
-        Assert.True(unrelated.BackgroundPercentile < 0.999);
+        Assert.True(unrelated.BackgroundPercentile < 99.9);
     }
 
     [Fact]

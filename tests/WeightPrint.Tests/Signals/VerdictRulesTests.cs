@@ -38,10 +38,10 @@ public class VerdictRulesTests
     public void RejectionAfterBonferroniIsDerived()
     {
         // Three tests: the threshold is 1e-3 / 3.
-        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 2e-4, Evidence.Derived), R("spectral", 0.3, Evidence.Independent, 0.7), R("pdf", null)], false);
+        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 2e-4, Evidence.Derived), R("spectral", 0.3, Evidence.Independent, 70), R("pdf", null)], false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label); // spectral (invariant) contradicts it
 
-        v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 2e-4, Evidence.Derived), R("spectral", 0.01, Evidence.Unclear, 0.99), R("pdf", null)], false);
+        v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 2e-4, Evidence.Derived), R("spectral", 0.01, Evidence.Unclear, 99), R("pdf", null)], false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Derived, v.Label);
         Assert.StartsWith("neuron-match rejects", v.Reason);
         Assert.Contains("Bonferroni over 3 tests", v.Reason);
@@ -51,18 +51,18 @@ public class VerdictRulesTests
     public void BonferroniBoundaryIsStrict()
     {
         // Four tests: 2.5e-4 is not below 1e-3 / 4.
-        MethodResult[] results = [R("pcs", 2.5e-4), R("neuron-match", 0.5), R("spectral", 0.5, Evidence.Independent, 0.5), R("cka", 0.5)];
+        MethodResult[] results = [R("pcs", 2.5e-4), R("neuron-match", 0.5), R("spectral", 0.5, Evidence.Independent, 50), R("cka", 0.5)];
         Assert.NotEqual(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide(results, false).Label);
         results[0] = R("pcs", 2.4e-4);
         Assert.NotEqual(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide(results, false).Label); // spectral contradicts
-        results[2] = R("spectral", 0.5, Evidence.Unclear, 0.5);
+        results[2] = R("spectral", 0.5, Evidence.Unclear, 50);
         Assert.Equal(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide(results, false).Label);
     }
 
     [Fact]
     public void AllHighPValuesInsideBackgroundAreIndependent()
     {
-        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.7), R("spectral", 0.3, Evidence.Independent, 0.7), R("cka", null, Evidence.Independent, 0.4)], false);
+        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.7), R("spectral", 0.3, Evidence.Independent, 70), R("cka", null, Evidence.Independent, 40)], false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Independent, v.Label);
         Assert.Contains("70th percentile", v.Reason);
     }
@@ -70,7 +70,7 @@ public class VerdictRulesTests
     [Fact]
     public void InvariantScoreOutsideBackgroundBlocksIndependent()
     {
-        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.7), R("cka", null, Evidence.Unclear, 0.999)], false);
+        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.7), R("cka", null, Evidence.Unclear, 99.9)], false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
         Assert.Contains("cka", v.Reason);
     }
@@ -88,8 +88,8 @@ public class VerdictRulesTests
     {
         foreach (var v in new[]
         {
-            VerdictRules.Decide([R("pcs", 1e-9, Evidence.Derived), R("spectral", 1e-5, Evidence.Derived, 1)], false),
-            VerdictRules.Decide([R("pcs", 0.4), R("spectral", 0.3, Evidence.Independent, 0.7)], false),
+            VerdictRules.Decide([R("pcs", 1e-9, Evidence.Derived), R("spectral", 1e-5, Evidence.Derived, 100)], false),
+            VerdictRules.Decide([R("pcs", 0.4), R("spectral", 0.3, Evidence.Independent, 70)], false),
             VerdictRules.Decide([R("pcs", 0.02)], false),
         })
         {

@@ -112,7 +112,7 @@ public sealed class CkaMethod : SignalMethod
             Score = score,
             PValue = null,
             NullDescription = NullDescription,
-            BackgroundPercentile = percentile,
+            BackgroundPercentile = 100 * percentile, // JSON contract: percentiles on the 0–100 scale
             PerLayer = perLayer,
             LayerMatrix = matrix,
             Evidence = evidence,

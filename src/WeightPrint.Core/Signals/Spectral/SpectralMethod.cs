@@ -123,7 +123,7 @@ public sealed class SpectralMethod : SignalMethod
             Score = score,
             PValue = pValue,
             NullDescription = NullDescription,
-            BackgroundPercentile = percentile,
+            BackgroundPercentile = 100 * percentile, // JSON contract: percentiles on the 0–100 scale
             PerLayer = perLayer,
             LayerMatrix = matrix,
             Evidence = evidence,
