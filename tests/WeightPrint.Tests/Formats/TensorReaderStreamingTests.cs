@@ -7,6 +7,7 @@ using WeightPrint.Tests.Support;
 namespace WeightPrint.Tests.Formats;
 
 /// <summary>Streaming reads of memory-mapped tensors: results, and resident memory that does not grow with the tensor.</summary>
+[Collection(ProcessMemoryTests.Name)]
 public class TensorReaderStreamingTests
 {
     private const int HeaderBytes = 8 + 37; // an odd data offset, as in a real safetensors file

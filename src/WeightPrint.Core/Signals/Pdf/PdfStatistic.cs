@@ -58,34 +58,7 @@ public static class PdfStatistic
     }
 
     /// <summary>Pearson correlation; NaN when either series is constant or contains a non-finite value.</summary>
-    public static double Pearson(IReadOnlyList<double> x, IReadOnlyList<double> y)
-    {
-        if (x.Count != y.Count) throw new ArgumentException("series lengths differ");
-        int n = x.Count;
-        if (n < 2) return double.NaN;
-        double mx = 0, my = 0;
-        for (int i = 0; i < n; i++)
-        {
-            if (!double.IsFinite(x[i]) || !double.IsFinite(y[i])) return double.NaN;
-            mx += x[i];
-            my += y[i];
-        }
-
-        mx /= n;
-        my /= n;
-        double sxy = 0, sxx = 0, syy = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double dx = x[i] - mx, dy = y[i] - my;
-            sxy += dx * dy;
-            sxx += dx * dx;
-            syy += dy * dy;
-        }
-
-        if (sxx <= 0 || syy <= 0) return double.NaN;
-        double r = sxy / Math.Sqrt(sxx * syy);
-        return Math.Clamp(r, -1, 1);
-    }
+    public static double Pearson(double[] x, double[] y) => WeightPrint.Statistics.Correlation.Pearson(x, y);
 
     /// <summary>
     /// Correlation of two depth curves as the statistic defines it: z-score each, resample the shorter onto the

@@ -95,16 +95,17 @@ public sealed class SpectralSignature
         int heads = (int)(q.Rows / hd), groups = (int)(k.Rows / hd);
         if (groups == 0 || heads % groups != 0) return ([], [], 0, $"{heads} query heads cannot share {groups} key/value heads");
         int width = (int)d;
-        var qm = ModelParts.ReadMatrix(q);
-        var km = ModelParts.ReadMatrix(k);
-        var vm = ModelParts.ReadMatrix(v);
+        // Q, K and V are read one head block (head_dim rows) at a time: a 7B layer needs 2 MB here, not 3 × 64 MB.
+        var block = new float[hd * width];
         var ot = ModelParts.Transpose(ModelParts.ReadMatrix(o), width, heads * hd); // rows: head output dims
         var gk = new double[groups][];
         var gv = new double[groups][];
         for (int g = 0; g < groups; g++)
         {
-            gk[g] = LinearAlgebra.Gram(km.AsSpan(g * hd * width, hd * width), hd, width);
-            gv[g] = LinearAlgebra.Gram(vm.AsSpan(g * hd * width, hd * width), hd, width);
+            k.ReadRows((long)g * hd, hd, block);
+            gk[g] = LinearAlgebra.Gram(block, hd, width);
+            v.ReadRows((long)g * hd, hd, block);
+            gv[g] = LinearAlgebra.Gram(block, hd, width);
         }
 
         int rep = heads / groups;
@@ -112,7 +113,8 @@ public sealed class SpectralSignature
         var ov = new double[heads][];
         for (int h = 0; h < heads; h++)
         {
-            var gq = LinearAlgebra.Gram(qm.AsSpan(h * hd * width, hd * width), hd, width);
+            q.ReadRows((long)h * hd, hd, block);
+            var gq = LinearAlgebra.Gram(block, hd, width);
             var go = LinearAlgebra.Gram(ot.AsSpan(h * hd * width, hd * width), hd, width);
             qk[h] = LogSingularValues(gq, gk[h / rep], hd);
             ov[h] = LogSingularValues(go, gv[h / rep], hd);
