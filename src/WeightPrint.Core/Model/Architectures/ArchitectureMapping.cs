@@ -42,6 +42,14 @@ internal abstract class ArchitectureMapping
     {
     }
 
+    /// <summary><see cref="CommonGeometry"/> with the MLP width defaulting to 4 × hidden, for configs that omit it
+    /// (GPT-2, GPT-J, BLOOM).</summary>
+    public static AttentionGeometry CommonGeometryWithFourfoldMlp(ModelConfig c)
+    {
+        var g = CommonGeometry(c);
+        return g.IntermediateSize == 0 && g.HiddenSize > 0 ? g with { IntermediateSize = 4 * g.HiddenSize } : g;
+    }
+
     /// <summary>Geometry from the usual config.json keys of Hugging Face configs.</summary>
     public static AttentionGeometry CommonGeometry(ModelConfig c)
     {

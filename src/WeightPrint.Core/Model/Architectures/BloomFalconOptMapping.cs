@@ -39,11 +39,7 @@ internal sealed partial class BloomMapping : ArchitectureMapping
         return FromTable(Table, "decoder", layer, rest, kind);
     }
 
-    public override AttentionGeometry Geometry(MappingContext ctx)
-    {
-        var g = CommonGeometry(ctx.Config);
-        return g.IntermediateSize == 0 && g.HiddenSize > 0 ? g with { IntermediateSize = 4 * g.HiddenSize } : g;
-    }
+    public override AttentionGeometry Geometry(MappingContext ctx) => CommonGeometryWithFourfoldMlp(ctx.Config);
 
     public override LayerLayout Layout(MappingContext ctx, AttentionGeometry g) => new() { Qkv = QkvLayout.PerHead };
 

@@ -43,11 +43,7 @@ internal sealed partial class Gpt2Mapping : ArchitectureMapping
         return FromTable(Table, "decoder", layer, body, kind);
     }
 
-    public override AttentionGeometry Geometry(MappingContext ctx)
-    {
-        var g = CommonGeometry(ctx.Config);
-        return g.IntermediateSize == 0 && g.HiddenSize > 0 ? g with { IntermediateSize = 4 * g.HiddenSize } : g;
-    }
+    public override AttentionGeometry Geometry(MappingContext ctx) => CommonGeometryWithFourfoldMlp(ctx.Config);
 
     public override LayerLayout Layout(MappingContext ctx, AttentionGeometry g) => new() { Conv1D = true };
 
@@ -96,11 +92,7 @@ internal sealed partial class GptJMapping : ArchitectureMapping
         return FromTable(Table, "decoder", layer, body, kind);
     }
 
-    public override AttentionGeometry Geometry(MappingContext ctx)
-    {
-        var g = CommonGeometry(ctx.Config);
-        return g.IntermediateSize == 0 && g.HiddenSize > 0 ? g with { IntermediateSize = 4 * g.HiddenSize } : g;
-    }
+    public override AttentionGeometry Geometry(MappingContext ctx) => CommonGeometryWithFourfoldMlp(ctx.Config);
 
     public override void Finish(MappingContext ctx, AttentionGeometry g)
         => ctx.Note("GPT-J runs attention and MLP in parallel from one norm (ln_1, mapped as AttnNorm; there is no separate MlpNorm).");
