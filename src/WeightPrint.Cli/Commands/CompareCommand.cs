@@ -33,19 +33,22 @@ public static class CompareCommand
             var progress = common.ProgressReporter(parse, context);
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
-            using var inputA = OpenedInput.Open(parse.GetValue(a)!);
+            var hub = new HubTransferDisplay(progress);
+            using var inputA = hub.Open(parse.GetValue(a)!);
             var results = new List<ComparisonResult>();
             foreach (string other in others)
             {
-                using var inputB = OpenedInput.Open(other);
+                using var inputB = hub.Open(other);
                 var result = RunWithProgress([inputA, inputB], ["A", "B"], methods, methodContext, router, progress,
                     () => ComparisonRunner.Run(inputA, inputB, methods, methodContext));
                 results.Add(result);
+                if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, others.Length > 1 ? [inputB] : [inputA, inputB]);
                 if (parse.GetValue(common.Json)) continue;
                 if (results.Count > 1) context.Console.WriteLine(new string('─', 100));
                 Print(context.Console, result);
             }
 
+            if (others.Length > 1 && !parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, [inputA]);
             if (parse.GetValue(common.Json))
                 context.Out.WriteLine(results.Count == 1 ? ComparisonJson.Serialize(results[0]) : ComparisonJson.SerializeMany(results));
             if (results.Count == 1) report.Write(parse, context, parse.GetValue(common.Quiet), () => HtmlReport.Compare(results[0], methods));
@@ -61,7 +64,7 @@ public static class CompareCommand
     {
         SignaturePrefetch.Run(inputs, labels, methods, methodContext, router, progress);
         if (!methods.Any(m => !m.HasSignature)) return compare();
-        long total = inputs.Sum(i => i.Input.View is { } v ? SignaturePrefetch.LayerBytes(v) : 0);
+        long total = inputs.Sum(i => i.Input.View is { } v ? SignalMethod.LayerBytes(v) : 0);
         using var task = progress.Start("comparing " + string.Join(" × ", labels), total);
         router.Target = task;
         try

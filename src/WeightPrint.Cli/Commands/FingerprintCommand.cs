@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using WeightPrint.Cli.Progress;
 using WeightPrint.Comparison;
 
 namespace WeightPrint.Cli.Commands;
@@ -18,12 +19,22 @@ public static class FingerprintCommand
         {
             var methods = common.SelectedMethods(parse).Where(m => m.HasSignature).ToList();
             if (methods.Count == 0) throw new UsageException("none of the selected methods has a per-model signature (pairwise methods need both models' weights)");
-            var methodContext = common.Context(parse);
+            var progress = common.ProgressReporter(parse, context);
+            var router = new ProgressRouter();
+            var methodContext = common.Context(parse, router);
             string path = parse.GetValue(model)!;
-            using var input = OpenedInput.Open(path);
-            if (input.Input.View == null) throw new UsageException($"{path} is already a fingerprint file");
+            using var input = new HubTransferDisplay(progress).Open(path);
+            if (input.Input.View is not { } view) throw new UsageException($"{path} is already a fingerprint file");
             var signatures = new Dictionary<string, JsonObject>();
-            foreach (var m in methods) signatures[m.Id] = m.ExtractSignature(input.Input.View, methodContext);
+            foreach (var m in methods)
+            {
+                using var task = progress.Start($"reading {path} ({m.Id})", m.SignatureBytes(view));
+                router.Target = task;
+                signatures[m.Id] = m.ExtractSignature(view, methodContext);
+                router.Target = null;
+            }
+
+            if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, [input]);
             string json = FingerprintFile.Serialize(input.Summary, signatures);
             string? target = parse.GetValue(output);
             if (string.IsNullOrEmpty(target)) context.Out.WriteLine(json);

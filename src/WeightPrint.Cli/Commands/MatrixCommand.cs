@@ -34,7 +34,8 @@ public static class MatrixCommand
             try
             {
                 // Every input stays open for the whole run: each model is read once, its signatures cached.
-                foreach (var path in paths) inputs.Add(OpenedInput.Open(path));
+                var hub = new HubTransferDisplay(progress);
+                foreach (var path in paths) inputs.Add(hub.Open(path));
                 var labels = Enumerable.Range(0, inputs.Count).Select(HtmlReport.MatrixLabel).ToList();
                 SignaturePrefetch.Run(inputs, labels, methods, methodContext, router, progress);
                 int pairCount = inputs.Count * (inputs.Count - 1) / 2;
@@ -44,6 +45,7 @@ public static class MatrixCommand
                     result = MatrixRunner.Run(inputs, methods, methodContext, (i, _, _, _) => task.Report(i));
                 }
 
+                if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, inputs);
                 if (parse.GetValue(common.Json)) context.Out.WriteLine(MatrixJson.Serialize(result));
                 else Print(context.Console, result, labels);
                 report.Write(parse, context, parse.GetValue(common.Quiet), () => HtmlReport.Matrix(result, methods));

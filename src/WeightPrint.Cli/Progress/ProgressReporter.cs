@@ -24,6 +24,7 @@ public sealed class ProgressReporter
     private readonly TextWriter _err;
     private readonly Lock _gate = new();
     private int _lastWidth;
+    private ProgressTask? _active;
 
     public ProgressReporter(TextWriter stderr, bool enabled, bool terminal, bool color)
     {
@@ -41,6 +42,14 @@ public sealed class ProgressReporter
     public bool Terminal { get; }
 
     public bool Color { get; }
+
+    /// <summary>Text appended to every progress line (for example "fetched 1.2 GB of 28.9 GB" while Hub models are
+    /// read); null or empty for none. Read on each redraw.</summary>
+    public Func<string?>? Status { get; set; }
+
+    /// <summary>Redraws the task in progress (if any), at most every <see cref="RedrawInterval"/>, so a changed
+    /// <see cref="Status"/> shows even while the task's own count stands still.</summary>
+    public void Refresh() => Volatile.Read(ref _active)?.Redraw();
 
     /// <summary>Decides from the streams and options: enabled on a terminal unless quiet; forced by --progress.</summary>
     public static ProgressReporter For(TextWriter stderr, bool quiet, bool force)
@@ -64,8 +73,9 @@ public sealed class ProgressReporter
         if (!Enabled) return;
         lock (_gate)
         {
-            int width = Format(label, done, total, unit).Length;
-            string line = Format(label, done, total, unit, Color);
+            string status = Status?.Invoke() is { Length: > 0 } st ? "  · " + st : "";
+            int width = Format(label, done, total, unit).Length + status.Length;
+            string line = Format(label, done, total, unit, Color) + status;
             var sb = new StringBuilder();
             sb.Append('\r').Append(line);
             if (_lastWidth > width) sb.Append(' ', _lastWidth - width).Append('\r').Append(line);
@@ -132,7 +142,7 @@ public sealed class ProgressReporter
         private readonly string? _unit;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _done;
-        private long _lastDraw = long.MinValue;
+        private long _lastDraw; // the constructor draws at time 0
         private int _disposed;
 
         internal ProgressTask(ProgressReporter owner, string label, long total, string? unit)
@@ -141,6 +151,7 @@ public sealed class ProgressReporter
             _label = label;
             _total = total;
             _unit = unit;
+            Volatile.Write(ref owner._active, this);
             owner.Draw(label, 0, total, unit, false);
         }
 
@@ -155,7 +166,13 @@ public sealed class ProgressReporter
                 if (value <= seen) break;
             }
             while (Interlocked.CompareExchange(ref _done, value, seen) != seen);
+            Redraw();
+        }
 
+        /// <summary>Redraws with the current count unless the last redraw is more recent than <see cref="RedrawInterval"/>.</summary>
+        internal void Redraw()
+        {
+            if (Volatile.Read(ref _disposed) != 0) return;
             long now = _clock.ElapsedMilliseconds;
             long last = Interlocked.Read(ref _lastDraw);
             if (now - last < RedrawInterval.TotalMilliseconds) return;
@@ -167,6 +184,7 @@ public sealed class ProgressReporter
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            Interlocked.CompareExchange(ref _owner._active, null, this);
             _owner.Draw(_label, _total > 0 ? _total : Done, _total, _unit, true);
         }
     }

@@ -21,7 +21,7 @@ public static class SignaturePrefetch
             if (input.View is not { } view) continue;
             foreach (var m in methods.Where(m => m.HasSignature && !input.Signatures.ContainsKey(m.Id)))
             {
-                using var task = progress.Start($"reading {labels[i]} ({m.Id})", LayerBytes(view));
+                using var task = progress.Start($"reading {labels[i]} ({m.Id})", m.SignatureBytes(view));
                 router.Target = task;
                 try
                 {
@@ -37,21 +37,5 @@ public static class SignaturePrefetch
                 }
             }
         }
-    }
-
-    /// <summary>Bytes behind a model's layer tensors (what per-layer methods read), counting each view's sources.</summary>
-    public static long LayerBytes(ModelView view)
-    {
-        long total = 0;
-        foreach (var layer in view.Layers)
-        {
-            foreach (var t in layer.Tensors.Values) total = checked(total + t.Sources.Sum(s => s.ByteLength));
-            foreach (var e in layer.Experts)
-            {
-                foreach (var t in e.Tensors.Values) total = checked(total + t.Sources.Sum(s => s.ByteLength));
-            }
-        }
-
-        return total;
     }
 }

@@ -1,4 +1,5 @@
 using WeightPrint.Formats;
+using WeightPrint.IO.Hub;
 using WeightPrint.Model;
 using WeightPrint.Signals;
 
@@ -28,8 +29,12 @@ public sealed class OpenedInput : IDisposable
 
     public Checkpoint? Checkpoint { get; }
 
-    /// <summary>Opens a model path (file, folder, hf: reference) or a fingerprint JSON file.</summary>
-    public static OpenedInput Open(string path)
+    /// <summary>What reading a Hub model has cost so far (null for local models and fingerprint files).</summary>
+    public WeightPrint.IO.Http.RemoteTransfer? Transfer => Checkpoint != null ? HubLoader.TransferOf(Checkpoint) : null;
+
+    /// <summary>Opens a model path (file, folder, hf: reference) or a fingerprint JSON file; Hub references are read
+    /// with <paramref name="hubOptions"/> (default: <see cref="HubLoader.DefaultOptions"/>, else the environment).</summary>
+    public static OpenedInput Open(string path, HubOptions? hubOptions = null)
     {
         if (FingerprintFile.IsFingerprint(path))
         {
@@ -38,7 +43,7 @@ public sealed class OpenedInput : IDisposable
             return new OpenedInput(summary, new ComparisonInput(path, null, signatures), null);
         }
 
-        var checkpoint = CheckpointLoader.Open(path);
+        var checkpoint = CheckpointLoader.Open(path, hubOptions: hubOptions);
         try
         {
             var view = ModelViewBuilder.Build(checkpoint);

@@ -7,7 +7,7 @@ namespace WeightPrint.Comparison;
 /// <summary>Every method by its stable id, in the order they run and are shown.</summary>
 public static class MethodRegistry
 {
-    public static IReadOnlyList<SignalMethod> All { get; } = [new PdfMethod(), .. MethodCatalog.All];
+    public static IReadOnlyList<SignalMethod> All { get; } = [new PdfMethod(), new PdfMlpMethod(), .. MethodCatalog.All];
 
     public static IReadOnlyList<string> Ids => All.Select(m => m.Id).ToList();
 

@@ -21,10 +21,12 @@ public static class CheckpointLoader
 
     private static readonly string[] AdapterWeightFiles = ["adapter_model.safetensors", "adapter_model.bin"];
 
-    /// <summary>Opens a model file or folder. Throws <see cref="InvalidModelFileException"/> for anything unreadable.</summary>
-    public static Checkpoint Open(string path, Func<string, IByteSource>? openFile = null)
+    /// <summary>Opens a model file or folder, or a Hub reference (<c>hf:ORG/NAME[@REVISION]</c>) with
+    /// <paramref name="hubOptions"/> (default: <see cref="HubLoader.DefaultOptions"/>, else the environment).
+    /// Throws <see cref="InvalidModelFileException"/> for anything unreadable.</summary>
+    public static Checkpoint Open(string path, Func<string, IByteSource>? openFile = null, HubOptions? hubOptions = null)
     {
-        if (HubLoader.IsHubReference(path)) return HubLoader.Open(path);
+        if (HubLoader.IsHubReference(path)) return HubLoader.Open(path, hubOptions);
         openFile ??= p => new MemoryMappedFileSource(p);
         if (Directory.Exists(path)) return OpenFolder(new LocalModelFolder(path, openFile));
         if (!File.Exists(path)) throw new InvalidModelFileException(path, "no such file or folder");

@@ -25,6 +25,26 @@ public abstract class SignalMethod
     /// <summary>True when the method's signature can be saved in a fingerprint file and compared without weights.</summary>
     public virtual bool HasSignature => false;
 
+    /// <summary>Bytes that <see cref="ExtractSignature"/> reads from <paramref name="model"/> (what it reports to
+    /// <see cref="MethodContext.BytesRead"/>), for progress bars. By default every layer tensor's bytes.</summary>
+    public virtual long SignatureBytes(ModelView model) => LayerBytes(model);
+
+    /// <summary>Bytes behind a model's layer tensors (experts included), counting each view's sources.</summary>
+    public static long LayerBytes(ModelView model)
+    {
+        long total = 0;
+        foreach (var layer in model.Layers)
+        {
+            foreach (var t in layer.Tensors.Values) total = checked(total + t.Sources.Sum(s => s.ByteLength));
+            foreach (var e in layer.Experts)
+            {
+                foreach (var t in e.Tensors.Values) total = checked(total + t.Sources.Sum(s => s.ByteLength));
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>Extracts this method's per-model signature as JSON (only when <see cref="HasSignature"/>).</summary>
     public virtual JsonObject ExtractSignature(ModelView model, MethodContext context)
         => throw new NotSupportedException($"method {Id} compares weights pairwise and has no per-model signature");

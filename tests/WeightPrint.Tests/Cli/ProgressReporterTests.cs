@@ -51,6 +51,29 @@ public class ProgressReporterTests
         Assert.DoesNotContain("\n", text);
     }
 
+    [Fact]
+    public void A_task_redraws_after_the_interval_with_the_status_text()
+    {
+        var err = new StringWriter();
+        var progress = new ProgressReporter(err, enabled: true, terminal: false, color: false);
+        string status = "fetched 1.00 MB of 9.00 MB";
+        progress.Status = () => status;
+        using (var task = progress.Start("reading A (pdf)", 1000))
+        {
+            Thread.Sleep(ProgressReporter.RedrawInterval * 2);
+            task.Report(400);
+            Assert.Contains(" 40%  400 B / 1.00 kB  · fetched 1.00 MB of 9.00 MB", err.ToString());
+            status = "fetched 2.00 MB of 9.00 MB";
+            Thread.Sleep(ProgressReporter.RedrawInterval * 2);
+            progress.Refresh(); // the status changed while the count stood still
+            Assert.Contains(" 40%  400 B / 1.00 kB  · fetched 2.00 MB of 9.00 MB", err.ToString());
+        }
+
+        int before = err.ToString().Length;
+        progress.Refresh(); // no task in progress: nothing to redraw
+        Assert.Equal(before, err.ToString().Length);
+    }
+
     [Theory]
     [InlineData(0, "0 B")]
     [InlineData(999, "999 B")]

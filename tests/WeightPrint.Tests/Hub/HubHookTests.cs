@@ -46,4 +46,26 @@ public sealed class HubHookTests : IDisposable
         Assert.Single(bad.Stderr.Trim().Split('\n'));
         Assert.Contains("no such repository", bad.Stderr);
     }
+
+    [Fact]
+    public void Fingerprint_shows_fetched_bytes_against_the_model_size_and_sums_them_up()
+    {
+        var files = HubTestModels.LlamaFolder(new HubTestModels.LlamaShape(Layers: 4, Hidden: 256, Intermediate: 1024, Vocab: 2048), seed: 53);
+        var repo = _env.Hub.AddRepo("acme/printed", files);
+        using var dir = new TempDir();
+        string output = Path.Combine(dir.Path, "fp.json");
+        var r = CliRunner.Run("fingerprint", "hf:acme/printed", "--methods", "pdf", "--progress", "-o", output);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("opening hf:acme/printed", r.Stderr);
+        Assert.Matches(@"reading hf:acme/printed \(pdf\).*· fetched [0-9.]+ [kMG]?B of [0-9.]+ [kMG]?B", r.Stderr);
+        var summary = System.Text.RegularExpressions.Regex.Match(r.Stderr,
+            @"hf:acme/printed @ ([0-9a-f]{40}): fetched .* of .* \(([0-9.]+)%\) in \d+ requests \(\d+ retried\)");
+        Assert.True(summary.Success, r.Stderr);
+        Assert.Equal(repo.Refs["main"], summary.Groups[1].Value);
+        Assert.InRange(double.Parse(summary.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), 0.1, 99.9);
+
+        var quiet = CliRunner.Run("fingerprint", "hf:acme/printed", "--methods", "pdf", "--quiet", "-o", output);
+        Assert.Equal(0, quiet.ExitCode);
+        Assert.Equal("", quiet.Stderr);
+    }
 }

@@ -19,7 +19,7 @@ public class MatrixRunnerTests
     [Fact]
     public void Each_model_signature_is_extracted_once_however_many_pairs_it_is_in()
     {
-        var inputs = Samples.Select(OpenedInput.Open).ToList();
+        var inputs = Samples.Select(p => OpenedInput.Open(p)).ToList();
         try
         {
             var counting = new CountingMethod();
@@ -37,7 +37,7 @@ public class MatrixRunnerTests
     [Fact]
     public void Score_matrix_is_symmetric_with_an_empty_diagonal_and_matches_the_pairs()
     {
-        var inputs = Samples.Select(OpenedInput.Open).ToList();
+        var inputs = Samples.Select(p => OpenedInput.Open(p)).ToList();
         try
         {
             var result = MatrixRunner.Run(inputs, MethodRegistry.Select("pdf"), new MethodContext());

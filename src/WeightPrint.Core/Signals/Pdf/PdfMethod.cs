@@ -28,36 +28,35 @@ public sealed class PdfMethod : SignalMethod
 
     public override bool HasSignature => true;
 
+    public override long SignatureBytes(ModelView model) => TensorMomentsJob.Bytes(Jobs(model));
+
+    /// <summary>The tensors the signature reads, by curve and layer.</summary>
+    private static List<TensorMomentsJob> Jobs(ModelView model)
+    {
+        var layers = model.DecoderLayers.Count > 0 ? model.DecoderLayers : model.Layers;
+        var jobs = new List<TensorMomentsJob>();
+        for (int l = 0; l < layers.Count; l++)
+        {
+            for (int c = 0; c < Curves.Length; c++)
+            {
+                if (layers[l].Get(CurveRoles[c]) is { } v) jobs.Add(new(Curves[c], l, v));
+            }
+
+            if (layers[l].Get(TensorRole.AttnNorm) is { } an) jobs.Add(new("attn_norm", l, an));
+            if (layers[l].Get(TensorRole.MlpNorm) is { } mn) jobs.Add(new("mlp_norm", l, mn));
+        }
+
+        return jobs;
+    }
+
     public override JsonObject ExtractSignature(ModelView model, MethodContext context)
     {
         var layers = model.DecoderLayers.Count > 0 ? model.DecoderLayers : model.Layers;
         int n = layers.Count;
-        var jobs = new List<(string Curve, int Layer, TensorView View)>();
-        for (int l = 0; l < n; l++)
-        {
-            for (int c = 0; c < Curves.Length; c++)
-            {
-                if (layers[l].Get(CurveRoles[c]) is { } v) jobs.Add((Curves[c], l, v));
-            }
-
-            AddMlpJobs(layers[l], l, jobs);
-            if (layers[l].Get(TensorRole.AttnNorm) is { } an) jobs.Add(("attn_norm", l, an));
-            if (layers[l].Get(TensorRole.MlpNorm) is { } mn) jobs.Add(("mlp_norm", l, mn));
-        }
-
-        var moments = new Moments[jobs.Count];
-        long bytesRead = 0;
-        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads) }, i =>
-        {
-            moments[i] = jobs[i].View.ComputeMoments();
-            long total = Interlocked.Add(ref bytesRead, jobs[i].View.Sources.Sum(s => s.ByteLength));
-            context.BytesRead?.Report(total);
-        });
-
+        var jobs = Jobs(model);
+        var moments = TensorMomentsJob.ComputeAll(jobs, context);
         var std = new Dictionary<string, double[]>();
         foreach (var c in Curves) std[c] = Filled(n);
-        var mlpSum = new Dictionary<string, double[]> { ["gate"] = new double[n], ["up"] = new double[n], ["down"] = new double[n] };
-        var mlpCount = new Dictionary<string, int[]> { ["gate"] = new int[n], ["up"] = new int[n], ["down"] = new int[n] };
         var norms = new Dictionary<string, double[]> { ["attn_norm"] = Filled(n), ["mlp_norm"] = Filled(n) };
         long nonFinite = 0;
         for (int i = 0; i < jobs.Count; i++)
@@ -66,12 +65,7 @@ public sealed class PdfMethod : SignalMethod
             var m = moments[i];
             nonFinite += m.NaNCount + m.InfinityCount;
             if (std.TryGetValue(curve, out var s)) s[layer] = m.StandardDeviation;
-            else if (norms.TryGetValue(curve, out var g)) g[layer] = m.Mean;
-            else
-            {
-                mlpSum[curve][layer] += m.StandardDeviation;
-                mlpCount[curve][layer]++;
-            }
+            else norms[curve][layer] = m.Mean;
         }
 
         var signature = new JsonObject
@@ -80,17 +74,7 @@ public sealed class PdfMethod : SignalMethod
             ["std"] = CurvesToJson(std),
             ["normalised"] = CurvesToJson(std.ToDictionary(kv => kv.Key, kv => PdfStatistic.ZScore(kv.Value))),
         };
-        var mlp = new JsonObject();
-        foreach (var (k, sum) in mlpSum)
-        {
-            var counts = mlpCount[k];
-            if (counts.All(c => c == 0)) continue;
-            mlp[k] = SignatureJson.ToArray(sum.Select((v, l) => counts[l] == 0 ? double.NaN : v / counts[l]));
-        }
-
-        signature["mlp_std"] = mlp;
         signature["norm_mean"] = CurvesToJson(norms.Where(kv => kv.Value.Any(double.IsFinite)).ToDictionary());
-        signature["experts_averaged"] = layers.Any(l => l.Experts.Count > 0);
         signature["non_finite_values"] = nonFinite;
         signature["tensors"] = new JsonArray(Curves.Select((c, ci) => (JsonNode?)new JsonObject
         {
@@ -116,13 +100,6 @@ public sealed class PdfMethod : SignalMethod
         double score = undefined.Count == 0 ? perCurve.Values.Average() : double.NaN;
         double? percentile = PdfBackground.Published.UnrelatedPercentile(score);
 
-        var mlpR = new JsonObject();
-        foreach (var k in new[] { "gate", "up", "down" })
-        {
-            if (sa["mlp_std"]?[k] is JsonNode ca && sb["mlp_std"]?[k] is JsonNode cb)
-                mlpR[k] = JsonNum(PdfStatistic.CurveCorrelation(SignatureJson.ReadDoubles(ca), SignatureJson.ReadDoubles(cb)));
-        }
-
         var raw = new JsonObject
         {
             ["layers"] = new JsonArray(la, lb),
@@ -131,7 +108,6 @@ public sealed class PdfMethod : SignalMethod
             ["undefined_curves"] = new JsonArray(undefined.Select(u => (JsonNode?)u).ToArray()),
             ["a"] = Curated(sa),
             ["b"] = Curated(sb),
-            ["mlp_r_descriptive"] = mlpR,
             ["background"] = new JsonObject
             {
                 ["source"] = PdfBackground.Citation,
@@ -160,40 +136,28 @@ public sealed class PdfMethod : SignalMethod
         };
     }
 
-    private static void AddMlpJobs(LayerView layer, int l, List<(string, int, TensorView)> jobs)
-    {
-        var sets = layer.Experts.Count > 0 ? layer.Experts.Where(e => !e.IsShared).Select(e => e.Tensors) : [layer.Tensors];
-        foreach (var set in sets)
-        {
-            if (set.GetValueOrDefault(TensorRole.MlpGate) is { } g) jobs.Add(("gate", l, g));
-            if (set.GetValueOrDefault(TensorRole.MlpUp) is { } u) jobs.Add(("up", l, u));
-            if (set.GetValueOrDefault(TensorRole.MlpDown) is { } d) jobs.Add(("down", l, d));
-        }
-    }
-
     private static JsonObject Curated(JsonObject signature) => new()
     {
         ["std"] = signature["std"]?.DeepClone(),
         ["normalised"] = signature["normalised"]?.DeepClone(),
-        ["mlp_std"] = signature["mlp_std"]?.DeepClone(),
         ["norm_mean"] = signature["norm_mean"]?.DeepClone(),
     };
 
-    private static JsonObject CurvesToJson(Dictionary<string, double[]> curves)
+    internal static JsonObject CurvesToJson(Dictionary<string, double[]> curves)
     {
         var o = new JsonObject();
         foreach (var (k, v) in curves) o[k] = SignatureJson.ToArray(v);
         return o;
     }
 
-    private static double[] Filled(int n)
+    internal static double[] Filled(int n)
     {
         var a = new double[n];
         Array.Fill(a, double.NaN);
         return a;
     }
 
-    private static JsonValue? JsonNum(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+    internal static JsonValue? JsonNum(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
-    private static string Fmt(double v) => double.IsNaN(v) ? "undefined" : v.ToString("F3");
+    internal static string Fmt(double v) => double.IsNaN(v) ? "undefined" : v.ToString("F3");
 }

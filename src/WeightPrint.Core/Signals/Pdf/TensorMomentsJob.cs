@@ -1,0 +1,29 @@
+using WeightPrint.Model;
+using WeightPrint.Numerics;
+
+namespace WeightPrint.Signals.Pdf;
+
+/// <summary>One tensor whose moments feed a depth curve: the curve's name, the layer, and the tensor.</summary>
+public readonly record struct TensorMomentsJob(string Curve, int Layer, TensorView View)
+{
+    /// <summary>
+    /// Moments of every job's tensor, tensors in parallel (<see cref="MethodContext.Threads"/>), reporting bytes read
+    /// to <see cref="MethodContext.BytesRead"/>. Each tensor streams in bounded chunks, so memory does not grow with
+    /// the model.
+    /// </summary>
+    public static Moments[] ComputeAll(IReadOnlyList<TensorMomentsJob> jobs, MethodContext context)
+    {
+        var moments = new Moments[jobs.Count];
+        long bytesRead = 0;
+        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads) }, i =>
+        {
+            moments[i] = jobs[i].View.ComputeMoments();
+            long total = Interlocked.Add(ref bytesRead, Bytes([jobs[i]]));
+            context.BytesRead?.Report(total);
+        });
+        return moments;
+    }
+
+    /// <summary>Bytes behind the jobs' tensors.</summary>
+    public static long Bytes(IEnumerable<TensorMomentsJob> jobs) => jobs.Sum(j => j.View.Sources.Sum(s => s.ByteLength));
+}
