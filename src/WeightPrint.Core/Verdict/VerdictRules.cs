@@ -48,11 +48,11 @@ public static class VerdictRules
         {
             var decider = rejecting[0];
             var contradicting = ok.Where(r => InvariantMethods.Contains(r.Id) && r.Evidence == Evidence.Independent && !rejecting.Contains(r)).ToList();
-            string support = rejecting.Count > 1 ? $", with {string.Join(" and ", rejecting.Skip(1).Select(r => $"{r.Id} (p = {Fmt(r.PValue!.Value)})"))} agreeing" : "";
+            string support = rejecting.Count > 1 ? $", with {string.Join(" and ", rejecting.Skip(1).Select(r => $"{r.Id} ({P(r.PValue!.Value)})"))} agreeing" : "";
             if (contradicting.Count == 0)
-                return new Verdict(Verdict.Derived, $"{decider.Id} rejects independent initialisation (p = {Fmt(decider.PValue!.Value)} < {alphaText}){support}.");
+                return new Verdict(Verdict.Derived, $"{decider.Id} rejects independent initialisation ({P(decider.PValue!.Value)} < {alphaText}){support}.");
             return new Verdict(Verdict.Inconclusive,
-                $"{decider.Id} rejects independent initialisation (p = {Fmt(decider.PValue!.Value)}) but {string.Join(" and ", contradicting.Select(r => r.Id))} {(contradicting.Count == 1 ? "finds" : "find")} nothing beyond the unrelated background, so the evidence is inconsistent.");
+                $"{decider.Id} rejects independent initialisation ({P(decider.PValue!.Value)}) but {string.Join(" and ", contradicting.Select(r => r.Id))} {(contradicting.Count == 1 ? "finds" : "find")} nothing beyond the unrelated background, so the evidence is inconsistent.");
         }
 
         var smallest = tests.OrderBy(r => r.PValue!.Value).First();
@@ -60,12 +60,12 @@ public static class VerdictRules
         var outside = invariant.Where(r => r.BackgroundPercentile!.Value > BackgroundUpper).OrderByDescending(r => r.BackgroundPercentile!.Value).ToList();
         if (smallest.PValue!.Value <= IndependenceLevel)
             return new Verdict(Verdict.Inconclusive,
-                $"{smallest.Id} gives p = {Fmt(smallest.PValue.Value)}: below {Fmt(IndependenceLevel)} but not below {alphaText}, which is neither a rejection nor a clean pass.");
+                $"{smallest.Id} gives {P(smallest.PValue.Value)}: below {Fmt(IndependenceLevel)} but not below {alphaText}, which is neither a rejection nor a clean pass.");
         if (outside.Count > 0)
         {
             var o = outside[0];
             return new Verdict(Verdict.Inconclusive,
-                $"no test rejects independence (smallest p = {Fmt(smallest.PValue.Value)} from {smallest.Id}) but {o.Id}'s score {Fmt(o.Score)} sits at the {Percent(o.BackgroundPercentile!.Value)} percentile of the unrelated background.");
+                $"no test rejects independence (smallest {P(smallest.PValue.Value)} from {smallest.Id}) but {o.Id}'s score {Fmt(o.Score)} sits at the {Percent(o.BackgroundPercentile!.Value)} percentile of the unrelated background.");
         }
 
         string invariantText = invariant.Count == 0
@@ -80,6 +80,10 @@ public static class VerdictRules
         var first = results.FirstOrDefault(r => r.Status == MethodStatus.NotApplicable && !string.IsNullOrEmpty(r.Reason));
         return first == null ? "" : $" ({first.Id}: {first.Reason})";
     }
+
+    /// <summary>"p = 0.0123", or "p < 1e-300" at the floor below which p-values are not resolved
+    /// (<see cref="Statistics.FisherMethod.MinPValue"/>): a floored value is a bound, not an estimate.</summary>
+    private static string P(double p) => p <= Statistics.FisherMethod.MinPValue ? "p < 1e-300" : "p = " + Fmt(p);
 
     private static string Fmt(double x) => x.ToString(x != 0 && Math.Abs(x) < 1e-3 ? "0.##E+0" : "0.###", CultureInfo.InvariantCulture);
 

@@ -27,6 +27,18 @@ public class VerdictRulesTests
     }
 
     [Fact]
+    public void PValuesAtTheFloorAreShownAsBoundsNotEstimates()
+    {
+        double floor = WeightPrint.Statistics.FisherMethod.MinPValue;
+        var v = VerdictRules.Decide([R("pcs", floor, Evidence.Derived), R("neuron-match", floor, Evidence.Derived), R("spectral", 2e-95, Evidence.Derived)], identicalWeights: false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, v.Label);
+        Assert.Contains("pcs rejects independent initialisation (p < 1e-300 < α", v.Reason);
+        Assert.Contains("neuron-match (p < 1e-300)", v.Reason);
+        Assert.Contains("spectral (p = 2E-95)", v.Reason);
+        Assert.DoesNotContain("1E-300", v.Reason);
+    }
+
+    [Fact]
     public void NothingApplicableIsInconclusive()
     {
         var v = VerdictRules.Decide([NotApplicable("cka")], identicalWeights: false);
