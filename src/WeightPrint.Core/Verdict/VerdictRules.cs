@@ -81,9 +81,7 @@ public static class VerdictRules
         return first == null ? "" : $" ({first.Id}: {first.Reason})";
     }
 
-    /// <summary>"p = 0.0123", or "p < 1e-300" at the floor below which p-values are not resolved
-    /// (<see cref="Statistics.FisherMethod.MinPValue"/>): a floored value is a bound, not an estimate.</summary>
-    private static string P(double p) => p <= Statistics.FisherMethod.MinPValue ? "p < 1e-300" : "p = " + Fmt(p);
+    private static string P(double p) => Statistics.PValueText.Equation(p, Fmt);
 
     private static string Fmt(double x) => x.ToString(x != 0 && Math.Abs(x) < 1e-3 ? "0.##E+0" : "0.###", CultureInfo.InvariantCulture);
 

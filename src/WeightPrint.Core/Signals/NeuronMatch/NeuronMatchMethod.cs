@@ -118,7 +118,7 @@ public sealed class NeuronMatchMethod : SignalMethod
                 ["seed"] = context.Seed,
                 ["per_mlp"] = mlps,
             },
-            Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs (Fisher p = {p:G3})"
+            Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs (Fisher {PValueText.Equation(p)})"
                 + (alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Kind} first"),
         };
     }

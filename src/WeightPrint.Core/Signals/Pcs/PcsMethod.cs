@@ -155,7 +155,7 @@ public sealed class PcsMethod : SignalMethod
                 ["model_tensors"] = modelJson,
                 ["layers"] = layersJson,
             },
-            Summary = $"mean parameter cosine {overall:F3} over {tensorCount} tensors (sampled {s} residual dims); {exceedTotal} of {m} residual permutations reached it (p = {pTotal:G3})",
+            Summary = $"mean parameter cosine {overall:F3} over {tensorCount} tensors (sampled {s} residual dims); {exceedTotal} of {m} residual permutations reached it ({PValueText.Equation(pTotal)})",
         };
     }
 

@@ -136,7 +136,7 @@ public sealed class SpectralMethod : SignalMethod
                 ["seed"] = context.Seed,
                 ["layers"] = layersJson,
             },
-            Summary = $"attention spectra correlate {score:F3} on average over {n} layer pairs (z = {zAll:F1} against {nullLayers.Count} Gaussian-initialised layers, Fisher p = {pValue:G3})",
+            Summary = $"attention spectra correlate {score:F3} on average over {n} layer pairs (z = {zAll:F1} against {nullLayers.Count} Gaussian-initialised layers, Fisher {PValueText.Equation(pValue)})",
         };
     }
 }
