@@ -32,6 +32,11 @@ public static class VerdictRules
     /// the background" contradicts a rejection, and their background placement gates "independent".</summary>
     public static IReadOnlySet<string> InvariantMethods { get; } = new HashSet<string>(StringComparer.Ordinal) { "cka", "spectral" };
 
+    /// <summary>Tests whose null is simulated rather than exact (spectral's background is untrained Gaussian heads,
+    /// and trained independent heads need not look like it): they count in the Bonferroni set and can agree with a
+    /// rejection, but cannot call a pair derived on their own.</summary>
+    public static IReadOnlySet<string> SupportingTests { get; } = new HashSet<string>(StringComparer.Ordinal) { "spectral" };
+
     public static Verdict Decide(IReadOnlyList<MethodResult> results, bool identicalWeights)
     {
         if (identicalWeights) return new Verdict(Verdict.Derived, "identical weights");
@@ -43,7 +48,15 @@ public static class VerdictRules
 
         double threshold = Alpha / tests.Count;
         string alphaText = tests.Count == 1 ? $"α = {Fmt(Alpha)}" : $"α = {Fmt(Alpha)}/{tests.Count} (Bonferroni over {tests.Count} tests)";
-        var rejecting = tests.Where(r => r.PValue!.Value < threshold).OrderBy(r => r.PValue!.Value).ToList();
+        var rejecting = tests.Where(r => r.PValue!.Value < threshold).OrderBy(r => SupportingTests.Contains(r.Id)).ThenBy(r => r.PValue!.Value).ToList();
+        if (rejecting.Count > 0 && SupportingTests.Contains(rejecting[0].Id))
+        {
+            var exact = tests.Where(r => !SupportingTests.Contains(r.Id)).ToList();
+            string others = exact.Count == 0 ? "no exact test applied" : $"the exact {(exact.Count == 1 ? "test does" : "tests do")} not ({string.Join(", ", exact.Select(r => $"{r.Id} {P(r.PValue!.Value)}"))})";
+            return new Verdict(Verdict.Inconclusive,
+                $"only {string.Join(" and ", rejecting.Select(r => $"{r.Id} ({P(r.PValue!.Value)})"))} rejects independence, against a simulated null of untrained weights, and {others}.");
+        }
+
         if (rejecting.Count > 0)
         {
             var decider = rejecting[0];

@@ -39,6 +39,21 @@ public class VerdictRulesTests
     }
 
     [Fact]
+    public void SpectralAloneCannotCallAPairDerived()
+    {
+        // spectral's null is simulated from untrained weights: it may agree with an exact test, never decide alone.
+        var alone = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.3), R("spectral", 1e-20, Evidence.Derived)], identicalWeights: false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, alone.Label);
+        Assert.Contains("only spectral (p = 1E-20) rejects independence", alone.Reason);
+        Assert.Contains("pcs p = 0.4", alone.Reason);
+
+        var agreeing = VerdictRules.Decide([R("pcs", 1e-6, Evidence.Derived), R("neuron-match", 0.3), R("spectral", 1e-20, Evidence.Derived)], identicalWeights: false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, agreeing.Label);
+        Assert.StartsWith("pcs rejects independent initialisation (p = 1E-6 <", agreeing.Reason);
+        Assert.Contains("spectral (p = 1E-20) agreeing", agreeing.Reason);
+    }
+
+    [Fact]
     public void NothingApplicableIsInconclusive()
     {
         var v = VerdictRules.Decide([NotApplicable("cka")], identicalWeights: false);
