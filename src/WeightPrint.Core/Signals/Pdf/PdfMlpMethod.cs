@@ -33,7 +33,7 @@ public sealed class PdfMlpMethod : SignalMethod
     /// <summary>The tensors the signature reads, by curve and layer.</summary>
     private static List<TensorMomentsJob> Jobs(ModelView model)
     {
-        var layers = model.DecoderLayers.Count > 0 ? model.DecoderLayers : model.Layers;
+        var layers = TensorMomentsJob.DepthLayers(model);
         var jobs = new List<TensorMomentsJob>();
         for (int l = 0; l < layers.Count; l++)
         {
@@ -52,7 +52,7 @@ public sealed class PdfMlpMethod : SignalMethod
 
     public override JsonObject ExtractSignature(ModelView model, MethodContext context)
     {
-        var layers = model.DecoderLayers.Count > 0 ? model.DecoderLayers : model.Layers;
+        var layers = TensorMomentsJob.DepthLayers(model);
         int n = layers.Count;
         var jobs = Jobs(model);
         var moments = TensorMomentsJob.ComputeAll(jobs, context);

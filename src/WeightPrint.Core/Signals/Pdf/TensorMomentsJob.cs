@@ -24,6 +24,9 @@ public readonly record struct TensorMomentsJob(string Curve, int Layer, TensorVi
         return moments;
     }
 
+    /// <summary>The layers a depth curve runs over: the decoder's (encoder–decoder models), else all.</summary>
+    public static IReadOnlyList<LayerView> DepthLayers(ModelView model) => model.DecoderLayers.Count > 0 ? model.DecoderLayers : model.Layers;
+
     /// <summary>Bytes behind the jobs' tensors.</summary>
     public static long Bytes(IEnumerable<TensorMomentsJob> jobs) => jobs.Sum(j => j.View.Sources.Sum(s => s.ByteLength));
 }
