@@ -104,6 +104,30 @@ public sealed class HttpRangeByteSourceTests : IDisposable
     }
 
     [Fact]
+    public void Readers_of_one_file_wait_for_each_others_requests_instead_of_sending_them_again()
+    {
+        // A header prefetch through one reader, then a read of the same block through another (what the Hub loader
+        // does with shard headers): one request, not two, however the two race.
+        _env.Hub.Inject(new Fault(FaultKind.Slow, Delay: TimeSpan.FromMilliseconds(50)), times: 1000);
+        var http = HubTestEnv.FastHttp(16 << 10) with { MaxReadaheadBlocks = 0 };
+        var transfer = new RemoteTransfer("test");
+        using var fetcher = new HttpFetcher(http, transfer, _env.Hub.Endpoint);
+        var url = HubListing.ResolveUrl(_env.Hub.Endpoint, "acme/blob", _sha, "data.bin");
+        var memory = new BlockMemoryCache(http.MemoryCacheBlocks);
+        using (var prefetching = HttpRangeByteSource.Open(new RemoteFile(url, url.AbsoluteUri, _data.Length), fetcher, null, memory, http, transfer))
+        {
+            prefetching.Prefetch(0, 1);
+        }
+
+        using var reader = HttpRangeByteSource.Open(new RemoteFile(url, url.AbsoluteUri, _data.Length), fetcher, null, memory, http, transfer);
+        var head = new byte[100];
+        reader.Read(0, head);
+        Assert.True(_data.AsSpan(0, head.Length).SequenceEqual(head));
+        Assert.Single(_env.Hub.Cdn.Log, r => r.Range != null);
+        Assert.Equal(16 << 10, transfer.BytesFetched);
+    }
+
+    [Fact]
     public void Random_access_does_not_read_ahead()
     {
         var (source, fetcher, transfer) = Open();

@@ -2,10 +2,12 @@ namespace WeightPrint.IO.Http;
 
 /// <summary>
 /// A bounded least-recently-used set of blocks shared by the remote files of one model, keyed by file and
-/// block index. Thread-safe.
+/// block index; it also holds per-file state that every reader of the same file shares (the requests in flight),
+/// so two readers of one file never fetch the same block at once. Thread-safe.
 /// </summary>
 public sealed class BlockMemoryCache(int capacityBlocks)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> _perFile = new(StringComparer.Ordinal);
     private readonly Dictionary<(string File, long Block), LinkedListNode<Entry>> _map = [];
     private readonly LinkedList<Entry> _order = new();
     private readonly Lock _lock = new();
@@ -21,6 +23,10 @@ public sealed class BlockMemoryCache(int capacityBlocks)
             lock (_lock) return _map.Count;
         }
     }
+
+    /// <summary>The state of type <typeparamref name="T"/> shared by every reader of <paramref name="file"/>, created once.</summary>
+    internal T PerFile<T>(string file, Func<T> create) where T : class =>
+        _perFile.GetOrAdd(file, _ => create()) as T ?? throw new InvalidOperationException($"per-file state of {file} has another type");
 
     public byte[]? TryGet(string file, long block)
     {

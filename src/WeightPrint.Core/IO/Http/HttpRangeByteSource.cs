@@ -22,8 +22,8 @@ public sealed class HttpRangeByteSource : IByteSource
     private readonly string _key;
     private readonly int _blockBytes;
     private readonly long _blockCount;
-    private readonly Lock _lock = new();
-    private readonly Dictionary<long, Run> _inflight = [];
+    private readonly Lock _lock; // shared by every reader of this file (see SharedRuns)
+    private readonly Dictionary<long, Run> _inflight; // shared likewise: block index → the request fetching it
     private long _lastBlock = -2;
     private long _sequentialBlocks;
     private long _readaheadEnd;
@@ -33,6 +33,16 @@ public sealed class HttpRangeByteSource : IByteSource
     private volatile bool _disposed;
 
     private sealed record HotBlock(long Index, byte[] Data);
+
+    /// <summary>The requests in flight for one file and the lock guarding them, shared through the
+    /// <see cref="BlockMemoryCache"/> by every reader of the file: a block one reader (or a header prefetch) is
+    /// fetching is waited for, never requested again, by the others.</summary>
+    private sealed class SharedRuns
+    {
+        public Lock Lock { get; } = new();
+
+        public Dictionary<long, Run> Inflight { get; } = [];
+    }
 
     private sealed class Run(long first, int count)
     {
@@ -55,6 +65,9 @@ public sealed class HttpRangeByteSource : IByteSource
         _transfer = transfer;
         _offlineReason = offlineReason;
         _key = file.Url.AbsoluteUri;
+        var shared = memory.PerFile(_key + "#" + options.BlockBytes, () => new SharedRuns());
+        _lock = shared.Lock;
+        _inflight = shared.Inflight;
         _blockBytes = options.BlockBytes;
         _blockCount = length == 0 ? 0 : (length - 1) / _blockBytes + 1;
     }
