@@ -153,5 +153,5 @@ public static class CompareCommand
     public static string Fmt(double v) => double.IsNaN(v) ? "undefined" : v.ToString("F4");
 
     /// <summary>A p-value for the console; values at the numerical floor are shown as a bound.</summary>
-    public static string FormatP(double p) => p <= WeightPrint.Statistics.FisherMethod.MinPValue ? "< 1e-300" : p < 1e-4 ? p.ToString("0.0e+0") : p.ToString("F4");
+    public static string FormatP(double p) => WeightPrint.Statistics.PValueText.AtFloor(p) ? WeightPrint.Statistics.PValueText.FloorBound : p < 1e-4 ? p.ToString("0.0e+0") : p.ToString("F4");
 }

@@ -25,14 +25,9 @@ public static class FingerprintCommand
             string path = parse.GetValue(model)!;
             using var input = new HubTransferDisplay(progress).Open(path);
             if (input.Input.View is not { } view) throw new UsageException($"{path} is already a fingerprint file");
-            var signatures = new Dictionary<string, JsonObject>();
-            foreach (var m in methods)
-            {
-                using var task = progress.Start($"reading {path} ({m.Id})", m.SignatureBytes(view));
-                router.Target = task;
-                signatures[m.Id] = m.ExtractSignature(view, methodContext);
-                router.Target = null;
-            }
+            SignaturePrefetch.Run([input], [path], methods, methodContext, router, progress);
+            // Extracted above under the progress bars; a failure there is raised here, where it is reported.
+            var signatures = methods.ToDictionary(m => m.Id, m => input.Input.CachedSignature(m.Id, () => m.ExtractSignature(view, methodContext)));
 
             if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, [input]);
             string json = FingerprintFile.Serialize(input.Summary, signatures);

@@ -27,7 +27,7 @@ public sealed class HubTransferDisplay : IProgress<RemoteTransferStatus>
     public OpenedInput Open(string path)
     {
         if (!HubLoader.IsHubReference(path)) return OpenedInput.Open(path);
-        var options = (HubLoader.DefaultOptions ?? HubOptions.FromEnvironment()) with { Progress = this };
+        var options = HubLoader.EffectiveOptions() with { Progress = this };
         using var task = _progress.Start("opening " + path, 0);
         return OpenedInput.Open(path, options);
     }

@@ -6,7 +6,13 @@ namespace WeightPrint.Statistics;
 /// the floor below which p-values are not resolved (a floored value is a bound, not an estimate).</summary>
 public static class PValueText
 {
+    /// <summary>How a p-value at the floor reads in tables and sentences: a bound, not an estimate.</summary>
+    public const string FloorBound = "< 1e-300";
+
+    /// <summary>True when <paramref name="p"/> sits at (or below) <see cref="FisherMethod.MinPValue"/>.</summary>
+    public static bool AtFloor(double p) => p <= FisherMethod.MinPValue;
+
     /// <summary>"p = …" with <paramref name="number"/> formatting the value, or "p &lt; 1e-300" at the floor.</summary>
     public static string Equation(double p, Func<double, string>? number = null) =>
-        p <= FisherMethod.MinPValue ? "p < 1e-300" : "p = " + (number ?? (x => x.ToString("G3", CultureInfo.InvariantCulture)))(p);
+        AtFloor(p) ? "p " + FloorBound : "p = " + (number ?? (x => x.ToString("G3", CultureInfo.InvariantCulture)))(p);
 }

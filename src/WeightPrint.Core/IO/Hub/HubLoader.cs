@@ -18,6 +18,9 @@ public static class HubLoader
     /// <summary>Options used by <see cref="CheckpointLoader.Open"/>; null reads the environment at each open.</summary>
     public static HubOptions? DefaultOptions { get; set; }
 
+    /// <summary>The options an open without explicit options uses: <see cref="DefaultOptions"/>, else the environment.</summary>
+    public static HubOptions EffectiveOptions() => DefaultOptions ?? HubOptions.FromEnvironment();
+
     public static bool IsHubReference(string path) => HubReference.IsHubReference(path);
 
     /// <summary>The transfer counter of a checkpoint opened from the Hub (null for local checkpoints).</summary>
@@ -26,7 +29,7 @@ public static class HubLoader
     /// <summary>Opens a Hub model. Every failure is an <see cref="InvalidModelFileException"/> with a one-line reason.</summary>
     public static Checkpoint Open(string text, HubOptions? options = null)
     {
-        options ??= DefaultOptions ?? HubOptions.FromEnvironment();
+        options ??= EffectiveOptions();
         var reference = HubReference.Parse(text);
         try
         {

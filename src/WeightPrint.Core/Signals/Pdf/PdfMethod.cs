@@ -150,14 +150,14 @@ public sealed class PdfMethod : SignalMethod
         return o;
     }
 
-    internal static double[] Filled(int n)
+    private static double[] Filled(int n)
     {
         var a = new double[n];
         Array.Fill(a, double.NaN);
         return a;
     }
 
-    internal static JsonValue? JsonNum(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+    private static JsonValue? JsonNum(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
     internal static string Fmt(double v) => double.IsNaN(v) ? "undefined" : v.ToString("F3");
 }
