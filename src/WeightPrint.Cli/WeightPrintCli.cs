@@ -24,7 +24,7 @@ public static class WeightPrintCli
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors) stderr.WriteLine("error: " + e.Message);
+            foreach (var e in parse.Errors) stderr.WriteLine("error: " + OneLine(e.Message));
             stderr.WriteLine("Run 'weightprint --help' for usage.");
             return ExitBadInput;
         }
@@ -57,7 +57,8 @@ public static class WeightPrintCli
         }
     }
 
-    private static string OneLine(string s) => s.ReplaceLineEndings(" ");
+    /// <summary>Every error line is bounded and has its control characters escaped (<see cref="WeightPrint.Formats.ErrorText"/>).</summary>
+    private static string OneLine(string s) => WeightPrint.Formats.ErrorText.Bound(s);
 }
 
 /// <summary>A usage problem found after parsing (incompatible options, unknown method id).</summary>

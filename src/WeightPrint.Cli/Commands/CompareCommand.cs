@@ -88,6 +88,13 @@ public static class CompareCommand
 
         if (r.Identity is { } id)
             console.WriteLine($"identity: {id.Identical} of {id.Compared} canonical tensors hold identical values" + (id.OnlyInOne > 0 ? $" ({id.OnlyInOne} exist in one model only)" : ""));
+        foreach (var group in r.NonFinite.GroupBy(t => t.Model))
+        {
+            var names = group.Select(t => t.Tensor).ToList();
+            console.WriteLine($"non-finite values in {(char)('A' + group.Key)}: {string.Join(", ", names.Take(8))}{(names.Count > 8 ? $" and {names.Count - 8} more" : "")}");
+        }
+
+        if (r.NonFinite.Count > 0) console.WriteLine("  " + NonFiniteTensor.Policy);
         console.WriteLine();
 
         var table = new Table().Border(TableBorder.Simple)

@@ -29,7 +29,7 @@ public static class FingerprintFile
             ["model"] = ModelJson(model),
             ["methods"] = methods,
         };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        return ComparisonJson.Write(root);
     }
 
     /// <summary>True when the file is a JSON fingerprint (checked by content, not by extension).</summary>
@@ -48,13 +48,10 @@ public static class FingerprintFile
         var info = new FileInfo(path);
         if (info.Length > MaxBytes) throw new InvalidModelFileException(path, $"fingerprint file of {info.Length} bytes exceeds the {MaxBytes}-byte limit");
         JsonObject root;
-        try
+        using (var doc = UntrustedJson.Parse(path, "fingerprint", File.ReadAllBytes(path)))
         {
-            root = JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new InvalidModelFileException(path, "fingerprint is not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidModelFileException(path, "fingerprint is not valid JSON: " + e.Message.Split('\n')[0]);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidModelFileException(path, "fingerprint is not a JSON object");
+            root = JsonObject.Create(doc.RootElement.Clone())!;
         }
 
         try
