@@ -60,6 +60,7 @@ public static class SafetensorsReader
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
+                Checkpoint.CheckTensorCount(file, seen.Count + 1L);
                 if (!seen.Add(prop.Name)) throw new InvalidModelFileException(file, $"duplicate tensor name '{prop.Name}' in safetensors header");
                 if (prop.Name == "__metadata__")
                 {
