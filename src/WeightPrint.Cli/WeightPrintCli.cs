@@ -20,6 +20,7 @@ public static class WeightPrintCli
         root.Subcommands.Add(CompareCommand.Create(context));
         root.Subcommands.Add(FingerprintCommand.Create(context));
         root.Subcommands.Add(MatrixCommand.Create(context));
+        root.Subcommands.Add(CacheCommand.Create(context));
 
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

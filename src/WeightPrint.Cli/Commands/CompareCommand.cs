@@ -33,7 +33,7 @@ public static class CompareCommand
             var progress = common.ProgressReporter(parse, context);
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
-            var hub = new HubTransferDisplay(progress);
+            var hub = common.HubDisplay(parse, progress);
             using var inputA = hub.Open(parse.GetValue(a)!);
             var results = new List<ComparisonResult>();
             foreach (string other in others)
