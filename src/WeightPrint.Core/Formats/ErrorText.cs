@@ -11,7 +11,7 @@ namespace WeightPrint.Formats;
 public static class ErrorText
 {
     /// <summary>Longest error line, in characters (escapes included).</summary>
-    public const int MaxLineChars = 300;
+    public const int MaxLineChars = 500;
 
     /// <summary>Longest quoted input value inside a message (<see cref="Quote"/>).</summary>
     public const int MaxQuotedChars = 80;

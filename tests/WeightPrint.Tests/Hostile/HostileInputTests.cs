@@ -341,8 +341,8 @@ public class HostileInputTests
     }
 
     [Theory]
-    [InlineData("plain", 300, "plain")]
-    [InlineData("a\tb\nc\u0000d\u009b\u2028", 300, "a\\tb\\nc\\u0000d\\u009b\\u2028")]
+    [InlineData("plain", 500, "plain")]
+    [InlineData("a\tb\nc\u0000d\u009b\u2028", 500, "a\\tb\\nc\\u0000d\\u009b\\u2028")]
     [InlineData("abcdefghij", 5, "abcd…")]
     [InlineData("abcde", 5, "abcde")]
     [InlineData("😀😀", 3, "😀…")]

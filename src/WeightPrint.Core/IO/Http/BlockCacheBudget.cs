@@ -77,10 +77,11 @@ public sealed class BlockCacheBudget
         foreach (var f in all.OrderBy(f => f.LastWriteTimeUtc).ThenBy(f => f.FullName, StringComparer.Ordinal))
         {
             if (total - deleted <= target) break;
+            long length = f.Length; // read before Delete, which invalidates the FileInfo
             try
             {
                 f.Delete();
-                deleted += f.Length;
+                deleted += length;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
