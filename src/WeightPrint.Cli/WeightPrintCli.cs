@@ -59,8 +59,8 @@ public static class WeightPrintCli
         }
     }
 
-    /// <summary>Every error line is bounded and has its control characters escaped (<see cref="WeightPrint.Formats.ErrorText"/>).</summary>
-    private static string OneLine(string s) => WeightPrint.Formats.ErrorText.Bound(s);
+    /// <summary>Every error line is bounded and has its control characters escaped (<see cref="WeightPrint.IO.ErrorText"/>).</summary>
+    private static string OneLine(string s) => WeightPrint.IO.ErrorText.Bound(s);
 }
 
 /// <summary>A usage problem found after parsing (incompatible options, unknown method id).</summary>

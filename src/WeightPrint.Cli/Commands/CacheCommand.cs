@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using WeightPrint.IO.Http;
-using WeightPrint.IO.Hub;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using WeightPrint.Formats;
+using WeightPrint.IO;
 using WeightPrint.Model;
 
 namespace WeightPrint.Signals;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using WeightPrint.Comparison;
 using WeightPrint.Formats;
+using WeightPrint.IO;
 using WeightPrint.Tests.Support;
 using Xunit;
 

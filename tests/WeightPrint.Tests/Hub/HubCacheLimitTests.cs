@@ -1,6 +1,8 @@
 using WeightPrint.Formats;
+using WeightPrint.IO;
 using WeightPrint.IO.Http;
 using WeightPrint.IO.Hub;
+using WeightPrint.Loading;
 using WeightPrint.Tests.Support;
 
 namespace WeightPrint.Tests.Hub;

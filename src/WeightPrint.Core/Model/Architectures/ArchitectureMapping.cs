@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using WeightPrint.Formats;
+using WeightPrint.IO;
 
 namespace WeightPrint.Model.Architectures;
 

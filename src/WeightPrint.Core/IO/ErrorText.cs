@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace WeightPrint.Formats;
+namespace WeightPrint.IO;
 
 /// <summary>
 /// Makes text that came from an input safe for one error line: control characters (C0, DEL, C1, line and

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Unicode;
 
-namespace WeightPrint.Formats;
+namespace WeightPrint.IO;
 
 /// <summary>
 /// The one way to parse JSON the tool reads from files or servers it does not trust (safetensors headers,
