@@ -27,6 +27,10 @@ public static class UntrustedJson
         {
             doc = JsonDocument.Parse(utf8, Options(maxDepth));
         }
+        catch (JsonException e) when (e.Message.StartsWith("Duplicate", StringComparison.Ordinal))
+        {
+            throw new InvalidModelFileException(source, $"{what} has a duplicate key: {FirstLine(e.Message)}");
+        }
         catch (JsonException e)
         {
             throw new InvalidModelFileException(source, $"{what} is not valid JSON: {FirstLine(e.Message)}");

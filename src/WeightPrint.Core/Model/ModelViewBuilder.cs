@@ -168,7 +168,8 @@ public static class ModelViewBuilder
         foreach (var (role, s) in model)
             modelViews[role] = role is ModelRole.FinalNorm or ModelRole.EmbeddingNorm or ModelRole.EncoderFinalNorm ? s.Vector() : s.Matrix();
 
-        ValidateShapes(checkpoint, geometry.HiddenSize, layers, modelViews);
+        // An adapter's updates are checked against its base model's weights when they are merged.
+        if (!adapter) ValidateShapes(checkpoint, geometry.HiddenSize, layers, modelViews);
         mapping.Finish(ctx, geometry);
         if (!adapter && mapping.ConfiguredLayers(ctx) is > 0 and var configured && configured != layers.Count)
             ctx.Note($"The config promises {configured} layers but {layers.Count} were found.");
