@@ -16,11 +16,6 @@ public sealed class HubCacheLimitTests : IDisposable
 
     public void Dispose() => _env.Dispose();
 
-    private static void HashAll(Checkpoint c)
-    {
-        foreach (var t in c.Tensors) TensorReader.ContentHash(t);
-    }
-
     private static byte[] Block(int index, int length)
     {
         var b = new byte[length];
@@ -34,7 +29,7 @@ public sealed class HubCacheLimitTests : IDisposable
         var files = HubTestModels.LlamaFolder(Shape, seed: 61);
         var repo = _env.Hub.AddRepo("acme/flipped", files);
         using var local = CheckpointLoader.Open(_env.Local("f", files));
-        using (var first = HubLoader.Open("hf:acme/flipped", _env.Options())) HashAll(first);
+        using (var first = HubLoader.Open("hf:acme/flipped", _env.Options())) HubCacheTests.HashAll(first);
         string blocks = Path.Combine(_env.WpCache, "models--acme--flipped", "blocks", repo.Refs["main"], "model.safetensors", "b65536");
         string victim = Directory.GetFiles(blocks).OrderBy(f => f, StringComparer.Ordinal).First();
         var bytes = File.ReadAllBytes(victim);
@@ -117,7 +112,7 @@ public sealed class HubCacheLimitTests : IDisposable
         using (var first = HubLoader.Open("hf:acme/capped", options))
         {
             HubAssert.SameTensors(local, first);
-            HashAll(first);
+            HubCacheTests.HashAll(first);
         }
 
         var (_, bytes) = BlockCacheBudget.Measure(_env.WpCache);
@@ -138,7 +133,7 @@ public sealed class HubCacheLimitTests : IDisposable
         {
             using var remote = HubLoader.Open("hf:acme/shared", _env.Options());
             HubAssert.SameTensors(local, remote);
-            HashAll(remote);
+            HubCacheTests.HashAll(remote);
         });
     }
 
