@@ -65,10 +65,10 @@ public static class ComparisonRunner
     public static ComparisonResult Run(OpenedInput a, OpenedInput b, IReadOnlyList<SignalMethod> methods, MethodContext context)
     {
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
-            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
+            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads, fingerprints: a.Transfer == null && b.Transfer == null)
             : null;
         var results = methods.Select(m => m.Compare(a.Input, b.Input, context)).ToList();
-        var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true);
+        var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true, identity?.Shared);
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
     }
 }
