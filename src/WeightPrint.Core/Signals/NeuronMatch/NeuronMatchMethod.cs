@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
+using WeightPrint.Signals.Experts;
 using WeightPrint.Signals.Layers;
 using WeightPrint.Statistics;
 
@@ -69,6 +70,7 @@ public sealed class NeuronMatchMethod : SignalMethod
             }
         }
 
+        var experts = ExpertMatching.Run(blocksA, blocksB, pairs, context.Seed, context.Threads);
         if (jobs.Count == 0) return NotApplicable("no MLP pair with the same residual width (up_proj columns) in both models");
         int d = (int)jobs[0].A.Up.Columns;
         var alignment = ResidualAlignment.Estimate(va, vb, context.Seed, threads: context.Threads);
@@ -117,9 +119,11 @@ public sealed class NeuronMatchMethod : SignalMethod
                 ["alignment"] = alignment.ToJson(),
                 ["seed"] = context.Seed,
                 ["per_mlp"] = mlps,
+                ["experts"] = experts?.ToJson(),
             },
             Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs (Fisher {PValueText.Equation(p)})"
-                + (alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Kind} first"),
+                + (alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Kind} first")
+                + (experts == null ? "" : "; " + experts.Summary()),
         };
     }
 
