@@ -2,6 +2,7 @@ using WeightPrint.Formats;
 using WeightPrint.IO.Hub;
 using WeightPrint.Model;
 using WeightPrint.Signals;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Comparison;
 
@@ -43,7 +44,7 @@ public sealed class OpenedInput : IDisposable
             return new OpenedInput(summary, new ComparisonInput(path, null, signatures), null);
         }
 
-        var checkpoint = CheckpointLoader.Open(path, hubOptions: hubOptions);
+        var checkpoint = ModelSource.Open(path, hubOptions);
         try
         {
             var view = ModelViewBuilder.Build(checkpoint);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using WeightPrint.Comparison;
 using WeightPrint.Formats;
 using WeightPrint.Model;
+using WeightPrint.Numerics;
 using WeightPrint.Signals;
 using WeightPrint.Tests.Support;
 using WeightPrint.Verdict;

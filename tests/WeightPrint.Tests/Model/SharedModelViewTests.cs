@@ -5,6 +5,7 @@ using WeightPrint.Formats.Peft;
 using WeightPrint.IO;
 using WeightPrint.Model;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Model;
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
-using WeightPrint.Signals.Experts;
-using WeightPrint.Signals.Layers;
+using WeightPrint.Signals.Toolbox;
 using WeightPrint.Tests.Support;
 using Xunit;
 

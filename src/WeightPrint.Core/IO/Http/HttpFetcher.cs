@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using WeightPrint.Formats;
 
 namespace WeightPrint.IO.Http;
 

@@ -3,6 +3,7 @@ using WeightPrint.Formats;
 using WeightPrint.Formats.Gguf;
 using WeightPrint.IO;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Formats.Gguf;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using WeightPrint.Formats;
 using WeightPrint.Model;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Formats.Gguf;
 

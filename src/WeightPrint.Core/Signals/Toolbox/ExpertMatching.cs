@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
-using WeightPrint.Signals.Layers;
 using WeightPrint.Statistics;
 
-namespace WeightPrint.Signals.Experts;
+namespace WeightPrint.Signals.Toolbox;
 
 /// <summary>One MLP of A matched to one MLP of B (dense MLP, routed or shared expert).</summary>
 /// <param name="PartA">"mlp", "expert3", "shared_expert0".</param>
