@@ -29,10 +29,16 @@ public sealed record TensorFingerprint(
     public const long MinValues = 4096;
 
     /// <summary>…and at least this many distinct values: constant tensors (fresh norm gains, zero biases) and
-    /// tensors of a few repeated values (masks, identity blocks, sign patterns) can coincide in independent
-    /// models; a tensor of ≥ 1,024 distinct values in the same arrangement cannot, unless it was copied or made
-    /// by the same seeded initialisation (which is not an independent initialisation either).</summary>
-    public const int MinDistinctValues = 1024;
+    /// tensors of a few repeated values (masks, identity blocks, sign or ternary patterns, 4-bit codes) can
+    /// coincide in independent models; ≥ 4,096 values drawn from ≥ 128 distinct ones in the same arrangement (or
+    /// multiset) cannot, unless copied or made by the same seeded initialisation (which is not an independent
+    /// initialisation either). 128 rather than more so that raw 8-bit float tensors (at most 254 values) still
+    /// count.</summary>
+    public const int MinDistinctValues = 128;
+
+    /// <summary>Values of each read step that the distinct-value count looks at (the count stops at
+    /// <see cref="MinDistinctValues"/>).</summary>
+    public const int DistinctProbe = 4096;
 
     /// <summary>Wider views are not fingerprinted (their column accumulators would not be small); no canonical
     /// weight comes near it.</summary>
@@ -66,7 +72,6 @@ public sealed record TensorFingerprint(
         long rows = t.Rows, cols = t.Columns;
         if (rows * cols == 0 || cols > MaxColumns) return new TensorFingerprint(rows, cols, false, 0, 0, 0, 0, 0, 0, 0, 0);
         int c = checked((int)cols);
-        var colFlat = new ulong[c];  // Σ_i m_ij P^(c(r-1-i)): the flat hash by columns
         var colOrdered = new ulong[c]; // Σ_i m_ij P^(r-1-i): each column's ordered hash
         var colSum = new ulong[c];   // Σ_i m_ij: each column's multiset
         var power = new ulong[c];    // P^(c-1-j)
@@ -77,13 +82,12 @@ public sealed record TensorFingerprint(
             pc *= P;
         }
 
-        ulong rowSet = 0, rowMultisets = 0, values = 0;
+        ulong flat = 0, rowSet = 0, rowMultisets = 0, values = 0;
         var distinct = new HashSet<uint>();
         uint last = 0;
         bool haveLast = false;
         int rowsPerStep = (int)Math.Clamp(TensorView.StepFloats / cols, 1, rows);
         float[] buffer = ArrayPool<float>.Shared.Rent(checked(rowsPerStep * c));
-        var mixed = new ulong[c];
         try
         {
             for (long r0 = 0; r0 < rows; r0 += rowsPerStep)
@@ -94,7 +98,8 @@ public sealed record TensorFingerprint(
                 var bits = MemoryMarshal.Cast<float, uint>(span);
                 if (distinct.Count < MinDistinctValues)
                 {
-                    foreach (uint v in bits)
+                    // Bounded: the first DistinctProbe values of each step, so the probe covers the whole tensor.
+                    foreach (uint v in bits[..Math.Min(bits.Length, DistinctProbe)])
                     {
                         if (haveLast && v == last) continue;
                         last = v;
@@ -105,9 +110,8 @@ public sealed record TensorFingerprint(
 
                 for (int i = 0; i < n; i++)
                 {
-                    var row = bits.Slice(i * c, c);
-                    for (int j = 0; j < c; j++) mixed[j] = Mix(row[j]);
-                    (ulong ordered, ulong sum) = AccumulateRow(mixed, power, colFlat, colOrdered, colSum, pc);
+                    (ulong ordered, ulong sum) = AccumulateRow(bits.Slice(i * c, c), power, colOrdered, colSum);
+                    flat = (flat * pc) + ordered;
                     rowSet += Mix2(ordered);
                     rowMultisets += Mix3(sum);
                     values += sum;
@@ -120,11 +124,10 @@ public sealed record TensorFingerprint(
         }
 
         ulong pr = Pow(P, rows);
-        ulong flat = 0, transposed = 0, columnSet = 0, columnMultisets = 0;
+        ulong transposed = 0, columnSet = 0, columnMultisets = 0;
         for (int j = 0; j < c; j++)
         {
-            flat = flat * P + colFlat[j];
-            transposed = transposed * pr + colOrdered[j];
+            transposed = (transposed * pr) + colOrdered[j];
             columnSet += Mix2(colOrdered[j]);
             columnMultisets += Mix3(colSum[j]);
         }
@@ -133,24 +136,34 @@ public sealed record TensorFingerprint(
         return new TensorFingerprint(rows, cols, nonTrivial, distinct.Count, flat, transposed, rowSet, columnSet, rowMultisets, columnMultisets, values);
     }
 
-    /// <summary>One row's contribution: column accumulators, and the row's ordered hash and multiset.</summary>
-    private static (ulong Ordered, ulong Sum) AccumulateRow(ulong[] m, ulong[] power, ulong[] colFlat, ulong[] colOrdered, ulong[] colSum, ulong pc)
+    /// <summary>One row: mixes its values, updates the column accumulators, returns the row's ordered hash
+    /// Σ_j m_j P^(c-1-j) and its multiset Σ_j m_j. Vectorised (two 64-bit lanes per 32-bit value pair).</summary>
+    private static (ulong Ordered, ulong Sum) AccumulateRow(ReadOnlySpan<uint> row, ulong[] power, ulong[] colOrdered, ulong[] colSum)
     {
-        int c = m.Length, j = 0;
+        int c = row.Length, j = 0;
         ulong ordered = 0, sum = 0;
-        if (Vector.IsHardwareAccelerated && c >= Vector<ulong>.Count)
+        int w = Vector<uint>.Count;
+        if (Vector.IsHardwareAccelerated && c >= w)
         {
             var vo = Vector<ulong>.Zero;
             var vs = Vector<ulong>.Zero;
-            var vpc = new Vector<ulong>(pc);
             var vp = new Vector<ulong>(P);
-            for (; j <= c - Vector<ulong>.Count; j += Vector<ulong>.Count)
+            var cols = MemoryMarshal.Cast<ulong, Vector<ulong>>(colOrdered.AsSpan());
+            var sums = MemoryMarshal.Cast<ulong, Vector<ulong>>(colSum.AsSpan());
+            var pows = MemoryMarshal.Cast<ulong, Vector<ulong>>(power.AsSpan());
+            for (; j <= c - w; j += w)
             {
-                var x = new Vector<ulong>(m, j);
-                (new Vector<ulong>(colFlat, j) * vpc + x).CopyTo(colFlat, j);
-                (new Vector<ulong>(colOrdered, j) * vp + x).CopyTo(colOrdered, j);
-                (new Vector<ulong>(colSum, j) + x).CopyTo(colSum, j);
-                vo += x * new Vector<ulong>(power, j);
+                Vector.Widen(new Vector<uint>(row[j..]), out var lo, out var hi);
+                int q = j / Vector<ulong>.Count;
+                var x = Mix(lo);
+                cols[q] = (cols[q] * vp) + x;
+                sums[q] += x;
+                vo += x * pows[q];
+                vs += x;
+                x = Mix(hi);
+                cols[q + 1] = (cols[q + 1] * vp) + x;
+                sums[q + 1] += x;
+                vo += x * pows[q + 1];
                 vs += x;
             }
 
@@ -160,9 +173,8 @@ public sealed record TensorFingerprint(
 
         for (; j < c; j++)
         {
-            ulong x = m[j];
-            colFlat[j] = colFlat[j] * pc + x;
-            colOrdered[j] = colOrdered[j] * P + x;
+            ulong x = Mix(row[j]);
+            colOrdered[j] = (colOrdered[j] * P) + x;
             colSum[j] += x;
             ordered += x * power[j];
             sum += x;
@@ -184,12 +196,23 @@ public sealed record TensorFingerprint(
         return r;
     }
 
+    private const ulong K0 = 0x5851F42D4C957F2DUL, K1 = 0xBF58476D1CE4E5B9UL, K2 = 0x94D049BB133111EBUL;
+
+    /// <summary>The value mixer m(v); <see cref="Mix(Vector{ulong})"/> computes the same per lane.</summary>
     private static ulong Mix(uint v)
     {
-        ulong x = (v ^ 0x5851F42D4C957F2DUL) * 0xBF58476D1CE4E5B9UL;
+        ulong x = (v ^ K0) * K1;
         x ^= x >> 31;
-        x *= 0x94D049BB133111EBUL;
+        x *= K2;
         return x ^ (x >> 29);
+    }
+
+    private static Vector<ulong> Mix(Vector<ulong> v)
+    {
+        var x = (v ^ new Vector<ulong>(K0)) * new Vector<ulong>(K1);
+        x ^= Vector.ShiftRightLogical(x, 31);
+        x *= new Vector<ulong>(K2);
+        return x ^ Vector.ShiftRightLogical(x, 29);
     }
 
     private static ulong Mix2(ulong x)
