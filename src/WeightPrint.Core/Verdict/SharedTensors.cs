@@ -30,8 +30,10 @@ public sealed record SharedTensor(string KeyA, string NameA, string KeyB, string
     /// <summary>The token embedding is the tensor an accused copy most often keeps.</summary>
     public bool IsEmbedding => KeyA == "Embedding" || KeyB == "Embedding";
 
-    /// <summary>"model.embed_tokens.weight = tok_embeddings.weight transposed".</summary>
-    public string Text => $"{NameB} = {(NameB == NameA ? "A's" : NameA)}{(Relation == BitIdentical ? "" : " " + Relation)}{(DTypes is null ? "" : $" ({DTypes}, lossless)")}";
+    /// <summary>"model.embed_tokens.weight = A's tok_embeddings.weight (transposed)", or "model.norm.weight (A's,
+    /// bit-identical)" when both models use the same name.</summary>
+    public string Text => (NameA == NameB ? $"{NameB} (A's, {Relation}" : $"{NameB} = A's {NameA} ({Relation}")
+        + (DTypes is null ? ")" : $"; {DTypes}, a lossless conversion)");
 }
 
 /// <summary>
@@ -50,7 +52,7 @@ public sealed record SharedTensors(int NonTrivialInB, IReadOnlyList<SharedTensor
         var byRelation = Matches.GroupBy(m => m.Relation).OrderBy(g => SharedTensor.Rank(g.Key)).Select(g => $"{g.Count()} {g.Key}");
         var named = Matches.OrderByDescending(m => m.IsEmbedding).ThenBy(m => SharedTensor.Rank(m.Relation)).ThenByDescending(m => m.Values).Take(NamedInSentence).ToList();
         bool embedding = Matches.Any(m => m.IsEmbedding);
-        string more = Matches.Count > named.Count ? ", …" : "";
+        string more = Matches.Count > named.Count ? $"; and {Matches.Count - named.Count} more" : "";
         return string.Create(CultureInfo.InvariantCulture,
             $"{Matches.Count} of {NonTrivialInB} non-trivial tensors of B hold A's values exactly ({string.Join("; ", byRelation)}){(embedding ? ", token embedding included" : "")}: "
             + $"{string.Join("; ", named.Select(m => m.Text))}{more}. Independently initialised models never share such a tensor.");

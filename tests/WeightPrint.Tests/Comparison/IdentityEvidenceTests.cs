@@ -116,8 +116,8 @@ public class IdentityEvidenceTests
         var verdict = VerdictRules.Decide([], identicalWeights: false, identity.Shared);
         Assert.Equal(WeightPrint.Verdict.Verdict.Derived, verdict.Label);
         Assert.Contains("token embedding included", verdict.Reason);
-        Assert.Contains("model.layers.2.mlp.up_proj.weight = A's rows permuted", verdict.Reason);
-        Assert.Contains("model.embed_tokens.weight = A's transposed", verdict.Reason);
+        Assert.Contains("model.layers.2.mlp.up_proj.weight (A's, rows permuted)", verdict.Reason);
+        Assert.Contains("model.embed_tokens.weight (A's, transposed)", verdict.Reason);
     }
 
     /// <summary>Two independent models that share constant and few-valued tensors (fresh norm gains, a sign
