@@ -4,6 +4,7 @@ using WeightPrint.Formats;
 using WeightPrint.Model;
 using WeightPrint.Numerics;
 using WeightPrint.Signals;
+using WeightPrint.Signals.Toolbox;
 using WeightPrint.Tests.Support;
 using WeightPrint.Verdict;
 using Xunit;
@@ -18,16 +19,7 @@ public class IdentityEvidenceTests
 
     private static float[] Random(int seed, int n) => SyntheticModels.Gaussian(new Random(SyntheticModels.Scramble(seed)), n, 0.02);
 
-    private static float[] Transpose(float[] w, int rows, int cols)
-    {
-        var t = new float[w.Length];
-        for (int i = 0; i < rows; i++)
-        {
-            for (int j = 0; j < cols; j++) t[j * rows + i] = w[i * cols + j];
-        }
-
-        return t;
-    }
+    private static float[] Transpose(float[] w, int rows, int cols) => ModelParts.Transpose(w, rows, cols);
 
     private static TensorFingerprint Fp(float[] values, long rows, long cols, TensorDType dtype = TensorDType.F32)
     {

@@ -163,7 +163,7 @@ public static class ExpertMatching
         // One shared sequence of residual permutations (the same for every block: B's dimensions are permuted consistently).
         var rnd = new Random(ModelParts.DeriveSeed(seed, "experts-permutations"));
         var maps = new int[permutations][];
-        for (int m = 0; m < permutations; m++) maps[m] = OffDiagonalMap(Shuffle(k, rnd), k, blocks);
+        for (int m = 0; m < permutations; m++) maps[m] = OffDiagonalMap(PermutationTest.RandomPermutation(k, rnd), k, blocks);
 
         var layers = new ExpertLayer[jobs.Count];
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, j =>
@@ -333,20 +333,6 @@ public static class ExpertMatching
         foreach (float v in x) sq += (v - mean) * (v - mean);
         double sd = Math.Sqrt(sq / x.Length);
         for (int i = 0; i < x.Length; i++) x[i] = sd > 0 ? (float)((x[i] - mean) / sd) : 0f;
-    }
-
-    private static int[] Shuffle(int k, Random rnd)
-    {
-        var p = Enumerable.Range(0, k).ToArray();
-#pragma warning disable CA5394 // a seeded permutation test, not security
-        for (int i = k - 1; i > 0; i--)
-        {
-            int j = rnd.Next(i + 1);
-            (p[i], p[j]) = (p[j], p[i]);
-        }
-#pragma warning restore CA5394
-
-        return p;
     }
 
     /// <summary>For a permutation π of the sampled dims, where entry (u, v) of the permuted Gram sits in the
