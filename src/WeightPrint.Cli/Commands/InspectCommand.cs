@@ -43,7 +43,7 @@ public static class InspectCommand
         w.WriteString("path", c.Location);
         w.WriteString("format", c.Format);
         w.WriteNumber("tensor_count", c.Tensors.Count);
-        w.WriteNumber("parameters", c.Tensors.Sum(t => t.ElementCount));
+        w.WriteNumber("parameters", c.ParameterCount);
         w.WriteNumber("bytes", c.TotalBytes);
         w.WriteStartObject("dtypes");
         foreach (var g in c.Tensors.GroupBy(t => t.DType).OrderBy(g => g.Key)) w.WriteNumber(g.Key.Name(), g.Sum(t => t.ElementCount));
@@ -169,7 +169,7 @@ public static class InspectCommand
 
     private static void PrintTables(IAnsiConsole console, Checkpoint c, ModelView? view)
     {
-        long parameters = c.Tensors.Sum(t => t.ElementCount);
+        long parameters = c.ParameterCount;
         console.MarkupLine($"[bold]{c.Location}[/]");
         console.WriteLine($"format      {c.Format}");
         console.WriteLine($"tensors     {c.Tensors.Count}");

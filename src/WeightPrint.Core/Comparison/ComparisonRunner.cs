@@ -57,6 +57,10 @@ public sealed class OpenedInput : IDisposable
         }
     }
 
+    /// <summary>Wraps a checkpoint opened by the caller (and its view); the input owns and disposes it.</summary>
+    public static OpenedInput FromCheckpoint(Checkpoint checkpoint, ModelView view, string label) =>
+        new(ModelSummary.Of(view, label), new ComparisonInput(label, view), checkpoint);
+
     public void Dispose() => Checkpoint?.Dispose();
 }
 
@@ -68,7 +72,13 @@ public static class ComparisonRunner
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
             ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads, fingerprints: a.Transfer == null && b.Transfer == null)
             : null;
-        var results = methods.Select(m => m.Compare(a.Input, b.Input, context)).ToList();
+        var results = new List<MethodResult>(methods.Count);
+        foreach (var m in methods)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            results.Add(m.Compare(a.Input, b.Input, context));
+        }
+
         var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true, identity?.Shared);
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
     }

@@ -76,7 +76,7 @@ public sealed class SpectralMethod : SignalMethod
             double mean = nulls.Average();
             double sd = Math.Sqrt(nulls.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, nulls.Length - 1));
             int exceeding = nulls.Count(x => x >= obs);
-            double p = (exceeding + 1.0) / (nulls.Length + 1.0);
+            double p = PermutationTest.MonteCarloP(exceeding, nulls.Length);
             if (exceeding == 0 && sd > 0)
             {
                 // Beyond the simulated range: Student's t tail of a new draw from the background (n − 1 dof), capped by the Monte Carlo bound.

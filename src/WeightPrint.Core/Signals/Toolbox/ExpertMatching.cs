@@ -197,10 +197,10 @@ public static class ExpertMatching
             for (int i = 0; i < na; i++)
             {
                 for (int j = 0; j < nb; j++)
-                    pairs.Add(new ExpertPair(a[i].Label, b[j].Label, observed[i * nb + j], (exceed[i * nb + j] + 1.0) / (m + 1)));
+                    pairs.Add(new ExpertPair(a[i].Label, b[j].Label, observed[i * nb + j], PermutationTest.MonteCarloP(exceed[i * nb + j], m)));
             }
 
-            return new ExpertLayer(layerA, layerB, DenseToExperts, pairs, (blockExceed + 1.0) / (m + 1));
+            return new ExpertLayer(layerA, layerB, DenseToExperts, pairs, PermutationTest.MonteCarloP(blockExceed, m));
         }
 
         // MoE with MoE: one-to-one by assignment (rows = the side with fewer MLPs).
@@ -241,10 +241,10 @@ public static class ExpertMatching
         {
             int c = assignment[r];
             var (ia, ib) = rowsA ? (r, c) : (c, r);
-            matched.Add(new ExpertPair(a[ia].Label, b[ib].Label, obs[r * cols + c], (rowExceed[r] + 1.0) / (m + 1)));
+            matched.Add(new ExpertPair(a[ia].Label, b[ib].Label, obs[r * cols + c], PermutationTest.MonteCarloP(rowExceed[r], m)));
         }
 
-        return new ExpertLayer(layerA, layerB, "experts", matched.OrderBy(p => p.PartA, StringComparer.Ordinal).ToList(), (totalExceed + 1.0) / (m + 1));
+        return new ExpertLayer(layerA, layerB, "experts", matched.OrderBy(p => p.PartA, StringComparer.Ordinal).ToList(), PermutationTest.MonteCarloP(totalExceed, m));
     }
 
     /// <summary>Similarity matrix [a × b] (row-major); <paramref name="map"/> re-indexes B's signature entries (a residual permutation).</summary>
