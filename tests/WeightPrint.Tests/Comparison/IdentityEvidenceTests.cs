@@ -112,6 +112,22 @@ public class IdentityEvidenceTests
         Assert.Contains("model.embed_tokens.weight (A's, transposed)", verdict.Reason);
     }
 
+    /// <summary>Without fingerprints (Hub models) only same-key identity is checked, positionally, and no shared-tensor
+    /// evidence is claimed.</summary>
+    [Fact]
+    public void Without_fingerprints_the_positional_check_still_counts_identical_tensors_and_claims_no_evidence()
+    {
+        var a = SyntheticModels.Generate(41);
+        var b = SyntheticModels.AddNoise(a, 0.05, 42);
+        b.Layers[1].Mlp!.Down = (float[])a.Layers[1].Mlp!.Down.Clone();
+        var identity = IdentityCheck.Run(a.ToView(), b.ToView(), 1, fingerprints: false);
+        Assert.Null(identity.Shared);
+        Assert.True(identity.Identical >= 1);
+        var withFingerprints = IdentityCheck.Run(a.ToView(), b.ToView(), 1);
+        Assert.Equal(identity.Identical, withFingerprints.Identical);
+        Assert.Equal("model.layers.1.mlp.down_proj.weight", Assert.Single(withFingerprints.Shared!.Matches).NameB);
+    }
+
     /// <summary>Two independent models that share constant and few-valued tensors (fresh norm gains, a sign
     /// pattern): no match, and those tensors are not counted as non-trivial.</summary>
     [Fact]
