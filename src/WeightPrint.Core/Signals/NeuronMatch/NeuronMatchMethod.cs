@@ -69,8 +69,8 @@ public sealed class NeuronMatchMethod : SignalMethod
             }
         }
 
-        var experts = ExpertMatching.Run(blocksA, blocksB, pairs, context.Seed, context.Threads);
         if (jobs.Count == 0) return NotApplicable("no MLP pair with the same residual width (up_proj columns) in both models");
+        var experts = ExpertMatching.Run(blocksA, blocksB, pairs, context.Seed, context.Threads);
         int d = (int)jobs[0].A.Up.Columns;
         var alignment = ResidualAlignment.Estimate(va, vb, context.Seed, threads: context.Threads);
         if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
