@@ -82,7 +82,7 @@ public static class ComparisonRunner
     public static ComparisonResult Run(OpenedInput a, OpenedInput b, IReadOnlyList<SignalMethod> methods, MethodContext context)
     {
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
-            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
+            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads, fingerprints: a.Transfer == null && b.Transfer == null)
             : null;
         var results = new List<MethodResult>(methods.Count);
         foreach (var m in methods)
@@ -91,7 +91,7 @@ public static class ComparisonRunner
             results.Add(m.CompareInputs(a.Input, b.Input, context));
         }
 
-        var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true);
+        var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true, identity?.Shared);
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed)
         {
             NonFinite = [.. NonFiniteTensors(0, a), .. NonFiniteTensors(1, b)],
