@@ -99,8 +99,11 @@ public static class MatrixCommand
         {
             var scores = MatrixJson.Scores(r, id);
             var order = (json["matrices"]![id]!["order"]!.AsArray()).Select(o => (int)o!).ToList();
+            string? notClustered = (string?)json["matrices"]![id]!["not_clustered_reason"];
             console.WriteLine();
-            console.WriteLine($"{id} scores, models in average-linkage clustering order (distance 1 − score):");
+            console.WriteLine(notClustered == null
+                ? $"{id} scores, models in average-linkage clustering order (distance 1 − score):"
+                : $"{id} scores, models in input order (not clustered: {notClustered}):");
             var table = new Table().Border(TableBorder.Simple).AddColumn("");
             foreach (int j in order) table.AddColumn(new TableColumn(labels[j]).RightAligned());
             foreach (int i in order)
@@ -114,7 +117,7 @@ public static class MatrixCommand
         }
 
         console.WriteLine();
-        foreach (var p in r.Pairs.Where(p => p.Result.Verdict.Label != WeightPrint.Verdict.Verdict.Inconclusive || r.Pairs.Count <= 6))
+        foreach (var p in r.Pairs)
         {
             string label = p.Result.Verdict.Label.ToUpperInvariant();
             string colour = p.Result.Verdict.Label switch { "derived" => "red", "independent" => "green", _ => "yellow" };

@@ -37,7 +37,7 @@ public static class ComparisonJson
         return root;
     }
 
-    public static string Serialize(ComparisonResult r) => ToJson(r).ToJsonString(Options);
+    public static string Serialize(ComparisonResult r) => JsonText.Serialize(ToJson(r));
 
     /// <summary>One reference compared with several models: <c>{"schema_version", "tool", "comparisons": [document, …]}</c>,
     /// each element exactly what <see cref="Serialize"/> prints for that pair.</summary>
@@ -45,7 +45,7 @@ public static class ComparisonJson
     {
         var list = new JsonArray();
         foreach (var r in results) list.Add((JsonNode)ToJson(r));
-        return new JsonObject { ["schema_version"] = SchemaVersion, ["tool"] = "weightprint", ["comparisons"] = list }.ToJsonString(Options);
+        return JsonText.Serialize(new JsonObject { ["schema_version"] = SchemaVersion, ["tool"] = "weightprint", ["comparisons"] = list });
     }
 
     public static readonly JsonSerializerOptions Options = new() { WriteIndented = true };

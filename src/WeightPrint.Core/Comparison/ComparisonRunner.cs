@@ -67,8 +67,25 @@ public static class ComparisonRunner
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
             ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
             : null;
-        var results = methods.Select(m => m.Compare(a.Input, b.Input, context)).ToList();
+        var results = methods.Select(m => CompareChecked(m, a, b, context)).ToList();
         var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true);
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
+    }
+
+    /// <summary>Runs one method; a signature from a fingerprint file that lacks a field or has one of the wrong type is
+    /// reported as a malformed fingerprint naming the file and the method, never as an internal error.</summary>
+    private static MethodResult CompareChecked(SignalMethod m, OpenedInput a, OpenedInput b, MethodContext context)
+    {
+        try
+        {
+            return m.Compare(a.Input, b.Input, context);
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or InvalidCastException
+            or KeyNotFoundException or IndexOutOfRangeException or ArgumentException)
+        {
+            var file = new[] { a, b }.FirstOrDefault(i => i.Input.View == null && i.Input.Signatures.ContainsKey(m.Id));
+            if (file == null) throw;
+            throw new InvalidModelFileException(file.Summary.Path, $"malformed fingerprint: the {m.Id} signature (methods.{m.Id}) lacks a field or has one of the wrong type");
+        }
     }
 }

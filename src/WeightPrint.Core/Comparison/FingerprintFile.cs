@@ -29,7 +29,7 @@ public static class FingerprintFile
             ["model"] = ModelJson(model),
             ["methods"] = methods,
         };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        return JsonText.Serialize(root);
     }
 
     /// <summary>True when the file is a JSON fingerprint (checked by content, not by extension).</summary>

@@ -25,6 +25,10 @@ public abstract class SignalMethod
     /// <summary>True when the method's signature can be saved in a fingerprint file and compared without weights.</summary>
     public virtual bool HasSignature => false;
 
+    /// <summary>True when the score is a similarity on the 0–1 scale (1 = alike), so models can be clustered on
+    /// 1 − score and plotted on a fixed 0–1 colour scale; false for other quantities (a contrast, a count).</summary>
+    public virtual bool ScoreIsSimilarity => true;
+
     /// <summary>Bytes that <see cref="ExtractSignature"/> reads from <paramref name="model"/> (what it reports to
     /// <see cref="MethodContext.BytesRead"/>), for progress bars. By default every layer tensor's bytes.</summary>
     public virtual long SignatureBytes(ModelView model) => LayerBytes(model);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using WeightPrint.Comparison;
 using WeightPrint.Reports.Plots;
 
 namespace WeightPrint.Reports.Html;
@@ -33,8 +34,6 @@ public static partial class HtmlReport
         ("intermediate_size", "mlp"), ("vocab_size", "vocab"), ("experts", "experts"),
     ];
 
-    private static readonly JsonSerializerOptions EmbedOptions = new() { WriteIndented = false, Encoder = JavaScriptEncoder.Default };
-
     // ---------------------------------------------------------------- shared pieces
 
     private static void Open(HtmlWriter w, string title)
@@ -52,7 +51,7 @@ public static partial class HtmlReport
             .Raw("). Every number on this page is read from the JSON document embedded below (the same document <code>--json</code> prints); ")
             .Raw("select it with your browser's view-source to reuse it.</p></footer>\n</main>\n");
         // JavaScriptEncoder.Default escapes <, >, &, ' and non-ASCII, so no string in the document can close the element.
-        w.Raw("<script type=\"application/json\" id=\"").Raw(DataElementId).Raw("\">").Raw(doc.ToJsonString(EmbedOptions)).Raw("</script>\n</body>\n</html>\n");
+        w.Raw("<script type=\"application/json\" id=\"").Raw(DataElementId).Raw("\">").Raw(JsonText.Serialize(doc, indented: false, JavaScriptEncoder.Default)).Raw("</script>\n</body>\n</html>\n");
         return w.ToString();
     }
 

@@ -45,7 +45,7 @@ public sealed class HtmlWriter(JsonNode document)
     public HtmlWriter Num(string path, string format, string missing = "—")
     {
         var node = JsonPath.Resolve(Document, path);
-        string json = node?.ToJsonString() ?? "null";
+        string json = node == null ? "null" : WeightPrint.Comparison.JsonText.Serialize(node, indented: false);
         string shown = node is JsonValue && double.TryParse(json, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
             ? d.ToString(format, CultureInfo.InvariantCulture)
             : missing;
