@@ -12,9 +12,13 @@ public static class WeightPrintCli
     public const int ExitBadInput = 2;
 
     /// <summary>Runs a command line in-process, writing to the given streams (tests use this directly).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, null);
+
+    /// <summary>Runs a command line in-process with tables laid out for <paramref name="width"/> columns (null: the
+    /// terminal's width, or <see cref="CliContext.PipedWidth"/> when stdout is not a terminal).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? width)
     {
-        var context = new CliContext(stdout, stderr, CliContext.ColorWanted(stdout));
+        var context = new CliContext(stdout, stderr, CliContext.ColorWanted(stdout), width);
         var root = new RootCommand("WeightPrint: was this language model derived from that one? Answers from the weights alone.");
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(CompareCommand.Create(context));
@@ -22,10 +26,12 @@ public static class WeightPrintCli
         root.Subcommands.Add(MatrixCommand.Create(context));
 
         ParseResult parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        var problems = UsageChecks.Problems(parse, root);
+        if (problems.Count > 0)
         {
-            foreach (var e in parse.Errors) stderr.WriteLine("error: " + e.Message);
-            stderr.WriteLine("Run 'weightprint --help' for usage.");
+            foreach (var p in problems) stderr.WriteLine("error: " + p);
+            if (!problems.Any(p => p.Contains("did you mean", StringComparison.Ordinal) || p.Contains("--help", StringComparison.Ordinal)))
+                stderr.WriteLine($"Run '{UsageChecks.HelpCommand(parse.CommandResult.Command)}' for usage.");
             return ExitBadInput;
         }
 

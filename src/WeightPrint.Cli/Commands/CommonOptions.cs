@@ -60,9 +60,9 @@ public sealed class CommonOptions
 /// <summary>Options of the commands that can write an HTML report.</summary>
 public sealed class ReportOptions
 {
-    public Option<string?> Report { get; } = new("--report") { Description = "Write a self-contained HTML report (verdict, evidence, plots, methods, model metadata) to FILE", HelpName = "FILE" };
+    public Option<string?> Report { get; } = new Option<string?>("--report") { Description = "Write a self-contained HTML report (verdict, evidence, plots, methods, model metadata) to FILE", HelpName = "FILE" }.OutputFile();
 
-    public Option<string?> Svg { get; } = new("--svg") { Description = "Also write every plot of the report as an SVG file into DIR", HelpName = "DIR" };
+    public Option<string?> Svg { get; } = new Option<string?>("--svg") { Description = "Also write every plot of the report as an SVG file into DIR", HelpName = "DIR" }.OutputFolder();
 
     public void AddTo(Command command)
     {
@@ -70,10 +70,11 @@ public sealed class ReportOptions
         command.Options.Add(Svg);
     }
 
-    /// <summary>Writes the report and SVGs when asked; says what it wrote on stderr unless quiet.</summary>
     /// <summary>True when a report or SVG output was asked for.</summary>
     public bool Requested(ParseResult parse) => !string.IsNullOrEmpty(parse.GetValue(Report)) || !string.IsNullOrEmpty(parse.GetValue(Svg));
 
+    /// <summary>Writes the report and SVGs when asked; says what it wrote on stderr unless quiet. A write that fails
+    /// after the checks made before the work is reported naming the flag.</summary>
     public void Write(ParseResult parse, CliContext context, bool quiet, Func<WeightPrint.Reports.Html.ReportOutput> build)
     {
         string? html = parse.GetValue(Report);
@@ -82,14 +83,28 @@ public sealed class ReportOptions
         var report = build();
         if (!string.IsNullOrEmpty(html))
         {
-            report.WriteHtml(html);
+            Writing(Report.Name, html, () => report.WriteHtml(html));
             if (!quiet) context.Err.WriteLine($"wrote {html} ({report.Figures.Count} plots)");
         }
 
         if (!string.IsNullOrEmpty(svg))
         {
-            var files = report.WriteSvgs(svg);
+            IReadOnlyList<string> files = [];
+            Writing(Svg.Name, svg, () => files = report.WriteSvgs(svg));
             if (!quiet) context.Err.WriteLine($"wrote {files.Count} SVG plots to {svg}");
+        }
+    }
+
+    /// <summary>Runs a write of an output option; an I/O failure becomes a usage error naming the flag and path.</summary>
+    public static void Writing(string flag, string path, Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{flag} {path}: cannot write ({e.Message.ReplaceLineEndings(" ")})");
         }
     }
 }

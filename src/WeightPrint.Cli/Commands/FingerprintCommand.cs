@@ -11,7 +11,7 @@ public static class FingerprintCommand
     public static Command Create(CliContext context)
     {
         var model = new Argument<string>("model") { Description = "A model file or folder" };
-        var output = new Option<string>("--output", "-o") { Description = "Where to write the fingerprint JSON (default: stdout)" };
+        var output = new Option<string?>("--output", "-o") { Description = "Where to write the fingerprint JSON (default: stdout)", HelpName = "FILE" }.OutputFile();
         var common = new CommonOptions();
         var command = new Command("fingerprint", "Write a model's per-method signatures to a JSON file that compare accepts in place of the model") { model, output };
         common.AddTo(command);
@@ -35,7 +35,7 @@ public static class FingerprintCommand
             if (string.IsNullOrEmpty(target)) context.Out.WriteLine(json);
             else
             {
-                File.WriteAllText(target, json + "\n");
+                ReportOptions.Writing("--output", target, () => File.WriteAllText(target, json + "\n"));
                 if (!parse.GetValue(common.Quiet)) context.Err.WriteLine($"wrote {target} ({string.Join(", ", signatures.Keys)})");
             }
 
