@@ -16,8 +16,13 @@ public static class MatrixCommand
         var models = new Argument<string[]>("models")
         {
             Description = $"Two to {MatrixRunner.MaxModels} models (files, folders or fingerprint JSON)",
-            Arity = new ArgumentArity(2, MatrixRunner.MaxModels),
+            Arity = new ArgumentArity(2, ArgumentArity.OneOrMore.MaximumNumberOfValues),
         };
+        models.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > MatrixRunner.MaxModels)
+                r.AddError($"matrix takes at most {MatrixRunner.MaxModels} models, got {r.Tokens.Count} (pairs grow quadratically: split the set, or compare against a reference with 'weightprint compare REF M1 M2 …')");
+        });
         var common = new CommonOptions();
         var report = new ReportOptions();
         var command = new Command("matrix", "Compare every pair of several models: per-method score matrices, clustering and a verdict per pair") { models };
@@ -47,7 +52,7 @@ public static class MatrixCommand
 
                 if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, inputs);
                 if (parse.GetValue(common.Json)) context.Out.WriteLine(MatrixJson.Serialize(result));
-                else Print(context.Console, result, labels);
+                else Print(context, result, labels);
                 report.Write(parse, context, parse.GetValue(common.Quiet), () => HtmlReport.Matrix(result, methods));
             }
             finally
@@ -60,16 +65,12 @@ public static class MatrixCommand
         return command;
     }
 
-    public static void Print(IAnsiConsole console, MatrixResult r, IReadOnlyList<string> labels)
+    public static void Print(CliContext context, MatrixResult r, IReadOnlyList<string> labels)
     {
-        for (int i = 0; i < r.Models.Count; i++)
-        {
-            var m = r.Models[i];
-            string what = m.Source == "fingerprint" ? "fingerprint file" : $"{m.Format}, {m.Parameters:N0} parameters";
-            console.WriteLine($"{labels[i],-4} {m.Path}  ({m.Architecture}, {m.Layers} layers, {what}{(m.Revision != null ? ", revision " + m.Revision : "")})");
-        }
+        var console = context.Console;
+        for (int i = 0; i < r.Models.Count; i++) context.WholeLine($"{labels[i],-4} {r.Models[i].Path}  {CompareCommand.Describe(r.Models[i])}");
 
-        console.WriteLine();
+        context.WholeLine("");
         var pairs = new Table().Border(TableBorder.Simple).AddColumn("pair");
         foreach (var id in r.MethodIds)
         {
@@ -116,12 +117,7 @@ public static class MatrixCommand
             console.Write(table);
         }
 
-        console.WriteLine();
-        foreach (var p in r.Pairs)
-        {
-            string label = p.Result.Verdict.Label.ToUpperInvariant();
-            string colour = p.Result.Verdict.Label switch { "derived" => "red", "independent" => "green", _ => "yellow" };
-            console.MarkupLine($"{labels[p.A]} × {labels[p.B]}: [bold {colour}]{label}[/] — {Markup.Escape(p.Result.Verdict.Reason)}");
-        }
+        context.WholeLine("");
+        foreach (var p in r.Pairs) CompareCommand.PrintVerdict(context, $"{labels[p.A]} × {labels[p.B]}: ", p.Result.Verdict);
     }
 }

@@ -72,6 +72,7 @@ public static class ComparisonJson
             ["status"] = m.Status == MethodStatus.Ok ? "ok" : "not_applicable",
             ["score"] = Num(m.Score),
             ["p_value"] = m.PValue is { } pv ? Num(pv) : null,
+            ["p_value_is_bound"] = m.PValue is { } bound && WeightPrint.Statistics.PValueText.AtFloor(bound),
             ["null"] = m.NullDescription,
             ["background_percentile"] = m.BackgroundPercentile is { } bp ? Num(bp) : null,
             ["per_curve"] = perCurve,

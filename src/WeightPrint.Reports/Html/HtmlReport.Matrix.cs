@@ -66,7 +66,7 @@ public static partial class HtmlReport
             {
                 int k = MethodIndex(doc, i, id);
                 string mp = $"pairs[{i}].methods[{k}]";
-                w.Raw("<td class=\"n\">").Num(mp + ".score", ScoreFormat, k < 0 ? "—" : "n/a").Raw("</td><td class=\"n\">").Num(mp + ".p_value", PFormat, "none").Raw("</td>");
+                w.Raw("<td class=\"n\">").Num(mp + ".score", ScoreFormat, k < 0 ? "—" : "n/a").Raw("</td><td class=\"n\">").Num(mp + ".p_value", PFormat).Raw("</td>");
             }
 
             w.Raw("</tr>\n");

@@ -21,8 +21,8 @@ public static partial class HtmlReport
     public const int MaxLayerHeatmapPairs = 12;
 
     private const string ScoreFormat = "F4";
-    private const string PFormat = "G4";
-    private const string PercentileFormat = "F1";
+    private const string PFormat = HtmlWriter.PValueFormat;
+    private const string PercentileFormat = HtmlWriter.OrdinalFormat;
     private const string CountFormat = "N0";
     private const string CurveFormat = "G5";
 
@@ -98,7 +98,7 @@ public static partial class HtmlReport
     private static void MethodsTable(HtmlWriter w, string methodsPath)
     {
         var methods = JsonPath.Resolve(w.Document, methodsPath) as JsonArray ?? [];
-        w.Raw("<div class=\"scroll\"><table class=\"methods stack\">\n<thead><tr><th>method</th><th class=\"n\">score</th><th class=\"n\">p-value</th><th>null</th>")
+        w.Raw("<div class=\"scroll\"><table class=\"methods stack\">\n<thead><tr><th>method</th><th class=\"n\">score</th><th class=\"n\">p-value</th>")
             .Raw("<th class=\"n\">background percentile</th><th>verdict contribution</th><th>summary</th></tr></thead>\n<tbody>\n");
         for (int i = 0; i < methods.Count; i++)
         {
@@ -106,8 +106,8 @@ public static partial class HtmlReport
             bool ok = w.Str(p + ".status") == "ok";
             w.Raw("<tr id=\"method-").Text(w.Str(p + ".id")).Raw("\"><td><code>").Text(w.Str(p + ".id")).Raw("</code></td>");
             w.Raw("<td class=\"n\" data-label=\"score\">").Num(p + ".score", ScoreFormat, ok ? "undefined" : "n/a").Raw("</td>");
-            w.Raw("<td class=\"n\" data-label=\"p-value\">").Num(p + ".p_value", PFormat, "none").Raw("</td>");
-            w.Raw("<td class=\"wide\" data-label=\"null\">").Text(w.Str(p + ".null")).Raw("</td>");
+            // The null of each method is described once, in the Methods section; a method without a p-value shows "—".
+            w.Raw("<td class=\"n\" data-label=\"p-value\">").Num(p + ".p_value", PFormat).Raw("</td>");
             w.Raw("<td class=\"n\" data-label=\"background percentile\">").Num(p + ".background_percentile", PercentileFormat).Raw("</td>");
             w.Raw("<td data-label=\"verdict contribution\">").Text(EvidenceText(w.Str(p + ".evidence"))).Raw("</td>");
             w.Raw("<td class=\"wide\" data-label=\"summary\">").Text(ok ? w.Str(p + ".summary") : "not applicable: " + w.Str(p + ".reason")).Raw("</td></tr>\n");
@@ -188,7 +188,7 @@ public static partial class HtmlReport
         {
             string p = $"{methodPath}.per_layer[{i}]";
             w.Raw("<tr><td class=\"n\">").Num(p + ".layer_a", "0").Raw("</td><td class=\"n\">").Num(p + ".layer_b", "0").Raw("</td><td class=\"n\">")
-                .Num(p + ".score", ScoreFormat, "undefined").Raw("</td><td class=\"n\">").Num(p + ".p_value", PFormat, "none").Raw("</td></tr>\n");
+                .Num(p + ".score", ScoreFormat, "undefined").Raw("</td><td class=\"n\">").Num(p + ".p_value", PFormat).Raw("</td></tr>\n");
         }
 
         w.Raw("</tbody></table></div></details>\n");

@@ -35,12 +35,20 @@ public static class Figures
         foreach (var c in CurveNames)
         {
             string upper = c.ToUpperInvariant();
-            yield return Curves($"pdf-normalised-{c}", $"{upper}: normalised std per layer", "layer", "z-scored std",
-                models.Select(m => (m.Label, m.Normalised.GetValueOrDefault(c))).ToList(),
-                $"Standard deviation of each layer's {upper} projection weight, z-scored across layers (the curves the pdf statistic correlates), one line per model.");
-            yield return Curves($"pdf-std-{c}", $"{upper}: raw std per layer", "layer", "std",
-                models.Select(m => (m.Label, m.Std.GetValueOrDefault(c))).ToList(),
-                $"Raw standard deviation of each layer's {upper} projection weight: z-scoring hides differences of scale that this shows.");
+            // A curve no model defines (absent, or constant so that its z-scores are undefined) gets no plot, not an empty card.
+            if (models.Any(m => m.Normalised.GetValueOrDefault(c)?.Any(double.IsFinite) == true))
+            {
+                yield return Curves($"pdf-normalised-{c}", $"{upper}: normalised std per layer", "layer", "z-scored std",
+                    models.Select(m => (m.Label, m.Normalised.GetValueOrDefault(c))).ToList(),
+                    $"Standard deviation of each layer's {upper} projection weight, z-scored across layers (the curves the pdf statistic correlates), one line per model.");
+            }
+
+            if (models.Any(m => m.Std.GetValueOrDefault(c)?.Any(double.IsFinite) == true))
+            {
+                yield return Curves($"pdf-std-{c}", $"{upper}: raw std per layer", "layer", "std",
+                    models.Select(m => (m.Label, m.Std.GetValueOrDefault(c))).ToList(),
+                    $"Raw standard deviation of each layer's {upper} projection weight: z-scoring hides differences of scale that this shows.");
+            }
         }
     }
 
