@@ -1,15 +1,19 @@
 using System.CommandLine;
 using WeightPrint.Cli.Commands;
+using WeightPrint.Comparison;
 using WeightPrint.Formats;
 
 namespace WeightPrint.Cli;
 
-/// <summary>The <c>weightprint</c> command line. Exit codes: 0 ran, 2 bad input or usage, 1 internal error.</summary>
+/// <summary>The <c>weightprint</c> command line. Exit codes: 0 ran, 2 bad input or usage, 1 internal error, 3 with --fail-on when a verdict matched.</summary>
 public static class WeightPrintCli
 {
     public const int ExitOk = 0;
     public const int ExitInternalError = 1;
     public const int ExitBadInput = 2;
+
+    /// <summary>Opt-in with <c>--fail-on</c>: a verdict matched (CI gating).</summary>
+    public const int ExitFailOn = 3;
 
     /// <summary>Runs a command line in-process, writing to the given streams (tests use this directly).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, null);
@@ -24,6 +28,24 @@ public static class WeightPrintCli
         root.Subcommands.Add(CompareCommand.Create(context));
         root.Subcommands.Add(FingerprintCommand.Create(context));
         root.Subcommands.Add(MatrixCommand.Create(context));
+        root.Subcommands.Add(MethodsCommand.Create(context));
+
+        // --version prints the version and the commit embedded at build time (the same pair every JSON document carries).
+        foreach (var builtIn in root.Options.OfType<VersionOption>().ToList()) root.Options.Remove(builtIn);
+        var version = new Option<bool>("--version") { Description = "Show the version and the git commit this build was made from" };
+        root.Options.Add(version);
+        root.SetAction(parse =>
+        {
+            if (parse.GetValue(version))
+            {
+                stdout.WriteLine(ToolInfo.Line);
+                return ExitOk;
+            }
+
+            stderr.WriteLine($"error: no command given (commands: {string.Join(", ", root.Subcommands.Select(c => c.Name))})");
+            stderr.WriteLine("Run 'weightprint --help' for usage.");
+            return ExitBadInput;
+        });
 
         ParseResult parse = root.Parse(args);
         var problems = UsageChecks.Problems(parse, root);

@@ -14,15 +14,24 @@ public static class CompareCommand
 {
     public static Command Create(CliContext context)
     {
-        var a = new Argument<string>("model-a") { Description = "First model (file, folder, hf:ORG/NAME or fingerprint JSON)" };
+        var a = new Argument<string>("model-a") { Description = "First model: " + HelpText.ModelOrFingerprint };
         var b = new Argument<string[]>("model-b")
         {
-            Description = "Second model; several models compare each of them with model-a in turn",
+            Description = "Second model (the same kinds as model-a); several models compare each of them with model-a in turn",
             Arity = ArgumentArity.OneOrMore,
         };
         var common = new CommonOptions();
         var report = new ReportOptions();
-        var command = new Command("compare", "Compare two models (or model-a with each of several others): per-method scores, p-values and a verdict (derived / independent / inconclusive)") { a, b };
+        var command = new Command("compare", HelpText.Describe(
+            "Compare two models (or model-a with each of several others): per-method scores, p-values and a verdict (derived / independent / inconclusive)",
+            [
+                "weightprint compare base/ finetuned/",
+                "weightprint compare hf:Qwen/Qwen2.5-0.5B hf:ORG/NAME --methods pdf,spectral",
+                "weightprint compare base.gguf candidate.safetensors --report report.html",
+                "weightprint compare reference.json a/ b/ c/ --json --fail-on derived",
+            ], failOn: true)) { a, b };
+        var failOn = FailOn.Create();
+        command.Options.Add(failOn);
         common.AddTo(command);
         report.AddTo(command);
         command.SetAction(parse =>
@@ -66,7 +75,7 @@ public static class CompareCommand
             if (parse.GetValue(common.Json))
                 context.Out.WriteLine(results.Count == 1 ? ComparisonJson.Serialize(results[0]) : ComparisonJson.SerializeMany(results));
             if (results.Count == 1) report.Write(parse, context, parse.GetValue(common.Quiet), () => HtmlReport.Compare(results[0], methods));
-            return WeightPrintCli.ExitOk;
+            return FailOn.ExitCode(parse.GetValue(failOn), results.Select(r => r.Verdict.Label));
         });
         return command;
     }

@@ -15,7 +15,7 @@ public static class MatrixCommand
     {
         var models = new Argument<string[]>("models")
         {
-            Description = $"Two to {MatrixRunner.MaxModels} models (files, folders or fingerprint JSON)",
+            Description = $"Two to {MatrixRunner.MaxModels} models, each " + HelpText.ModelOrFingerprint,
             Arity = new ArgumentArity(2, ArgumentArity.OneOrMore.MaximumNumberOfValues),
         };
         models.Validators.Add(r =>
@@ -25,7 +25,15 @@ public static class MatrixCommand
         });
         var common = new CommonOptions();
         var report = new ReportOptions();
-        var command = new Command("matrix", "Compare every pair of several models: per-method score matrices, clustering and a verdict per pair") { models };
+        var command = new Command("matrix", HelpText.Describe(
+            "Compare every pair of several models: per-method score matrices, clustering and a verdict per pair",
+            [
+                "weightprint matrix m1/ m2/ m3/ --report matrix.html",
+                "weightprint matrix fp1.json fp2.json hf:ORG/NAME --methods pdf --json",
+                "weightprint matrix m1/ m2/ m3/ --fail-on inconclusive --quiet",
+            ], failOn: true)) { models };
+        var failOn = FailOn.Create();
+        command.Options.Add(failOn);
         common.AddTo(command);
         report.AddTo(command);
         command.SetAction(parse =>
@@ -54,13 +62,12 @@ public static class MatrixCommand
                 if (parse.GetValue(common.Json)) context.Out.WriteLine(MatrixJson.Serialize(result));
                 else Print(context, result, labels);
                 report.Write(parse, context, parse.GetValue(common.Quiet), () => HtmlReport.Matrix(result, methods));
+                return FailOn.ExitCode(parse.GetValue(failOn), result.Pairs.Select(p => p.Result.Verdict.Label));
             }
             finally
             {
                 foreach (var input in inputs) input.Dispose();
             }
-
-            return WeightPrintCli.ExitOk;
         });
         return command;
     }

@@ -22,6 +22,8 @@ public static class ComparisonJson
         {
             ["schema_version"] = SchemaVersion,
             ["tool"] = "weightprint",
+            ["tool_version"] = ToolInfo.Version,
+            ["tool_commit"] = ToolInfo.Commit,
             ["seed"] = r.Seed,
             ["models"] = models,
             ["identity"] = r.Identity is { } id ? new JsonObject
@@ -45,7 +47,7 @@ public static class ComparisonJson
     {
         var list = new JsonArray();
         foreach (var r in results) list.Add((JsonNode)ToJson(r));
-        return JsonText.Serialize(new JsonObject { ["schema_version"] = SchemaVersion, ["tool"] = "weightprint", ["comparisons"] = list });
+        return JsonText.Serialize(new JsonObject { ["schema_version"] = SchemaVersion, ["tool"] = "weightprint", ["tool_version"] = ToolInfo.Version, ["tool_commit"] = ToolInfo.Commit, ["comparisons"] = list });
     }
 
     public static readonly JsonSerializerOptions Options = new() { WriteIndented = true };

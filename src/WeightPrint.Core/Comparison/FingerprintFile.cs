@@ -26,6 +26,8 @@ public static class FingerprintFile
         {
             ["format"] = FormatName,
             ["version"] = Version,
+            ["tool_version"] = ToolInfo.Version,
+            ["tool_commit"] = ToolInfo.Commit,
             ["model"] = ModelJson(model),
             ["methods"] = methods,
         };

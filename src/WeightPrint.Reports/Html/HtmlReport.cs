@@ -47,7 +47,8 @@ public static partial class HtmlReport
 
     private static string Close(HtmlWriter w, JsonNode doc)
     {
-        w.Raw("<footer><p>Made by <code>weightprint</code> (schema version ").Num("schema_version", CountFormat).Raw(", seed ").Num("seed", "0")
+        w.Raw("<footer><p>Made by <code>weightprint</code> ").Text(w.Str("tool_version") ?? "(version unknown)").Raw(", commit <code>").Text(w.Str("tool_commit") ?? "unknown")
+            .Raw("</code> (schema version ").Num("schema_version", CountFormat).Raw(", seed ").Num("seed", "0")
             .Raw("). Every number on this page is read from the JSON document embedded below (the same document <code>--json</code> prints); ")
             .Raw("select it with your browser's view-source to reuse it.</p></footer>\n</main>\n");
         // JavaScriptEncoder.Default escapes <, >, &, ' and non-ASCII, so no string in the document can close the element.

@@ -106,6 +106,8 @@ public static class MatrixJson
         {
             ["schema_version"] = ComparisonJson.SchemaVersion,
             ["tool"] = "weightprint",
+            ["tool_version"] = ToolInfo.Version,
+            ["tool_commit"] = ToolInfo.Commit,
             ["kind"] = "matrix",
             ["seed"] = m.Seed,
             ["models"] = models,
