@@ -37,6 +37,10 @@ public sealed class CommonOptions
     public ProgressReporter ProgressReporter(ParseResult parse, CliContext context)
         => WeightPrint.Cli.Progress.ProgressReporter.For(context.Err, parse.GetValue(Quiet), parse.GetValue(Progress));
 
+    /// <summary>Opens inputs with Hub transfer display; retries of transient Hub failures are told on stderr unless --quiet.</summary>
+    public HubTransferDisplay Hub(ParseResult parse, CliContext context, ProgressReporter progress)
+        => new(progress, parse.GetValue(Quiet) ? null : context.Err);
+
     public IReadOnlyList<SignalMethod> SelectedMethods(ParseResult parse)
     {
         try

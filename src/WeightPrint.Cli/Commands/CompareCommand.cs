@@ -43,7 +43,7 @@ public static class CompareCommand
             var progress = common.ProgressReporter(parse, context);
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
-            var hub = new HubTransferDisplay(progress);
+            var hub = common.Hub(parse, context, progress);
             using var inputA = hub.Open(parse.GetValue(a)!);
             // Every input is opened (headers read, formats checked) before any comparison, so a bad last input fails
             // at once instead of after the earlier pairs.

@@ -29,7 +29,7 @@ public static class FingerprintCommand
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
             string path = parse.GetValue(model)!;
-            using var input = new HubTransferDisplay(progress).Open(path);
+            using var input = common.Hub(parse, context, progress).Open(path);
             if (input.Input.View is not { } view) throw new UsageException($"{path} is already a fingerprint file");
             SignaturePrefetch.Run([input], [path], methods, methodContext, router, progress);
             // Extracted above under the progress bars; a failure there is raised here, where it is reported.

@@ -16,9 +16,14 @@ public sealed class HubTransferDisplay : IProgress<RemoteTransferStatus>
     private readonly ProgressReporter _progress;
     private readonly ConcurrentDictionary<string, RemoteTransferStatus> _latest = new(StringComparer.Ordinal);
 
-    public HubTransferDisplay(ProgressReporter progress)
+    private readonly TextWriter? _notes;
+
+    /// <param name="progress">The progress bars.</param>
+    /// <param name="notes">Where "retrying (2/8)…" lines go (stderr), or null when quiet.</param>
+    public HubTransferDisplay(ProgressReporter progress, TextWriter? notes = null)
     {
         _progress = progress;
+        _notes = notes;
         progress.Status = Status;
     }
 
@@ -28,6 +33,7 @@ public sealed class HubTransferDisplay : IProgress<RemoteTransferStatus>
     {
         if (!HubLoader.IsHubReference(path)) return OpenedInput.Open(path);
         var options = HubLoader.EffectiveOptions() with { Progress = this };
+        if (_notes is { } notes) options = options with { Http = options.Http with { Retrying = line => { lock (notes) notes.WriteLine(line); } } };
         using var task = _progress.Start("opening " + path, 0);
         return OpenedInput.Open(path, options);
     }
