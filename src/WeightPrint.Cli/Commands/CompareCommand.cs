@@ -32,6 +32,12 @@ public static class CompareCommand
             ], failOn: true)) { a, b };
         var failOn = FailOn.Create();
         command.Options.Add(failOn);
+        var baseModel = new Option<string?>("--base")
+        {
+            Description = "Merge every LoRA adapter among the inputs onto this base model (" + HelpText.Model + ") and compare the merged model; without it an adapter is compared as an update (ΔW), not a model",
+            HelpName = "MODEL",
+        };
+        command.Options.Add(baseModel);
         common.AddTo(command);
         report.AddTo(command);
         command.SetAction(parse =>
@@ -44,18 +50,28 @@ public static class CompareCommand
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
             var hub = common.Hub(parse, context, progress);
-            using var inputA = hub.Open(parse.GetValue(a)!);
+            string? basePath = parse.GetValue(baseModel);
+            using var inputA = hub.Open(parse.GetValue(a)!, basePath);
             // Every input is opened (headers read, formats checked) before any comparison, so a bad last input fails
             // at once instead of after the earlier pairs.
             var opened = new List<OpenedInput>(others.Length);
             try
             {
-                foreach (string other in others) opened.Add(hub.Open(other));
+                foreach (string other in others) opened.Add(hub.Open(other, basePath));
             }
             catch
             {
                 foreach (var o in opened) o.Dispose();
                 throw;
+            }
+
+            var all = opened.Prepend(inputA).ToList();
+            if (basePath != null && !all.Any(i => i.Summary.Path.EndsWith(" + " + basePath, StringComparison.Ordinal)))
+                throw new UsageException($"--base {basePath}: none of the inputs is a LoRA adapter, so there is nothing to merge onto it");
+            if (!parse.GetValue(common.Quiet))
+            {
+                foreach (var update in all.Where(i => i.IsUpdate))
+                    context.Err.WriteLine($"note: {update.Summary.Path} is a LoRA adapter, an update (ΔW) rather than a model: it is compared as the update; give --base MODEL to merge it onto its base first");
             }
 
             var results = new List<ComparisonResult>();

@@ -29,13 +29,13 @@ public sealed class HubTransferDisplay : IProgress<RemoteTransferStatus>
 
     /// <summary>Opens a model path as <see cref="OpenedInput.Open"/> does, with a bar while a Hub model's listing
     /// and headers are fetched.</summary>
-    public OpenedInput Open(string path)
+    public OpenedInput Open(string path, string? basePath = null)
     {
-        if (!HubLoader.IsHubReference(path)) return OpenedInput.Open(path);
+        if (!HubLoader.IsHubReference(path) && (basePath == null || !HubLoader.IsHubReference(basePath))) return OpenedInput.Open(path, basePath);
         var options = HubLoader.EffectiveOptions() with { Progress = this };
         if (_notes is { } notes) options = options with { Http = options.Http with { Retrying = line => { lock (notes) notes.WriteLine(line); } } };
         using var task = _progress.Start("opening " + path, 0);
-        return OpenedInput.Open(path, options);
+        return OpenedInput.Open(path, basePath, options);
     }
 
     public void Report(RemoteTransferStatus value)
