@@ -2,6 +2,7 @@ using System.CommandLine;
 using WeightPrint.Cli.Commands;
 using WeightPrint.Comparison;
 using WeightPrint.Formats;
+using WeightPrint.IO;
 
 namespace WeightPrint.Cli;
 

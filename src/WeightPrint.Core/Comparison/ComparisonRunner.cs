@@ -1,8 +1,10 @@
 using WeightPrint.Formats;
 using WeightPrint.Formats.Peft;
+using WeightPrint.IO;
 using WeightPrint.IO.Hub;
 using WeightPrint.Model;
 using WeightPrint.Signals;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Comparison;
 
@@ -50,7 +52,7 @@ public sealed class OpenedInput : IDisposable
             return new OpenedInput(summary, new ComparisonInput(path, null, signatures), null);
         }
 
-        var checkpoint = CheckpointLoader.Open(path, hubOptions: hubOptions);
+        var checkpoint = ModelSource.Open(path, hubOptions);
         try
         {
             var view = ModelViewBuilder.Build(checkpoint);
@@ -63,6 +65,10 @@ public sealed class OpenedInput : IDisposable
         }
     }
 
+    /// <summary>Wraps a checkpoint opened by the caller (and its view); the input owns and disposes it.</summary>
+    public static OpenedInput FromCheckpoint(Checkpoint checkpoint, ModelView view, string label) =>
+        new(ModelSummary.Of(view, label), new ComparisonInput(label, view), checkpoint);
+
     /// <summary>Opens <paramref name="path"/>; when it is a LoRA adapter and <paramref name="basePath"/> is given, the
     /// input is the merged model (base + ΔW), named "ADAPTER + BASE". Other inputs open as <see cref="Open(string, HubOptions?)"/>.</summary>
     public static OpenedInput Open(string path, string? basePath, HubOptions? hubOptions = null)
@@ -73,7 +79,7 @@ public sealed class OpenedInput : IDisposable
         Checkpoint? baseCheckpoint = null;
         try
         {
-            baseCheckpoint = CheckpointLoader.Open(basePath, hubOptions: hubOptions);
+            baseCheckpoint = ModelSource.Open(basePath, hubOptions);
             var view = ModelViewBuilder.Build(adapter, baseCheckpoint);
             string name = $"{path} + {basePath}";
             return new OpenedInput(ModelSummary.Of(view, name), new ComparisonInput(name, view), adapter, baseCheckpoint);
@@ -101,7 +107,13 @@ public static class ComparisonRunner
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
             ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
             : null;
-        var results = methods.Select(m => CompareChecked(m, a, b, context)).ToList();
+        var results = new List<MethodResult>(methods.Count);
+        foreach (var m in methods)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            results.Add(CompareChecked(m, a, b, context));
+        }
+
         var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true);
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
     }

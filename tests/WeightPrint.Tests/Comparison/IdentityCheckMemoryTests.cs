@@ -2,6 +2,7 @@ using WeightPrint.Comparison;
 using WeightPrint.Formats;
 using WeightPrint.IO;
 using WeightPrint.Model;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Comparison;
 

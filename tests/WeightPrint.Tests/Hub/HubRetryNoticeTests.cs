@@ -2,6 +2,7 @@ using System.Net.Http;
 using WeightPrint.Formats;
 using WeightPrint.IO.Http;
 using WeightPrint.IO.Hub;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Tests.Hub;
 
