@@ -47,25 +47,18 @@ public static partial class UsageChecks
 
     /// <summary>Marks an option as a file the command will write: checked before any work (not a folder, its folder
     /// exists, it can be created or overwritten), the message naming the flag.</summary>
-    public static Option<string?> OutputFile(this Option<string?> option)
-    {
-        option.Validators.Add(r =>
-        {
-            string? path = r.GetValueOrDefault<string?>();
-            if (string.IsNullOrEmpty(path)) return;
-            if (CheckFile(path) is { } why) r.AddError($"{option.Name} {path}: {why}");
-        });
-        return option;
-    }
+    public static Option<string?> OutputFile(this Option<string?> option) => Checked(option, CheckFile);
 
     /// <summary>Marks an option as a folder the command will write files into (created when missing).</summary>
-    public static Option<string?> OutputFolder(this Option<string?> option)
+    public static Option<string?> OutputFolder(this Option<string?> option) => Checked(option, CheckFolder);
+
+    /// <summary>Adds a parse-time check of the option's path: <paramref name="why"/> gives the problem or null.</summary>
+    private static Option<string?> Checked(Option<string?> option, Func<string, string?> why)
     {
         option.Validators.Add(r =>
         {
             string? path = r.GetValueOrDefault<string?>();
-            if (string.IsNullOrEmpty(path)) return;
-            if (CheckFolder(path) is { } why) r.AddError($"{option.Name} {path}: {why}");
+            if (!string.IsNullOrEmpty(path) && why(path) is { } problem) r.AddError($"{option.Name} {path}: {problem}");
         });
         return option;
     }

@@ -23,7 +23,7 @@ public class ConventionsTests
     {
         var r = CliRunner.Run("--version");
         Assert.Equal(0, r.ExitCode);
-        Assert.Matches(@"^weightprint \d+\.\d+\.\d+ \(commit [0-9a-f]{7,}(-dirty)?\)\n$", r.Stdout.ReplaceLineEndings("\n"));
+        Assert.Matches(@"^\d+\.\d+\.\d+ \(commit [0-9a-f]{7,}(-dirty)?\)\n$", r.Stdout.ReplaceLineEndings("\n"));
     }
 
     [Fact]
