@@ -25,10 +25,6 @@ public sealed class CommonOptions
 
     public Option<string?> CacheMax { get; } = new("--cache-max") { Description = "Size cap of the Hub block cache (e.g. 20G, 500M; default WEIGHTPRINT_CACHE_MAX or 20G); least recently used blocks are evicted", HelpName = "SIZE" };
 
-    /// <summary>Opens models with a bar per Hub model, honouring <c>--cache-max</c>.</summary>
-    public HubTransferDisplay HubDisplay(ParseResult parse, ProgressReporter progress) =>
-        new(progress) { CacheMaxBytes = parse.GetValue(CacheMax) is { } max ? WeightPrint.IO.Hub.HubOptions.ParseSize("--cache-max", max) : null };
-
     public void AddTo(Command command)
     {
         command.Options.Add(CacheMax);
@@ -43,6 +39,14 @@ public sealed class CommonOptions
     /// <summary>Progress bars on stderr: on a terminal unless --quiet, or forced with --progress.</summary>
     public ProgressReporter ProgressReporter(ParseResult parse, CliContext context)
         => WeightPrint.Cli.Progress.ProgressReporter.For(context.Err, parse.GetValue(Quiet), parse.GetValue(Progress));
+
+    /// <summary>Opens inputs with a bar per Hub model, honouring <c>--cache-max</c>; retries of transient Hub failures are
+    /// told on stderr unless --quiet.</summary>
+    public HubTransferDisplay Hub(ParseResult parse, CliContext context, ProgressReporter progress)
+        => new(progress, parse.GetValue(Quiet) ? null : context.Err)
+        {
+            CacheMaxBytes = parse.GetValue(CacheMax) is { } max ? WeightPrint.IO.Hub.HubOptions.ParseSize("--cache-max", max) : null,
+        };
 
     public IReadOnlyList<SignalMethod> SelectedMethods(ParseResult parse)
     {
@@ -67,9 +71,9 @@ public sealed class CommonOptions
 /// <summary>Options of the commands that can write an HTML report.</summary>
 public sealed class ReportOptions
 {
-    public Option<string?> Report { get; } = new("--report") { Description = "Write a self-contained HTML report (verdict, evidence, plots, methods, model metadata) to FILE", HelpName = "FILE" };
+    public Option<string?> Report { get; } = new Option<string?>("--report") { Description = "Write a self-contained HTML report (verdict, evidence, plots, methods, model metadata) to FILE", HelpName = "FILE" }.OutputFile();
 
-    public Option<string?> Svg { get; } = new("--svg") { Description = "Also write every plot of the report as an SVG file into DIR", HelpName = "DIR" };
+    public Option<string?> Svg { get; } = new Option<string?>("--svg") { Description = "Also write every plot of the report as an SVG file into DIR", HelpName = "DIR" }.OutputFolder();
 
     public void AddTo(Command command)
     {
@@ -77,10 +81,11 @@ public sealed class ReportOptions
         command.Options.Add(Svg);
     }
 
-    /// <summary>Writes the report and SVGs when asked; says what it wrote on stderr unless quiet.</summary>
     /// <summary>True when a report or SVG output was asked for.</summary>
     public bool Requested(ParseResult parse) => !string.IsNullOrEmpty(parse.GetValue(Report)) || !string.IsNullOrEmpty(parse.GetValue(Svg));
 
+    /// <summary>Writes the report and SVGs when asked; says what it wrote on stderr unless quiet. A write that fails
+    /// after the checks made before the work is reported naming the flag.</summary>
     public void Write(ParseResult parse, CliContext context, bool quiet, Func<WeightPrint.Reports.Html.ReportOutput> build)
     {
         string? html = parse.GetValue(Report);
@@ -89,14 +94,28 @@ public sealed class ReportOptions
         var report = build();
         if (!string.IsNullOrEmpty(html))
         {
-            report.WriteHtml(html);
+            Writing(Report.Name, html, () => report.WriteHtml(html));
             if (!quiet) context.Err.WriteLine($"wrote {html} ({report.Figures.Count} plots)");
         }
 
         if (!string.IsNullOrEmpty(svg))
         {
-            var files = report.WriteSvgs(svg);
+            IReadOnlyList<string> files = [];
+            Writing(Svg.Name, svg, () => files = report.WriteSvgs(svg));
             if (!quiet) context.Err.WriteLine($"wrote {files.Count} SVG plots to {svg}");
+        }
+    }
+
+    /// <summary>Runs a write of an output option; an I/O failure becomes a usage error naming the flag and path.</summary>
+    public static void Writing(string flag, string path, Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{flag} {path}: cannot write ({e.Message.ReplaceLineEndings(" ")})");
         }
     }
 }

@@ -10,10 +10,16 @@ public static class FingerprintCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = new Argument<string>("model") { Description = "A model file or folder" };
-        var output = new Option<string>("--output", "-o") { Description = "Where to write the fingerprint JSON (default: stdout)" };
+        var model = new Argument<string>("model") { Description = "The model: " + HelpText.Model };
+        var output = new Option<string?>("--output", "-o") { Description = "Where to write the fingerprint JSON (default: stdout)", HelpName = "FILE" }.OutputFile();
         var common = new CommonOptions();
-        var command = new Command("fingerprint", "Write a model's per-method signatures to a JSON file that compare accepts in place of the model") { model, output };
+        var command = new Command("fingerprint", HelpText.Describe(
+            "Write a model's per-method signatures to a JSON file that compare accepts in place of the model (stdout without -o, or with --json)",
+            [
+                "weightprint fingerprint model/ -o model.fp.json",
+                "weightprint fingerprint hf:ORG/NAME --methods pdf --json > fp.json",
+                "weightprint compare model.fp.json candidate/",
+            ])) { model, output };
         common.AddTo(command);
         command.SetAction(parse =>
         {
@@ -23,7 +29,7 @@ public static class FingerprintCommand
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
             string path = parse.GetValue(model)!;
-            using var input = common.HubDisplay(parse, progress).Open(path);
+            using var input = common.Hub(parse, context, progress).Open(path);
             if (input.Input.View is not { } view) throw new UsageException($"{path} is already a fingerprint file");
             SignaturePrefetch.Run([input], [path], methods, methodContext, router, progress);
             // Extracted above under the progress bars; a failure there is raised here, where it is reported.
@@ -32,10 +38,11 @@ public static class FingerprintCommand
             if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, [input]);
             string json = FingerprintFile.Serialize(input.Summary, signatures);
             string? target = parse.GetValue(output);
-            if (string.IsNullOrEmpty(target)) context.Out.WriteLine(json);
-            else
+            // --json: the fingerprint document on stdout (as without -o), also when it is written to a file.
+            if (string.IsNullOrEmpty(target) || parse.GetValue(common.Json)) context.Out.WriteLine(json);
+            if (!string.IsNullOrEmpty(target))
             {
-                File.WriteAllText(target, json + "\n");
+                ReportOptions.Writing("--output", target, () => File.WriteAllText(target, json + "\n"));
                 if (!parse.GetValue(common.Quiet)) context.Err.WriteLine($"wrote {target} ({string.Join(", ", signatures.Keys)})");
             }
 

@@ -19,11 +19,17 @@ public static class InspectCommand
 
     public static Command Create(CliContext context)
     {
-        var model = new Argument<string>("model") { Description = "A model file (.safetensors, .gguf, torch .bin/.pt, llama2.c .bin) or a Hugging Face folder" };
+        var model = new Argument<string>("model") { Description = "The model: " + HelpText.Model };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of tables" };
         var roles = new Option<bool>("--roles") { Description = "Show the detected architecture and the layer × role table" };
-        var baseModel = new Option<string?>("--base") { Description = "With --roles on a LoRA adapter: the base model to merge it into (roles become W + ΔW)" };
-        var command = new Command("inspect", "Describe a checkpoint: format, dtypes, parameter count, metadata and tensors") { model, json, roles, baseModel };
+        var baseModel = new Option<string?>("--base") { Description = "With a LoRA adapter: the base model (" + HelpText.Model + ") to merge it into; implies --roles (roles become W + ΔW)", HelpName = "MODEL" };
+        var command = new Command("inspect", HelpText.Describe(
+            "Describe a checkpoint: format, dtypes, parameter count, metadata and tensors",
+            [
+                "weightprint inspect model.safetensors",
+                "weightprint inspect hf:ORG/NAME --roles",
+                "weightprint inspect adapter/ --base base-model/ --json",
+            ])) { model, json, roles, baseModel };
         command.SetAction(parse =>
         {
             using var checkpoint = ModelSource.Open(parse.GetValue(model)!);
@@ -37,9 +43,16 @@ public static class InspectCommand
         return command;
     }
 
+    /// <summary>Version of the <c>inspect --json</c> document (docs/inspect.schema.json).</summary>
+    public const int SchemaVersion = 1;
+
     public static string ToJson(Checkpoint c, ModelView? view) => JsonOutput.Write(w =>
     {
         w.WriteStartObject();
+        w.WriteNumber("schema_version", SchemaVersion);
+        w.WriteString("tool", "weightprint");
+        w.WriteString("tool_version", WeightPrint.Comparison.ToolInfo.Version);
+        w.WriteString("tool_commit", WeightPrint.Comparison.ToolInfo.Commit);
         w.WriteString("path", c.Location);
         w.WriteString("format", c.Format);
         w.WriteNumber("tensor_count", c.Tensors.Count);

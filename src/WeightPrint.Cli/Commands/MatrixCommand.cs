@@ -14,12 +14,25 @@ public static class MatrixCommand
     {
         var models = new Argument<string[]>("models")
         {
-            Description = $"Two to {MatrixRunner.MaxModels} models (files, folders or fingerprint JSON)",
-            Arity = new ArgumentArity(2, MatrixRunner.MaxModels),
+            Description = $"Two to {MatrixRunner.MaxModels} models, each " + HelpText.ModelOrFingerprint,
+            Arity = new ArgumentArity(2, ArgumentArity.OneOrMore.MaximumNumberOfValues),
         };
+        models.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > MatrixRunner.MaxModels)
+                r.AddError($"matrix takes at most {MatrixRunner.MaxModels} models, got {r.Tokens.Count} (pairs grow quadratically: split the set, or compare against a reference with 'weightprint compare REF M1 M2 …')");
+        });
         var common = new CommonOptions();
         var report = new ReportOptions();
-        var command = new Command("matrix", "Compare every pair of several models: per-method score matrices, clustering and a verdict per pair") { models };
+        var command = new Command("matrix", HelpText.Describe(
+            "Compare every pair of several models: per-method score matrices, clustering and a verdict per pair",
+            [
+                "weightprint matrix m1/ m2/ m3/ --report matrix.html",
+                "weightprint matrix fp1.json fp2.json hf:ORG/NAME --methods pdf --json",
+                "weightprint matrix m1/ m2/ m3/ --fail-on inconclusive --quiet",
+            ], failOn: true)) { models };
+        var failOn = FailOn.Create();
+        command.Options.Add(failOn);
         common.AddTo(command);
         report.AddTo(command);
         command.SetAction(parse =>
@@ -33,7 +46,7 @@ public static class MatrixCommand
             try
             {
                 // Every input stays open for the whole run: each model is read once, its signatures cached.
-                var hub = common.HubDisplay(parse, progress);
+                var hub = common.Hub(parse, context, progress);
                 foreach (var path in paths) inputs.Add(hub.Open(path));
                 var labels = Enumerable.Range(0, inputs.Count).Select(HtmlReport.MatrixLabel).ToList();
                 SignaturePrefetch.Run(inputs, labels, methods, methodContext, router, progress);
@@ -46,29 +59,24 @@ public static class MatrixCommand
 
                 if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, inputs);
                 if (parse.GetValue(common.Json)) context.Out.WriteLine(MatrixJson.Serialize(result));
-                else Print(context.Console, result, labels);
+                else Print(context, result, labels);
                 report.Write(parse, context, parse.GetValue(common.Quiet), () => HtmlReport.Matrix(result, methods));
+                return FailOn.ExitCode(parse.GetValue(failOn), result.Pairs.Select(p => p.Result.Verdict.Label));
             }
             finally
             {
                 foreach (var input in inputs) input.Dispose();
             }
-
-            return WeightPrintCli.ExitOk;
         });
         return command;
     }
 
-    public static void Print(IAnsiConsole console, MatrixResult r, IReadOnlyList<string> labels)
+    public static void Print(CliContext context, MatrixResult r, IReadOnlyList<string> labels)
     {
-        for (int i = 0; i < r.Models.Count; i++)
-        {
-            var m = r.Models[i];
-            string what = m.Source == "fingerprint" ? "fingerprint file" : $"{m.Format}, {m.Parameters:N0} parameters";
-            console.WriteLine($"{labels[i],-4} {m.Path}  ({m.Architecture}, {m.Layers} layers, {what}{(m.Revision != null ? ", revision " + m.Revision : "")})");
-        }
+        var console = context.Console;
+        for (int i = 0; i < r.Models.Count; i++) context.WholeLine($"{labels[i],-4} {r.Models[i].Path}  {CompareCommand.Describe(r.Models[i])}");
 
-        console.WriteLine();
+        context.WholeLine("");
         var pairs = new Table().Border(TableBorder.Simple).AddColumn("pair");
         foreach (var id in r.MethodIds)
         {
@@ -98,8 +106,11 @@ public static class MatrixCommand
         {
             var scores = MatrixJson.Scores(r, id);
             var order = (json["matrices"]![id]!["order"]!.AsArray()).Select(o => (int)o!).ToList();
+            string? notClustered = (string?)json["matrices"]![id]!["not_clustered_reason"];
             console.WriteLine();
-            console.WriteLine($"{id} scores, models in average-linkage clustering order (distance 1 − score):");
+            console.WriteLine(notClustered == null
+                ? $"{id} scores, models in average-linkage clustering order (distance 1 − score):"
+                : $"{id} scores, models in input order (not clustered: {notClustered}):");
             var table = new Table().Border(TableBorder.Simple).AddColumn("");
             foreach (int j in order) table.AddColumn(new TableColumn(labels[j]).RightAligned());
             foreach (int i in order)
@@ -112,12 +123,7 @@ public static class MatrixCommand
             console.Write(table);
         }
 
-        console.WriteLine();
-        foreach (var p in r.Pairs.Where(p => p.Result.Verdict.Label != WeightPrint.Verdict.Verdict.Inconclusive || r.Pairs.Count <= 6))
-        {
-            string label = p.Result.Verdict.Label.ToUpperInvariant();
-            string colour = p.Result.Verdict.Label switch { "derived" => "red", "independent" => "green", _ => "yellow" };
-            console.MarkupLine($"{labels[p.A]} × {labels[p.B]}: [bold {colour}]{label}[/] — {Markup.Escape(p.Result.Verdict.Reason)}");
-        }
+        context.WholeLine("");
+        foreach (var p in r.Pairs) CompareCommand.PrintVerdict(context, $"{labels[p.A]} × {labels[p.B]}: ", p.Result.Verdict);
     }
 }

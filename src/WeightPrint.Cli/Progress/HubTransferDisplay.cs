@@ -17,9 +17,14 @@ public sealed class HubTransferDisplay : IProgress<RemoteTransferStatus>
     private readonly ProgressReporter _progress;
     private readonly ConcurrentDictionary<string, RemoteTransferStatus> _latest = new(StringComparer.Ordinal);
 
-    public HubTransferDisplay(ProgressReporter progress)
+    private readonly TextWriter? _notes;
+
+    /// <param name="progress">The progress bars.</param>
+    /// <param name="notes">Where "retrying (2/8)…" lines go (stderr), or null when quiet.</param>
+    public HubTransferDisplay(ProgressReporter progress, TextWriter? notes = null)
     {
         _progress = progress;
+        _notes = notes;
         progress.Status = Status;
     }
 
@@ -28,13 +33,14 @@ public sealed class HubTransferDisplay : IProgress<RemoteTransferStatus>
 
     /// <summary>Opens a model path as <see cref="OpenedInput.Open"/> does, with a bar while a Hub model's listing
     /// and headers are fetched.</summary>
-    public OpenedInput Open(string path)
+    public OpenedInput Open(string path, string? basePath = null)
     {
-        if (!HubLoader.IsHubReference(path)) return OpenedInput.Open(path);
+        if (!HubLoader.IsHubReference(path) && (basePath == null || !HubLoader.IsHubReference(basePath))) return OpenedInput.Open(path, basePath);
         var options = HubLoader.EffectiveOptions() with { Progress = this };
         if (CacheMaxBytes is { } max) options = options with { CacheMaxBytes = max };
+        if (_notes is { } notes) options = options with { Http = options.Http with { Retrying = line => { lock (notes) notes.WriteLine(line); } } };
         using var task = _progress.Start("opening " + path, 0);
-        return OpenedInput.Open(path, options);
+        return OpenedInput.Open(path, basePath, options);
     }
 
     public void Report(RemoteTransferStatus value)

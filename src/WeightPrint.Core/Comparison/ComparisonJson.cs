@@ -22,6 +22,8 @@ public static class ComparisonJson
         {
             ["schema_version"] = SchemaVersion,
             ["tool"] = "weightprint",
+            ["tool_version"] = ToolInfo.Version,
+            ["tool_commit"] = ToolInfo.Commit,
             ["seed"] = r.Seed,
             ["models"] = models,
             ["identity"] = r.Identity is { } id ? new JsonObject
@@ -45,7 +47,7 @@ public static class ComparisonJson
         return root;
     }
 
-    public static string Serialize(ComparisonResult r) => Write(ToJson(r));
+    public static string Serialize(ComparisonResult r) => JsonText.Serialize(ToJson(r));
 
     /// <summary>One reference compared with several models: <c>{"schema_version", "tool", "comparisons": [document, …]}</c>,
     /// each element exactly what <see cref="Serialize"/> prints for that pair.</summary>
@@ -53,7 +55,7 @@ public static class ComparisonJson
     {
         var list = new JsonArray();
         foreach (var r in results) list.Add((JsonNode)ToJson(r));
-        return Write(new JsonObject { ["schema_version"] = SchemaVersion, ["tool"] = "weightprint", ["comparisons"] = list });
+        return JsonText.Serialize(new JsonObject { ["schema_version"] = SchemaVersion, ["tool"] = "weightprint", ["tool_version"] = ToolInfo.Version, ["tool_commit"] = ToolInfo.Commit, ["comparisons"] = list });
     }
 
     public static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
@@ -80,6 +82,7 @@ public static class ComparisonJson
             ["status"] = m.Status == MethodStatus.Ok ? "ok" : "not_applicable",
             ["score"] = Num(m.Score),
             ["p_value"] = m.PValue is { } pv ? Num(pv) : null,
+            ["p_value_is_bound"] = m.PValue is { } bound && WeightPrint.Statistics.PValueText.AtFloor(bound),
             ["null"] = m.NullDescription,
             ["background_percentile"] = m.BackgroundPercentile is { } bp ? Num(bp) : null,
             ["per_curve"] = perCurve,
@@ -128,7 +131,4 @@ public static class ComparisonJson
     }
 
     private static JsonValue? Num(double v) => SignatureJson.Number(v);
-
-    /// <summary>Writes a document with <see cref="Options"/>; NaN and ±Infinity anywhere in it become null.</summary>
-    public static string Write(JsonNode node) => SignatureJson.FiniteOnly(node)!.ToJsonString(Options);
 }

@@ -1,4 +1,6 @@
 using WeightPrint.Formats;
+using WeightPrint.Formats.Peft;
+using WeightPrint.IO;
 using WeightPrint.IO.Hub;
 using WeightPrint.Model;
 using WeightPrint.Signals;
@@ -29,12 +31,18 @@ public sealed record NonFiniteTensor(int Model, string Tensor)
 /// <summary>One input to compare, opened: a model (checkpoint + view) or a fingerprint file.</summary>
 public sealed class OpenedInput : IDisposable
 {
-    private OpenedInput(ModelSummary summary, ComparisonInput input, Checkpoint? checkpoint)
+    private readonly Checkpoint? _base;
+
+    private OpenedInput(ModelSummary summary, ComparisonInput input, Checkpoint? checkpoint, Checkpoint? baseCheckpoint = null)
     {
         Summary = summary;
         Input = input;
         Checkpoint = checkpoint;
+        _base = baseCheckpoint;
     }
+
+    /// <summary>True when the input is a LoRA adapter described on its own: an update (ΔW), not a model.</summary>
+    public bool IsUpdate { get; private init; }
 
     public ModelSummary Summary { get; }
 
@@ -60,7 +68,7 @@ public sealed class OpenedInput : IDisposable
         try
         {
             var view = ModelViewBuilder.Build(checkpoint);
-            return new OpenedInput(ModelSummary.Of(view, path), new ComparisonInput(path, view), checkpoint);
+            return new OpenedInput(ModelSummary.Of(view, path), new ComparisonInput(path, view), checkpoint) { IsUpdate = PeftAdapter.IsAdapter(checkpoint) };
         }
         catch
         {
@@ -73,7 +81,34 @@ public sealed class OpenedInput : IDisposable
     public static OpenedInput FromCheckpoint(Checkpoint checkpoint, ModelView view, string label) =>
         new(ModelSummary.Of(view, label), new ComparisonInput(label, view), checkpoint);
 
-    public void Dispose() => Checkpoint?.Dispose();
+    /// <summary>Opens <paramref name="path"/>; when it is a LoRA adapter and <paramref name="basePath"/> is given, the
+    /// input is the merged model (base + ΔW), named "ADAPTER + BASE". Other inputs open as <see cref="Open(string, HubOptions?)"/>.</summary>
+    public static OpenedInput Open(string path, string? basePath, HubOptions? hubOptions = null)
+    {
+        var plain = Open(path, hubOptions);
+        if (basePath == null || !plain.IsUpdate) return plain;
+        var adapter = plain.Checkpoint!;
+        Checkpoint? baseCheckpoint = null;
+        try
+        {
+            baseCheckpoint = ModelSource.Open(basePath, hubOptions);
+            var view = ModelViewBuilder.Build(adapter, baseCheckpoint);
+            string name = $"{path} + {basePath}";
+            return new OpenedInput(ModelSummary.Of(view, name), new ComparisonInput(name, view), adapter, baseCheckpoint);
+        }
+        catch
+        {
+            baseCheckpoint?.Dispose();
+            adapter.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Checkpoint?.Dispose();
+        _base?.Dispose();
+    }
 }
 
 /// <summary>Runs the selected methods on a pair and decides the verdict.</summary>

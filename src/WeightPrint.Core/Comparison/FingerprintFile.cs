@@ -27,10 +27,12 @@ public static class FingerprintFile
         {
             ["format"] = FormatName,
             ["version"] = Version,
+            ["tool_version"] = ToolInfo.Version,
+            ["tool_commit"] = ToolInfo.Commit,
             ["model"] = ModelJson(model),
             ["methods"] = methods,
         };
-        return ComparisonJson.Write(root);
+        return JsonText.Serialize(root);
     }
 
     /// <summary>True when the file is a JSON fingerprint (checked by content, not by extension).</summary>

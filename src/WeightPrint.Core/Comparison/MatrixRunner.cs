@@ -46,7 +46,9 @@ public static class MatrixRunner
 /// methods, verdict}], matrices: {METHOD: {scores, order, merges, linkage, distance}}}</c>. <c>a</c>/<c>b</c> index
 /// <c>models</c>; each pair's <c>methods</c> entries are exactly <c>compare --json</c>'s; <c>scores</c> is the
 /// symmetric models × models score matrix (null on the diagonal and where a method was not applicable or
-/// undefined); <c>order</c> is the leaf order of average-linkage clustering on 1 − score, <c>merges</c> its tree.
+/// undefined); <c>order</c> is the leaf order of average-linkage clustering on 1 − score, <c>merges</c> its tree. Only
+/// similarities defined for every pair are clustered (<c>clustered</c>); otherwise <c>order</c> is the input order,
+/// <c>merges</c> is empty, <c>linkage</c> is "none" and <c>not_clustered_reason</c> says why.
 /// </summary>
 public static class MatrixJson
 {
@@ -72,7 +74,8 @@ public static class MatrixJson
         foreach (var id in m.MethodIds)
         {
             var scores = Scores(m, id);
-            var tree = AverageLinkage.Cluster(Distances(scores));
+            string? notClustered = WhyNotClustered(scores, id);
+            var tree = notClustered == null ? AverageLinkage.Cluster(Distances(scores)) : null;
             var rows = new JsonArray();
             for (int i = 0; i < scores.GetLength(0); i++)
             {
@@ -82,15 +85,19 @@ public static class MatrixJson
             }
 
             var merges = new JsonArray();
-            foreach (var merge in tree.Merges)
+            foreach (var merge in tree?.Merges ?? [])
                 merges.Add((JsonNode)new JsonObject { ["left"] = merge.Left, ["right"] = merge.Right, ["height"] = merge.Height, ["size"] = merge.Size });
+            var order = tree?.Order ?? Enumerable.Range(0, scores.GetLength(0)).ToList();
             matrices[id] = new JsonObject
             {
                 ["scores"] = rows,
-                ["order"] = new JsonArray(tree.Order.Select(o => (JsonNode?)o).ToArray()),
+                ["order"] = new JsonArray(order.Select(o => (JsonNode?)o).ToArray()),
                 ["merges"] = merges,
-                ["linkage"] = "average",
-                ["distance"] = "1 - score",
+                ["linkage"] = tree != null ? "average" : "none",
+                ["distance"] = tree != null ? "1 - score" : null,
+                ["similarity"] = IsSimilarity(id),
+                ["clustered"] = tree != null,
+                ["not_clustered_reason"] = notClustered,
             };
         }
 
@@ -98,6 +105,8 @@ public static class MatrixJson
         {
             ["schema_version"] = ComparisonJson.SchemaVersion,
             ["tool"] = "weightprint",
+            ["tool_version"] = ToolInfo.Version,
+            ["tool_commit"] = ToolInfo.Commit,
             ["kind"] = "matrix",
             ["seed"] = m.Seed,
             ["models"] = models,
@@ -106,7 +115,7 @@ public static class MatrixJson
         };
     }
 
-    public static string Serialize(MatrixResult m) => ComparisonJson.Write(ToJson(m));
+    public static string Serialize(MatrixResult m) => JsonText.Serialize(ToJson(m));
 
     /// <summary>The models × models matrix of one method's scores (NaN on the diagonal and where undefined).</summary>
     public static double[,] Scores(MatrixResult m, string methodId)
@@ -127,6 +136,27 @@ public static class MatrixJson
         }
 
         return s;
+    }
+
+    /// <summary>True unless the method with this id reports something other than a 0–1 similarity (e.g. a contrast).</summary>
+    public static bool IsSimilarity(string methodId) => MethodRegistry.All.FirstOrDefault(x => x.Id == methodId)?.ScoreIsSimilarity ?? true;
+
+    /// <summary>Why a method's score matrix is not clustered, or null when it is. A tree on 1 − score means something only
+    /// for a similarity defined for every pair: an undefined pair would get a made-up distance.</summary>
+    public static string? WhyNotClustered(double[,] scores, string methodId)
+    {
+        if (!IsSimilarity(methodId)) return $"the {methodId} score is not a similarity";
+        int n = scores.GetLength(0), undefined = 0;
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = i + 1; j < n; j++)
+            {
+                if (!double.IsFinite(scores[i, j])) undefined++;
+            }
+        }
+
+        int pairs = n * (n - 1) / 2;
+        return undefined == 0 ? null : $"{methodId} has no score for {WeightPrint.Statistics.NumberText.Count(undefined, "pair")} of {pairs}";
     }
 
     /// <summary>Clustering distance 1 − score (0 on the diagonal; NaN where the score is undefined).</summary>

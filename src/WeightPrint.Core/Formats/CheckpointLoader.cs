@@ -27,7 +27,8 @@ public static class CheckpointLoader
     {
         openFile ??= p => new MemoryMappedFileSource(p);
         if (Directory.Exists(path)) return OpenFolder(new LocalModelFolder(path, openFile));
-        if (!File.Exists(path)) throw new InvalidModelFileException(path, "no such file or folder");
+        if (!File.Exists(path))
+            throw new InvalidModelFileException(path, "no such file or folder" + (WeightPrint.IO.Hub.HubReference.LooksLikeBareRepoId(path) ? $"; for a model on the Hugging Face Hub write hf:{path}" : ""));
         var source = openFile(path);
         try
         {
@@ -53,6 +54,8 @@ public static class CheckpointLoader
             throw new InvalidModelFileException(location, "legacy torch format (a bare pickle, saved before PyTorch 1.6) is not supported; re-save it with torch.save in the zip format");
         if (SafetensorsReader.LooksLikeSafetensors(source)) return SafetensorsReader.Open(source, location);
         if (Llama2cReader.LooksLikeLlama2c(source)) return Llama2cReader.Open(source, location);
+        if (Llama2cReader.TruncatedHeaderReason(source) is { } truncated)
+            throw new InvalidModelFileException(location, "truncated llama2.c checkpoint: " + truncated);
         if (source.Length >= 8)
         {
             Span<byte> head = stackalloc byte[8];
@@ -91,10 +94,19 @@ public static class CheckpointLoader
         {
             var candidates = folder.FileNames.Where(f => f.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
                 || f.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList();
+            if (candidates.Count == 0)
+            {
+                // A folder holding a single llama2.c checkpoint (a .bin that is not a torch archive) is that checkpoint.
+                var bins = folder.FileNames.Where(f => f.EndsWith(".bin", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList();
+                if (bins.Count == 1) candidates = bins;
+                else if (bins.Count > 1)
+                    throw new InvalidModelFileException(location, $"folder holds {bins.Count} .bin files and no index; name one of them: {string.Join(", ", bins)}");
+            }
+
             if (candidates.Count == 1) checkpoint = OpenSingle(folder, candidates[0]);
             else if (candidates.Count > 1)
                 throw new InvalidModelFileException(location, $"folder holds {candidates.Count} weight files and no index; name one of them: {string.Join(", ", candidates)}");
-            else throw new InvalidModelFileException(location, "no weights found (expected model.safetensors, a shard index, pytorch_model.bin, a PEFT adapter or a .gguf file)");
+            else throw new InvalidModelFileException(location, "no weights found (expected model.safetensors, a shard index, pytorch_model.bin, a PEFT adapter, a .gguf file or a llama2.c .bin)");
         }
 
         try

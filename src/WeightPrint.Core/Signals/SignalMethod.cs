@@ -26,6 +26,10 @@ public abstract class SignalMethod
     /// <summary>True when the method's signature can be saved in a fingerprint file and compared without weights.</summary>
     public virtual bool HasSignature => false;
 
+    /// <summary>True when the score is a similarity on the 0–1 scale (1 = alike), so models can be clustered on
+    /// 1 − score and plotted on a fixed 0–1 colour scale; false for other quantities (a contrast, a count).</summary>
+    public virtual bool ScoreIsSimilarity => true;
+
     /// <summary>Bytes that <see cref="ExtractSignature"/> reads from <paramref name="model"/> (what it reports to
     /// <see cref="MethodContext.BytesRead"/>), for progress bars. By default every layer tensor's bytes.</summary>
     public virtual long SignatureBytes(ModelView model) => LayerBytes(model);
@@ -71,7 +75,7 @@ public abstract class SignalMethod
         {
             var file = a.Signatures.ContainsKey(Id) ? a : b;
             var cause = e is AggregateException { InnerExceptions.Count: > 0 } agg ? agg.InnerExceptions[0] : e;
-            throw new InvalidModelFileException(file.Label, $"the saved {Id} signature is malformed ({cause.GetType().Name}: {cause.Message})", e);
+            throw new InvalidModelFileException(file.Label, $"malformed fingerprint: the saved {Id} signature (methods.{Id}) lacks a field or has one of the wrong type ({cause.GetType().Name}: {cause.Message})", e);
         }
     }
 
@@ -235,7 +239,8 @@ public static class SignatureJson
         return node;
     }
 
-    private static bool IsNonFinite(JsonNode? node) =>
+    /// <summary>True for a JSON number that is NaN or ±Infinity (which JSON text cannot hold).</summary>
+    public static bool IsNonFinite(JsonNode? node) =>
         node is JsonValue v && node.GetValueKind() == System.Text.Json.JsonValueKind.Number
         && (v.TryGetValue(out double d) ? !double.IsFinite(d) : v.TryGetValue(out float f) && !float.IsFinite(f));
 

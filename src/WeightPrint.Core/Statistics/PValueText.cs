@@ -12,7 +12,9 @@ public static class PValueText
     /// <summary>True when <paramref name="p"/> sits at (or below) <see cref="FisherMethod.MinPValue"/>.</summary>
     public static bool AtFloor(double p) => p <= FisherMethod.MinPValue;
 
-    /// <summary>"p = …" with <paramref name="number"/> formatting the value, or "p &lt; 1e-300" at the floor.</summary>
+    /// <summary>"p = …" with <paramref name="number"/> formatting values from 1e-4 up, "p = 2.3e-95" below (the one
+    /// scientific format of <see cref="NumberText.Scientific"/>), or "p &lt; 1e-300" at the floor.</summary>
     public static string Equation(double p, Func<double, string>? number = null) =>
-        AtFloor(p) ? "p " + FloorBound : "p = " + (number ?? (x => x.ToString("G3", CultureInfo.InvariantCulture)))(p);
+        AtFloor(p) ? "p " + FloorBound
+        : "p = " + (p < 1e-4 ? NumberText.Scientific(p) : (number ?? (x => x.ToString("G3", CultureInfo.InvariantCulture)))(p));
 }

@@ -17,7 +17,7 @@ public static partial class HtmlReport
     public static ReportOutput Compare(JsonObject document, IReadOnlyList<MethodInfo> infos)
     {
         // Re-parse so the page is built from exactly the text that is embedded.
-        var doc = JsonNode.Parse(document.ToJsonString())!;
+        var doc = JsonText.Finite(document)!;
         var w = new HtmlWriter(doc);
         var figures = new List<RenderedFigure>();
         string nameA = ShortName(w.Str("models[0].path")), nameB = ShortName(w.Str("models[1].path"));

@@ -19,7 +19,7 @@ public static partial class HtmlReport
     /// <summary>The report of a matrix run from its JSON document (<c>matrix --json</c>).</summary>
     public static ReportOutput Matrix(JsonObject document, IReadOnlyList<MethodInfo> infos)
     {
-        var doc = JsonNode.Parse(document.ToJsonString())!;
+        var doc = JsonText.Finite(document)!;
         var w = new HtmlWriter(doc);
         var figures = new List<RenderedFigure>();
         var models = doc["models"] as JsonArray ?? [];
@@ -65,7 +65,7 @@ public static partial class HtmlReport
             {
                 int k = MethodIndex(doc, i, id);
                 string mp = $"pairs[{i}].methods[{k}]";
-                w.Raw("<td class=\"n\">").Num(mp + ".score", ScoreFormat, k < 0 ? "—" : "n/a").Raw("</td><td class=\"n\">").Num(mp + ".p_value", PFormat, "none").Raw("</td>");
+                w.Raw("<td class=\"n\">").Num(mp + ".score", ScoreFormat, k < 0 ? "—" : "n/a").Raw("</td><td class=\"n\">").Num(mp + ".p_value", PFormat).Raw("</td>");
             }
 
             w.Raw("</tr>\n");
@@ -80,11 +80,15 @@ public static partial class HtmlReport
             var scores = MatrixJson.ScoresFromJson(doc, id);
             var order = (doc["matrices"]![id]!["order"] as JsonArray ?? []).Select(o => (int)Number(o)).ToList();
             var tree = TreeFromJson(doc, id, models.Count);
-            var figs = new List<RenderedFigure>
-            {
-                Plots.Figures.PairHeatmap($"{Id(id)}-matrix", id, scores, letters, order),
-            };
-            if (tree != null && models.Count > 1) figs.Add(Plots.Figures.DendrogramPlot($"{Id(id)}-dendrogram", id, tree, letters));
+            bool similarity = doc["matrices"]![id]!["similarity"] is not JsonValue sv || !sv.TryGetValue(out bool s) || s;
+            bool anyScore = false;
+            foreach (double v in scores) anyScore |= double.IsFinite(v);
+            var figs = new List<RenderedFigure>();
+            if (anyScore)
+                figs.Add(Plots.Figures.PairHeatmap($"{Id(id)}-matrix", id, scores, letters, order, similarity, clustered: tree is { Merges.Count: > 0 }));
+            else w.Raw("<p class=\"note\">").Text($"{id} is not applicable to any pair: no matrix to draw.").Raw("</p>\n");
+            if (tree is { Merges.Count: > 0 } && models.Count > 1) figs.Add(Plots.Figures.DendrogramPlot($"{Id(id)}-dendrogram", id, tree, letters));
+            else if (anyScore && w.Str($"matrices.{id}.not_clustered_reason") is { } why) w.Raw("<p class=\"note\">").Text($"No dendrogram: {why}.").Raw("</p>\n");
             if (Backgrounds.For(id, FirstRaw(doc, id)) is { } bg)
             {
                 var observed = new List<Observed>();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using WeightPrint.Comparison;
 using WeightPrint.Reports.Plots;
 
 namespace WeightPrint.Reports.Html;
@@ -20,8 +21,8 @@ public static partial class HtmlReport
     public const int MaxLayerHeatmapPairs = 12;
 
     private const string ScoreFormat = "F4";
-    private const string PFormat = "G4";
-    private const string PercentileFormat = "F1";
+    private const string PFormat = HtmlWriter.PValueFormat;
+    private const string PercentileFormat = HtmlWriter.OrdinalFormat;
     private const string CountFormat = "N0";
     private const string CurveFormat = "G5";
 
@@ -32,8 +33,6 @@ public static partial class HtmlReport
         ("hidden_size", "hidden"), ("heads", "heads"), ("kv_heads", "kv heads"), ("head_dim", "head dim"),
         ("intermediate_size", "mlp"), ("vocab_size", "vocab"), ("experts", "experts"),
     ];
-
-    private static readonly JsonSerializerOptions EmbedOptions = new() { WriteIndented = false, Encoder = JavaScriptEncoder.Default };
 
     // ---------------------------------------------------------------- shared pieces
 
@@ -48,11 +47,12 @@ public static partial class HtmlReport
 
     private static string Close(HtmlWriter w, JsonNode doc)
     {
-        w.Raw("<footer><p>Made by <code>weightprint</code> (schema version ").Num("schema_version", CountFormat).Raw(", seed ").Num("seed", "0")
+        w.Raw("<footer><p>Made by <code>weightprint</code> ").Text(w.Str("tool_version") ?? "(version unknown)").Raw(", commit <code>").Text(w.Str("tool_commit") ?? "unknown")
+            .Raw("</code> (schema version ").Num("schema_version", CountFormat).Raw(", seed ").Num("seed", "0")
             .Raw("). Every number on this page is read from the JSON document embedded below (the same document <code>--json</code> prints); ")
             .Raw("select it with your browser's view-source to reuse it.</p></footer>\n</main>\n");
         // JavaScriptEncoder.Default escapes <, >, &, ' and non-ASCII, so no string in the document can close the element.
-        w.Raw("<script type=\"application/json\" id=\"").Raw(DataElementId).Raw("\">").Raw(doc.ToJsonString(EmbedOptions)).Raw("</script>\n</body>\n</html>\n");
+        w.Raw("<script type=\"application/json\" id=\"").Raw(DataElementId).Raw("\">").Raw(JsonText.Serialize(doc, indented: false, JavaScriptEncoder.Default)).Raw("</script>\n</body>\n</html>\n");
         return w.ToString();
     }
 
@@ -99,7 +99,7 @@ public static partial class HtmlReport
     private static void MethodsTable(HtmlWriter w, string methodsPath)
     {
         var methods = JsonPath.Resolve(w.Document, methodsPath) as JsonArray ?? [];
-        w.Raw("<div class=\"scroll\"><table class=\"methods stack\">\n<thead><tr><th>method</th><th class=\"n\">score</th><th class=\"n\">p-value</th><th>null</th>")
+        w.Raw("<div class=\"scroll\"><table class=\"methods stack\">\n<thead><tr><th>method</th><th class=\"n\">score</th><th class=\"n\">p-value</th>")
             .Raw("<th class=\"n\">background percentile</th><th>verdict contribution</th><th>summary</th></tr></thead>\n<tbody>\n");
         for (int i = 0; i < methods.Count; i++)
         {
@@ -107,8 +107,8 @@ public static partial class HtmlReport
             bool ok = w.Str(p + ".status") == "ok";
             w.Raw("<tr id=\"method-").Text(w.Str(p + ".id")).Raw("\"><td><code>").Text(w.Str(p + ".id")).Raw("</code></td>");
             w.Raw("<td class=\"n\" data-label=\"score\">").Num(p + ".score", ScoreFormat, ok ? "undefined" : "n/a").Raw("</td>");
-            w.Raw("<td class=\"n\" data-label=\"p-value\">").Num(p + ".p_value", PFormat, "none").Raw("</td>");
-            w.Raw("<td class=\"wide\" data-label=\"null\">").Text(w.Str(p + ".null")).Raw("</td>");
+            // The null of each method is described once, in the Methods section; a method without a p-value shows "—".
+            w.Raw("<td class=\"n\" data-label=\"p-value\">").Num(p + ".p_value", PFormat).Raw("</td>");
             w.Raw("<td class=\"n\" data-label=\"background percentile\">").Num(p + ".background_percentile", PercentileFormat).Raw("</td>");
             w.Raw("<td data-label=\"verdict contribution\">").Text(EvidenceText(w.Str(p + ".evidence"))).Raw("</td>");
             w.Raw("<td class=\"wide\" data-label=\"summary\">").Text(ok ? w.Str(p + ".summary") : "not applicable: " + w.Str(p + ".reason")).Raw("</td></tr>\n");
@@ -189,7 +189,7 @@ public static partial class HtmlReport
         {
             string p = $"{methodPath}.per_layer[{i}]";
             w.Raw("<tr><td class=\"n\">").Num(p + ".layer_a", "0").Raw("</td><td class=\"n\">").Num(p + ".layer_b", "0").Raw("</td><td class=\"n\">")
-                .Num(p + ".score", ScoreFormat, "undefined").Raw("</td><td class=\"n\">").Num(p + ".p_value", PFormat, "none").Raw("</td></tr>\n");
+                .Num(p + ".score", ScoreFormat, "undefined").Raw("</td><td class=\"n\">").Num(p + ".p_value", PFormat).Raw("</td></tr>\n");
         }
 
         w.Raw("</tbody></table></div></details>\n");

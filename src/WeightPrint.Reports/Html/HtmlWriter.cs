@@ -45,9 +45,9 @@ public sealed class HtmlWriter(JsonNode document)
     public HtmlWriter Num(string path, string format, string missing = "—")
     {
         var node = JsonPath.Resolve(Document, path);
-        string json = node?.ToJsonString() ?? "null";
+        string json = node == null ? "null" : WeightPrint.Comparison.JsonText.Serialize(node, indented: false);
         string shown = node is JsonValue && double.TryParse(json, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
-            ? d.ToString(format, CultureInfo.InvariantCulture)
+            ? Format(d, format)
             : missing;
         _sb.Append("<span class=\"num\" data-json=\"").Append(Escape(path)).Append("\" data-value=\"").Append(Escape(json))
             .Append("\" data-format=\"").Append(Escape(format)).Append("\">").Append(Escape(shown)).Append("</span>");
@@ -55,6 +55,20 @@ public sealed class HtmlWriter(JsonNode document)
     }
 
     /// <summary>Text of a string value at <paramref name="path"/> (null when absent or not a string).</summary>
+    /// <summary>Format name for p-values: <see cref="WeightPrint.Statistics.NumberText.P"/> ("&lt; 1e-300", "2.3e-95", "0.0288").</summary>
+    public const string PValueFormat = "p";
+
+    /// <summary>Format name for percentiles with their ordinal: "25.2nd".</summary>
+    public const string OrdinalFormat = "ordinal";
+
+    /// <summary>A number as shown: the named formats above, else a .NET format string (invariant culture).</summary>
+    public static string Format(double d, string format) => format switch
+    {
+        PValueFormat => WeightPrint.Statistics.NumberText.P(d),
+        OrdinalFormat => WeightPrint.Statistics.NumberText.Ordinal(d),
+        _ => d.ToString(format, CultureInfo.InvariantCulture),
+    };
+
     public string? Str(string path) => JsonPath.Resolve(Document, path) is JsonValue v && v.TryGetValue(out string? s) ? s : null;
 
     public override string ToString() => _sb.ToString();

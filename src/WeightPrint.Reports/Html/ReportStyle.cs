@@ -32,7 +32,10 @@ internal static class ReportStyle
         td.wide { min-width: 16rem; }
         table.pairs td:first-child, table.pair-scores td:first-child { white-space: nowrap; }
         .num { font-variant-numeric: tabular-nums; }
-        code, .path { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .88em; overflow-wrap: anywhere; }
+        code, .path { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .88em; }
+        code { overflow-wrap: anywhere; }
+        .path { overflow-wrap: break-word; word-break: normal; }
+        td.path { min-width: 24ch; }
         .figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 440px), 1fr)); gap: 1rem; margin: .8rem 0; }
         figure { margin: 0; padding: .5rem; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
         figure img { display: block; width: 100%; height: auto; }

@@ -35,12 +35,20 @@ public static class Figures
         foreach (var c in CurveNames)
         {
             string upper = c.ToUpperInvariant();
-            yield return Curves($"pdf-normalised-{c}", $"{upper}: normalised std per layer", "layer", "z-scored std",
-                models.Select(m => (m.Label, m.Normalised.GetValueOrDefault(c))).ToList(),
-                $"Standard deviation of each layer's {upper} projection weight, z-scored across layers (the curves the pdf statistic correlates), one line per model.");
-            yield return Curves($"pdf-std-{c}", $"{upper}: raw std per layer", "layer", "std",
-                models.Select(m => (m.Label, m.Std.GetValueOrDefault(c))).ToList(),
-                $"Raw standard deviation of each layer's {upper} projection weight: z-scoring hides differences of scale that this shows.");
+            // A curve no model defines (absent, or constant so that its z-scores are undefined) gets no plot, not an empty card.
+            if (models.Any(m => m.Normalised.GetValueOrDefault(c)?.Any(double.IsFinite) == true))
+            {
+                yield return Curves($"pdf-normalised-{c}", $"{upper}: normalised std per layer", "layer", "z-scored std",
+                    models.Select(m => (m.Label, m.Normalised.GetValueOrDefault(c))).ToList(),
+                    $"Standard deviation of each layer's {upper} projection weight, z-scored across layers (the curves the pdf statistic correlates), one line per model.");
+            }
+
+            if (models.Any(m => m.Std.GetValueOrDefault(c)?.Any(double.IsFinite) == true))
+            {
+                yield return Curves($"pdf-std-{c}", $"{upper}: raw std per layer", "layer", "std",
+                    models.Select(m => (m.Label, m.Std.GetValueOrDefault(c))).ToList(),
+                    $"Raw standard deviation of each layer's {upper} projection weight: z-scoring hides differences of scale that this shows.");
+            }
         }
     }
 
@@ -170,7 +178,10 @@ public static class Figures
     }
 
     /// <summary>All-pairs score matrix, rows and columns in <paramref name="order"/> (e.g. clustering leaf order).</summary>
-    public static RenderedFigure PairHeatmap(string id, string methodId, double[,] scores, IReadOnlyList<string> labels, IReadOnlyList<int> order)
+    /// <param name="similarity">True for a 0–1 similarity: the colour scale is then fixed at 0–1 (values below 0 take its
+    /// lowest colour), so a single defined pair is not drawn in the darkest colour of its own range.</param>
+    /// <param name="clustered">True when <paramref name="order"/> is a clustering leaf order.</param>
+    public static RenderedFigure PairHeatmap(string id, string methodId, double[,] scores, IReadOnlyList<string> labels, IReadOnlyList<int> order, bool similarity = true, bool clustered = true)
     {
         int n = order.Count;
         var data = new double[n, n];
@@ -180,13 +191,16 @@ public static class Figures
         }
 
         var plt = new Plot();
-        AddHeatmap(plt, data, annotate: n <= AnnotateCellsUpTo);
+        AddHeatmap(plt, data, annotate: n <= AnnotateCellsUpTo, similarity ? new ScottPlot.Range(0, 1) : null);
         var positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
         var names = order.Select(i => labels[i]).ToArray();
         plt.Axes.Bottom.SetTicks(positions, names);
         plt.Axes.Left.SetTicks(positions.Select(p => (double)(n - 1) - p).ToArray(), names);
         plt.Title($"{methodId}: all pairs");
-        string caption = $"{methodId} score of every pair of models; rows and columns ordered by average-linkage clustering on 1 − score, so related models sit in blocks. The diagonal (a model with itself) is not computed.";
+        string caption = $"{methodId} score of every pair of models; "
+            + (clustered ? "rows and columns ordered by average-linkage clustering on 1 − score, so related models sit in blocks. " : "rows and columns in input order (not clustered). ")
+            + (similarity ? "Colour scale fixed at 0–1. " : "")
+            + "The diagonal (a model with itself) is not computed; grey cells have no score.";
         int size = Math.Clamp(160 + 36 * n, Width, 1000);
         return FigureRenderer.Render(id, $"{methodId}: all-pairs matrix", caption, plt, size, size - 60);
     }
@@ -229,10 +243,33 @@ public static class Figures
 
     /// <summary>Adds a heatmap with cell (0, 0) at the top left, cell centres at integer coordinates, a colour bar
     /// and (for small matrices) each cell's value printed on it.</summary>
-    private static void AddHeatmap(Plot plt, double[,] data, bool annotate)
+    /// <param name="range">A fixed colour range (values outside take its end colours); null spans the finite values.
+    /// A matrix without any finite value gets the 0–1 range, so it renders as all grey instead of failing.</param>
+    private static void AddHeatmap(Plot plt, double[,] data, bool annotate, ScottPlot.Range? range = null)
     {
         int rows = data.GetLength(0), cols = data.GetLength(1);
-        var hm = plt.Add.Heatmap(data);
+        double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+        foreach (double v in data)
+        {
+            if (!double.IsFinite(v)) continue;
+            lo = Math.Min(lo, v);
+            hi = Math.Max(hi, v);
+        }
+
+        if (range == null && !double.IsFinite(lo)) range = new ScottPlot.Range(0, 1);
+        var clipped = data;
+        if (range is { } r)
+        {
+            // Clip to the fixed range so the colour map never sees values outside it.
+            clipped = new double[rows, cols];
+            for (int i = 0; i < rows; i++)
+            {
+                for (int j = 0; j < cols; j++) clipped[i, j] = double.IsFinite(data[i, j]) ? Math.Clamp(data[i, j], r.Min, r.Max) : double.NaN;
+            }
+        }
+
+        var hm = plt.Add.Heatmap(clipped);
+        if (range is { } fixedRange) hm.ManualRange = fixedRange;
         hm.Colormap = new ScottPlot.Colormaps.Viridis();
         hm.NaNCellColor = Colors.LightGray;
         hm.Rectangle = new CoordinateRect(-0.5, cols - 0.5, -0.5, rows - 0.5);
@@ -240,14 +277,7 @@ public static class Figures
         plt.Add.ColorBar(hm);
         if (annotate)
         {
-            double min = double.PositiveInfinity, max = double.NegativeInfinity;
-            foreach (double v in data)
-            {
-                if (!double.IsFinite(v)) continue;
-                min = Math.Min(min, v);
-                max = Math.Max(max, v);
-            }
-
+            double min = range?.Min ?? lo, max = range?.Max ?? hi;
             for (int i = 0; i < rows; i++)
             {
                 for (int j = 0; j < cols; j++)

@@ -64,7 +64,7 @@ public class CompareCommandTests
     {
         string a = Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-llama2c", "stories260K.bin");
         string b = Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-hf-bf16");
-        var r = CliRunner.Run("compare", a, b, "--methods", "pdf");
+        var r = CliRunner.RunAt(400, "compare", a, b, "--methods", "pdf");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("pdf per curve", r.Stdout);
         Assert.Contains("raw standard deviations", r.Stdout);

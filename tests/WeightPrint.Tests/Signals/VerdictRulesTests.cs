@@ -34,7 +34,7 @@ public class VerdictRulesTests
         Assert.Equal(WeightPrint.Verdict.Verdict.Derived, v.Label);
         Assert.Contains("pcs rejects independent initialisation (p < 1e-300 < α", v.Reason);
         Assert.Contains("neuron-match (p < 1e-300)", v.Reason);
-        Assert.Contains("spectral (p = 2E-95)", v.Reason);
+        Assert.Contains("spectral (p = 2e-95)", v.Reason);
         Assert.DoesNotContain("1E-300", v.Reason);
     }
 
@@ -44,13 +44,13 @@ public class VerdictRulesTests
         // spectral's null is simulated from untrained weights: it may agree with an exact test, never decide alone.
         var alone = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.3), R("spectral", 1e-20, Evidence.Derived)], identicalWeights: false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, alone.Label);
-        Assert.Contains("only spectral (p = 1E-20) rejects independence", alone.Reason);
+        Assert.Contains("only spectral (p = 1e-20) rejects independence", alone.Reason);
         Assert.Contains("pcs p = 0.4", alone.Reason);
 
         var agreeing = VerdictRules.Decide([R("pcs", 1e-6, Evidence.Derived), R("neuron-match", 0.3), R("spectral", 1e-20, Evidence.Derived)], identicalWeights: false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Derived, agreeing.Label);
-        Assert.StartsWith("pcs rejects independent initialisation (p = 1E-6 <", agreeing.Reason);
-        Assert.Contains("spectral (p = 1E-20) agreeing", agreeing.Reason);
+        Assert.StartsWith("pcs rejects independent initialisation (p = 1e-6 <", agreeing.Reason);
+        Assert.Contains("spectral (p = 1e-20) agreeing", agreeing.Reason);
     }
 
     [Fact]

@@ -48,6 +48,15 @@ public static class MiniJsonSchema
                     if (obj.TryGetPropertyValue(name, out var child)) Check(child, (JsonObject)sub!, $"{path}.{name}", errors);
                 }
             }
+
+            if (schema["additionalProperties"] is JsonObject additional)
+            {
+                var named = schema["properties"] as JsonObject;
+                foreach (var (name, child) in obj)
+                {
+                    if (named == null || !named.ContainsKey(name)) Check(child, additional, $"{path}.{name}", errors);
+                }
+            }
         }
 
         if (node is JsonArray arr && schema["items"] is JsonObject items)

@@ -16,7 +16,7 @@ public static class SharedModels
     /// <summary>Path of a model folder or file under shared/models; skips the test when absent.</summary>
     public static string Require(string relative)
     {
-        Skip.If(Root == null, "../shared/models is not present");
+        Skip.If(Root == null, "../shared/models is not present (set WEIGHTPRINT_SHARED=/path/to/shared to use it)");
         string p = Path.Combine(Root!, relative);
         Skip.If(!File.Exists(p) && !Directory.Exists(p), $"{relative} is not present in shared/models");
         return p;
@@ -27,6 +27,8 @@ public static class SharedModels
     {
         string? env = Environment.GetEnvironmentVariable("WEIGHTPRINT_SHARED_MODELS");
         if (!string.IsNullOrEmpty(env) && Directory.Exists(env)) return env;
+        string? shared = Environment.GetEnvironmentVariable("WEIGHTPRINT_SHARED");
+        if (!string.IsNullOrEmpty(shared) && Directory.Exists(Path.Combine(shared, "models"))) return Path.Combine(shared, "models");
         string candidate = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "models"));
         return Directory.Exists(candidate) ? candidate : null;
     }

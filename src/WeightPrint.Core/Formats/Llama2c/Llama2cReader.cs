@@ -84,6 +84,24 @@ public static class Llama2cReader
         }
     }
 
+    /// <summary>When the file starts with a plausible llama2.c header but is shorter than that header implies, why;
+    /// else null (so a cut-off download is reported as what it is, not as some other format's problem).</summary>
+    public static string? TruncatedHeaderReason(IByteSource source)
+    {
+        if (TryReadHeader(source, out var header, out string? why) || header == null) return null;
+        long expected;
+        try
+        {
+            expected = ExpectedLength(header);
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
+
+        return expected > source.Length ? why : null;
+    }
+
     public static bool TryReadHeader(IByteSource source, out Header header, out string? why)
     {
         header = null!;

@@ -408,12 +408,21 @@ public sealed class HttpFetcher : IDisposable
         return e switch
         {
             RetryableException r => r,
+            HttpRequestException h when IsNameResolutionFailure(h) => new RetryableException(
+                "network error: " + OneLine(Innermost(h), 200) + " (the host name does not resolve: check the address, HF_ENDPOINT and the network, or set HF_HUB_OFFLINE=1 to use the local cache)",
+                permanent: true),
             HttpRequestException h => new RetryableException("network error: " + OneLine(Innermost(h), 200)),
             IOException io => new RetryableException("connection broken: " + OneLine(Innermost(io), 200)),
             OperationCanceledException => new RetryableException($"timed out (no answer within {_options.IdleTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s or no connection within {_options.ConnectTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)"),
             _ => null,
         };
     }
+
+    /// <summary>True for a failure to resolve the host name: retrying would only wait (the resolver has answered),
+    /// so it fails at once.</summary>
+    public static bool IsNameResolutionFailure(HttpRequestException e)
+        => e.HttpRequestError == HttpRequestError.NameResolutionError
+           || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData };
 
     private static string Innermost(Exception e)
     {
@@ -429,6 +438,7 @@ public sealed class HttpFetcher : IDisposable
     private async Task WaitBeforeRetryAsync(RemoteFile file, RetryableException retry, int attempt, Stopwatch clock, CancellationToken cancellation)
     {
         string elapsed = clock.Elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
+        if (retry.Permanent) throw new InvalidModelFileException(file.Name, retry.Message);
         if (retry.RetryAfter is TimeSpan asked && asked > _options.MaxRetryAfter)
             throw new InvalidModelFileException(file.Name, $"{retry.Message}: the server asks to wait {asked.TotalSeconds:0} s, more than the {_options.MaxRetryAfter.TotalSeconds:0} s allowed; try again later");
         if (attempt >= _options.MaxAttempts)
@@ -445,6 +455,7 @@ public sealed class HttpFetcher : IDisposable
         if (clock.Elapsed + delay > _options.RetryBudget)
             throw new InvalidModelFileException(file.Name, $"{retry.Message}; gave up after {attempt} attempts in {elapsed} s (retry time limit {_options.RetryBudget.TotalSeconds:0.#} s)");
         _transfer.AddRetry();
+        _options.Retrying?.Invoke($"{file.Name}: retrying ({attempt + 1}/{_options.MaxAttempts}) in {delay.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s after {retry.Message}");
         if (delay > TimeSpan.Zero) await Task.Delay(delay, cancellation).ConfigureAwait(false);
     }
 
@@ -469,12 +480,16 @@ public sealed class HttpFetcher : IDisposable
         {
         }
 
-        public RetryableException(string message, TimeSpan? retryAfter = null, bool immediate = false, bool progressed = false) : base(message)
+        public RetryableException(string message, TimeSpan? retryAfter = null, bool immediate = false, bool progressed = false, bool permanent = false) : base(message)
         {
             RetryAfter = retryAfter;
             Immediate = immediate;
             Progressed = progressed;
+            Permanent = permanent;
         }
+
+        /// <summary>Not worth retrying after all (the host name does not resolve): fail at once with the message.</summary>
+        public bool Permanent { get; }
 
         public TimeSpan? RetryAfter { get; }
 

@@ -55,6 +55,10 @@ public sealed record HttpReadOptions
     /// this rate is dropped (keeping what arrived) and counts as a failed attempt, so a trickling server cannot hold a read forever.</summary>
     public int MinBytesPerSecond { get; init; } = 32 << 10;
 
+    /// <summary>Told before each retry of a transient failure, e.g. "model.safetensors: retrying (2/8) in 1.3 s after
+    /// server error (503)", so a user sees why a read is slow; null = silent.</summary>
+    public Action<string>? Retrying { get; init; }
+
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> for nonsense.</summary>
     public void Validate()
     {

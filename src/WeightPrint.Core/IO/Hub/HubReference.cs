@@ -45,6 +45,14 @@ public sealed record HubReference
 
     public static bool IsHubReference(string text) => text.StartsWith(Prefix, StringComparison.Ordinal);
 
+    /// <summary>True for text shaped like a Hub repository id without the prefix ("karpathy/tinyllamas"): two
+    /// names of letters, digits, '-', '_' or '.', joined by one '/', not starting with '.' (a relative path).</summary>
+    public static bool LooksLikeBareRepoId(string text)
+    {
+        var parts = text.Split('/');
+        return parts.Length == 2 && parts.All(p => p.Length > 0 && p[0] != '.' && p.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'));
+    }
+
     /// <summary>Parses <c>hf:ORG/NAME[@REVISION]</c>; throws <see cref="InvalidModelFileException"/> naming what is wrong.</summary>
     public static HubReference Parse(string text)
     {

@@ -24,6 +24,9 @@ public sealed class LayerLocalisationMethod : SignalMethod
 
     public override string NullDescription => "none: descriptive (localisation; the deciding tests are the other methods)";
 
+    /// <summary>The score is a contrast in robust standard deviations, not a similarity.</summary>
+    public override bool ScoreIsSimilarity => false;
+
     public override string FailureModes => "Inherits the chosen method's blind spots; with one or two layers the contrast is unreliable.";
 
     public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
@@ -42,7 +45,8 @@ public sealed class LayerLocalisationMethod : SignalMethod
             candidates.Add((r, Contrast(r.LayerMatrix)));
         }
 
-        if (candidates.Count == 0) return NotApplicable("no method could build a layer × layer matrix: " + skipped.ToJsonString());
+        if (candidates.Count == 0)
+            return NotApplicable("no method could build a layer × layer matrix (" + string.Join("; ", skipped.Select(kv => $"{kv.Key}: {(string?)kv.Value}")) + ")");
         var (best, contrast) = candidates.OrderByDescending(c => c.Contrast).First();
         var matrix = best.LayerMatrix!;
         var (median, spread) = RobustCentre(matrix);

@@ -118,8 +118,16 @@ public sealed class PdfMethod : SignalMethod
             },
         };
 
+        // A curve with no defined value (the model has no such projection) is absent; one with values that do not vary is constant.
+        bool Absent(JsonObject s, string c) => SignatureJson.ReadDoubles(s["std"]?[c] ?? new JsonArray()).All(x => !double.IsFinite(x));
+        var absent = undefined.Where(c => Absent(sa, c) || Absent(sb, c)).ToList();
+        var constant = undefined.Except(absent).ToList();
         string summary = double.IsNaN(score)
-            ? $"undefined: the {string.Join(", ", undefined)} curve(s) are constant in at least one model, so r is undefined"
+            ? "undefined: " + string.Join("; ", new[]
+            {
+                absent.Count > 0 ? $"the {string.Join(", ", absent)} {(absent.Count == 1 ? "curve is" : "curves are")} absent from at least one model" : null,
+                constant.Count > 0 ? $"the {string.Join(", ", constant)} {(constant.Count == 1 ? "curve is" : "curves are")} constant in at least one model" : null,
+            }.Where(x => x != null)) + ", so r is undefined"
             : $"mean r = {score:F3} (Q {Fmt(perCurve["q"])}, K {Fmt(perCurve["k"])}, V {Fmt(perCurve["v"])}, O {Fmt(perCurve["o"])}); "
               + $"above {percentile:F1}% of unrelated model pairs — descriptive, not a test: unrelated models reach {PdfBackground.Published.Unrelated[^1]:F2}";
         return new MethodResult
