@@ -129,7 +129,18 @@ public static class CompareCommand
         for (int i = 0; i < r.Models.Count; i++) context.WholeLine($"{(char)('A' + i)}  {r.Models[i].Path}  {Describe(r.Models[i])}");
 
         if (r.Identity is { } id)
-            context.WholeLine($"identity: {id.Identical} of {NumberText.Count(id.Compared, "canonical tensor")} hold identical values" + (id.OnlyInOne > 0 ? $" ({id.OnlyInOne} exist in one model only)" : ""));
+        {
+            context.WholeLine($"identity: {id.Identical} of {NumberText.Count(id.Compared, "canonical tensor")} hold identical values" + (id.OnlyInOne > 0 ? $" ({id.OnlyInOne} exist in one model only)" : "")
+                + (id.Shared is { } s ? $"; {s.Matches.Count} of {s.NonTrivialInB} non-trivial tensors of B hold A's values exactly (bit for bit, transposed or permuted)" : ""));
+        }
+
+        foreach (var group in r.NonFinite.GroupBy(t => t.Model))
+        {
+            var names = group.Select(t => t.Tensor).ToList();
+            context.WholeLine($"non-finite values in {(char)('A' + group.Key)}: {string.Join(", ", names.Take(8))}{(names.Count > 8 ? $" and {names.Count - 8} more" : "")}");
+        }
+
+        if (r.NonFinite.Count > 0) context.WholeLine("  " + NonFiniteTensor.Policy);
         context.WholeLine("");
 
         var table = new Table().Border(TableBorder.Simple)

@@ -256,7 +256,15 @@ public static class Figures
             hi = Math.Max(hi, v);
         }
 
-        if (range == null && !double.IsFinite(lo)) range = new ScottPlot.Range(0, 1);
+        if (!double.IsFinite(lo))
+        {
+            // No defined value at all (a method not applicable to any pair): ScottPlot cannot scale an all-NaN heatmap.
+            var note = plt.Add.Text("no defined values", (cols - 1) / 2.0, (rows - 1) / 2.0);
+            note.LabelAlignment = Alignment.MiddleCenter;
+            plt.Axes.SetLimits(-0.5, cols - 0.5, -0.5, rows - 0.5);
+            return;
+        }
+
         var clipped = data;
         if (range is { } r)
         {
