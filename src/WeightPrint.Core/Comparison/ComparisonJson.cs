@@ -73,6 +73,7 @@ public static class ComparisonJson
             ["score"] = Num(m.Score),
             ["p_value"] = m.PValue is { } pv ? Num(pv) : null,
             ["null"] = m.NullDescription,
+            ["null_kind"] = NullKindText(m.NullKind),
             ["background_percentile"] = m.BackgroundPercentile is { } bp ? Num(bp) : null,
             ["per_curve"] = perCurve,
             ["per_layer"] = perLayer,
@@ -81,6 +82,21 @@ public static class ComparisonJson
             ["reason"] = m.Reason,
             ["raw"] = m.Raw.DeepClone(),
         };
+        if (m.Transform != null) o["transform"] = m.Transform;
+        if (m.Parts.Count > 0)
+        {
+            var parts = new JsonArray();
+            foreach (var t in m.Parts)
+            {
+                parts.Add((JsonNode)new JsonObject
+                {
+                    ["part"] = t.Part, ["layer_a"] = t.LayerA, ["layer_b"] = t.LayerB, ["score"] = Num(t.Score), ["p_value"] = Num(t.PValue),
+                });
+            }
+
+            o["parts"] = parts;
+        }
+
         if (m.LayerMatrix != null)
         {
             var rows = new JsonArray();
@@ -90,6 +106,15 @@ public static class ComparisonJson
 
         return o;
     }
+
+    /// <summary>The JSON spelling of a null kind: "none", "exact_permutation", "calibrated", "simulated".</summary>
+    public static string NullKindText(NullKind k) => k switch
+    {
+        NullKind.ExactPermutation => "exact_permutation",
+        NullKind.Calibrated => "calibrated",
+        NullKind.Simulated => "simulated",
+        _ => "none",
+    };
 
     private static JsonValue? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 }

@@ -67,8 +67,10 @@ public static class ComparisonRunner
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
             ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
             : null;
-        var results = methods.Select(m => m.Compare(a.Input, b.Input, context)).ToList();
-        var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true);
+        var results = new List<MethodResult>();
+        foreach (var m in methods) results.Add(m.Compare(a.Input, b.Input, context, results));
+        var verdict = WeightPrint.Verdict.VerdictRules.Decide(new WeightPrint.Verdict.VerdictInput(results,
+            identity?.AllIdentical == true ? new WeightPrint.Verdict.IdentityEvidence(true, []) : WeightPrint.Verdict.IdentityEvidence.None));
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
     }
 }

@@ -1,3 +1,4 @@
+using WeightPrint.Comparison;
 using System.Text.Json.Nodes;
 using WeightPrint.Signals;
 using WeightPrint.Signals.Cka;
@@ -16,14 +17,14 @@ public class MethodUnitTests
     [Fact]
     public void CatalogListsEveryMethodOnceWithParameterlessConstructors()
     {
-        var ids = MethodCatalog.All.Select(m => m.Id).ToList();
-        Assert.Equal(["pcs", "neuron-match", "cka", "spectral", "layers"], ids);
-        foreach (var m in MethodCatalog.All)
+        var ids = MethodRegistry.All.Select(m => m.Id).ToList();
+        Assert.Equal(["pdf", "pdf-mlp", "pcs", "neuron-match", "cka", "spectral", "layers"], ids);
+        foreach (var m in MethodRegistry.All)
         {
             Assert.NotNull(m.GetType().GetConstructor(Type.EmptyTypes));
             Assert.False(string.IsNullOrWhiteSpace(m.Description));
             Assert.False(string.IsNullOrWhiteSpace(m.NullDescription));
-            Assert.Same(m.GetType(), MethodCatalog.Find(m.Id)!.GetType());
+            Assert.Same(m.GetType(), MethodRegistry.Find(m.Id)!.GetType());
         }
     }
 
@@ -43,7 +44,7 @@ public class MethodUnitTests
     {
         var a = Base.ToView();
         var b = SyntheticModels.AddNoise(Base, 1.0, 2).ToView();
-        foreach (var m in MethodCatalog.All)
+        foreach (var m in MethodRegistry.All)
         {
             var r1 = MethodTestKit.Compare(m, a, b);
             var r2 = MethodTestKit.Compare(m, a, b);
