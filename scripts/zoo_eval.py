@@ -172,10 +172,29 @@ if csu:
     for m in missed[:20]:
         print(f"- {m}")
 
-print("\n## Inconclusive and wrong verdicts (first 40)\n")
+print("\n## Inconclusive and wrong verdicts (first 20)\n")
 n = 0
 for r in rows:
     wrong = (r["p"]["related"] and r["label"] != "derived") or (not r["p"]["related"] and r["label"] != "independent")
-    if wrong and n < 40:
+    if wrong and n < 20:
         n += 1
         print(f"- {r['p']['a']} / {r['p']['b']} ({'related' if r['p']['related'] else 'unrelated'}, {r['half']}): **{r['label']}** — {r['reason']}")
+
+print("\n## Power: the weakest related effect\n")
+print("Per related pair, the smallest p-value of the exact tests (null kind `exact_permutation`); the largest of those is the weakest derivation the tests still found. `VerdictRules.PowerNote` states the calibration half's figure.\n")
+print("| half | related pairs | weakest pair | its smallest exact p |")
+print("|---|---|---|---|")
+for h in ("calibration", "check"):
+    best = None
+    n = 0
+    for r in rows:
+        if r["half"] != h or not r["p"]["related"]:
+            continue
+        ps = [m["p_value"] for m in r["methods"].values() if m.get("null_kind") == "exact_permutation" and m.get("status") == "ok" and m.get("p_value") is not None]
+        if not ps:
+            continue
+        n += 1
+        if best is None or min(ps) > best[0]:
+            best = (min(ps), f"{r['p']['a']} / {r['p']['b']} ({r['p']['kind']})")
+    if best:
+        print(f"| {h} | {n} | {best[1]} | {best[0]:.3g} |")

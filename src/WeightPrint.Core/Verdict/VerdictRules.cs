@@ -94,7 +94,7 @@ public static class VerdictRules
         var passing = tests.Where(r => !rejecting.Contains(r)).ToList();
         string dissent = passing.Count == 0 ? "" : $"; {string.Join(" and ", passing.Select(r => $"{r.Id} ({P(r.PValue!.Value)})"))} {(passing.Count == 1 ? "does" : "do")} not reject";
         return new Verdict(Verdict.Derived,
-            $"{decider.Id} rejects independent initialisation ({P(decider.PValue!.Value)} < {AlphaText(tests.Count)}){support}{dissent}. {PartsSentence(input)}{TransformSentence(input)}");
+            ($"{decider.Id} rejects independent initialisation ({P(decider.PValue!.Value)} < {AlphaText(tests.Count)}){support}{dissent}. {PartsSentence(input)}{TransformSentence(input)}").TrimEnd());
     }
 
     private static Verdict? SupportOnlyRejection(VerdictInput input)

@@ -182,7 +182,7 @@ public class MethodUnitTests
         var rotated = ResidualAlignment.Estimate(a, SyntheticModels.RotateResidual(Base, 10).ToView(), 1);
         Assert.Equal("procrustes", rotated.Kind);
         Assert.True(rotated.TransformFit > 0.99);
-        // With fewer than 4 tokens per dimension Procrustes is not tried: the signed permutation recovers permutations.
+        // A signed permutation is tried before a rotation: it recovers permutations exactly.
         var small = SyntheticModels.Generate(36, layers: 2, vocab: 128);
         var permuted = ResidualAlignment.Estimate(small.ToView(), SyntheticModels.PermuteResidual(small, 11).ToView(), 1);
         Assert.Equal("signed-permutation", permuted.Kind);

@@ -79,7 +79,7 @@ public static class LayerOrderTest
         for (int i = r, j = c; i > 0; j--)
         {
             if (j > i && dp[i, j] == dp[i, j - 1]) continue;
-            pairs.Add(rowsShort ? (i - 1, order[j - 1]) : (order[i - 1], j - 1));
+            pairs.Add(rowsShort ? (i - 1, order[j - 1]) : (j - 1, order[i - 1]));
             i--;
         }
 
