@@ -2,6 +2,7 @@ using WeightPrint.Formats;
 using WeightPrint.IO.Hub;
 using WeightPrint.Model;
 using WeightPrint.Signals;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Comparison;
 
@@ -43,7 +44,7 @@ public sealed class OpenedInput : IDisposable
             return new OpenedInput(summary, new ComparisonInput(path, null, signatures), null);
         }
 
-        var checkpoint = CheckpointLoader.Open(path, hubOptions: hubOptions);
+        var checkpoint = ModelSource.Open(path, hubOptions);
         try
         {
             var view = ModelViewBuilder.Build(checkpoint);
@@ -56,6 +57,10 @@ public sealed class OpenedInput : IDisposable
         }
     }
 
+    /// <summary>Wraps a checkpoint opened by the caller (and its view); the input owns and disposes it.</summary>
+    public static OpenedInput FromCheckpoint(Checkpoint checkpoint, ModelView view, string label) =>
+        new(ModelSummary.Of(view, label), new ComparisonInput(label, view), checkpoint);
+
     public void Dispose() => Checkpoint?.Dispose();
 }
 
@@ -67,8 +72,13 @@ public static class ComparisonRunner
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
             ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
             : null;
-        var results = new List<MethodResult>();
-        foreach (var m in methods) results.Add(m.Compare(a.Input, b.Input, context, results));
+        var results = new List<MethodResult>(methods.Count);
+        foreach (var m in methods)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            results.Add(m.Compare(a.Input, b.Input, context, results));
+        }
+
         var verdict = WeightPrint.Verdict.VerdictRules.Decide(new WeightPrint.Verdict.VerdictInput(results,
             identity?.AllIdentical == true ? new WeightPrint.Verdict.IdentityEvidence(true, []) : WeightPrint.Verdict.IdentityEvidence.None));
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);

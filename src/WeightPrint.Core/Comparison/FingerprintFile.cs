@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WeightPrint.Formats;
+using WeightPrint.IO;
 
 namespace WeightPrint.Comparison;
 

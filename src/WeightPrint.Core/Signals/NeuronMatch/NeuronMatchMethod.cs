@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
-using WeightPrint.Signals.Layers;
 using WeightPrint.Statistics;
+using WeightPrint.Signals.Toolbox;
 
 namespace WeightPrint.Signals.NeuronMatch;
 
@@ -184,7 +184,7 @@ public sealed class NeuronMatchMethod : SignalMethod
         double mean = draws.Average();
         double sd = Math.Sqrt(draws.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, m - 1));
         int exceeding = draws.Count(x => x >= observed - PermutationTest.TieTolerance * Math.Max(1, Math.Abs(observed)));
-        double p = (exceeding + 1.0) / (m + 1.0);
+        double p = PermutationTest.MonteCarloP(exceeding, m);
         if (sd > 0 && m > 2) p = Math.Max(FisherMethod.MinPValue, Distributions.StudentTSurvival((observed - mean) / (sd * Math.Sqrt(1 + 1.0 / m)), m - 1));
 
         return (p, mean, sd, exceeding);

@@ -45,7 +45,7 @@ public static class LayerOrderTest
         if (exhaustive) p = exceeding / (double)nulls.Count; // the identity order is among them, so p ≥ 1/L!
         else
         {
-            p = (exceeding + 1.0) / (nulls.Count + 1.0);
+            p = PermutationTest.MonteCarloP(exceeding, nulls.Count);
             if (exceeding == 0 && sd > 0)
                 p = Math.Min(p, Math.Max(FisherMethod.MinPValue, Distributions.StudentTSurvival((observed - mean) / (sd * Math.Sqrt(1 + 1.0 / nulls.Count)), nulls.Count - 1)));
         }
