@@ -41,11 +41,12 @@ public sealed class ResidualAlignment
     /// <summary>Median norm ratio of mapped B embeddings to A's beyond which (or below whose inverse) the map is reported with a scaling.</summary>
     public const double ScalingRatio = 1.1;
 
-    /// <summary>Mean embedding cosine at which a signed permutation of dimensions is trusted. Unrelated models' residual
-    /// bases come from independent initialisations, so no permutation of one matches the other's columns
-    /// (<see cref="MinColumnMatch"/> already filters them out); a permuted copy with 0.3× noise added to its parent
-    /// and a separate fine-tune of that parent still aligns at about 0.83.</summary>
-    public const double AcceptPermutationFit = 0.6;
+    /// <summary>Mean embedding cosine at which a signed permutation of dimensions is trusted. Chosen on the calibration
+    /// half of the development zoo (scripts/zoo-eval): derived pairs whose residual streams differ by a permutation, with
+    /// noise or fine-tuning on top, aligned at 0.80–1.0; the highest unrelated pair reached 0.73 (two GPT-2 models with
+    /// different seeds: LayerNorm models share privileged residual directions up to permutation), the others below 0.5.
+    /// Between the two, the level sits nearer the derived side.</summary>
+    public const double AcceptPermutationFit = 0.78;
 
     /// <summary>Mean embedding cosine at which a rotation (or the identity) is trusted. Two independently trained TinyStories models with
     /// the same 512-token vocabulary (llama2xs and stories260K, d = 64) already align at 0.81 after a rotation, so the
