@@ -25,7 +25,9 @@ public sealed record VerdictRule(string Name, Func<VerdictInput, Verdict?> Apply
 /// <item><b>identical weights</b> → derived.</item>
 /// <item><b>exact rejection</b>: a test whose null is exact (<see cref="NullKind.ExactPermutation"/>) has
 /// p &lt; <see cref="EvidenceLevels.Derived"/>/k, k = the tests with a p-value (Bonferroni) → derived, with the parts
-/// (attention, MLP per layer, embeddings) that carry the evidence and the residual transform found.</item>
+/// (attention, MLP per layer, embeddings) that carry the evidence and the residual transform found. When that rejection
+/// needed a residual map recovered from the embeddings and one part (attention or MLP) shows no derived layer under
+/// it → inconclusive.</item>
 /// <item><b>calibrated or simulated rejection only</b> → inconclusive.</item>
 /// <item><b>no exact test applied</b> → inconclusive, naming what could not be tested (never independent).</item>
 /// <item><b>weak evidence</b>: Bonferroni-adjusted smallest p ≤ <see cref="EvidenceLevels.Independent"/> → inconclusive.</item>
@@ -90,6 +92,10 @@ public static class VerdictRules
         var rejecting = tests.Where(r => r.PValue!.Value < threshold).OrderBy(r => r.NullKind != NullKind.ExactPermutation).ThenBy(r => r.PValue!.Value).ToList();
         if (rejecting.Count == 0 || rejecting[0].NullKind != NullKind.ExactPermutation) return null;
         var decider = rejecting[0];
+        if (AlignedPartWithoutEvidence(input) is { } silent)
+            return new Verdict(Verdict.Inconclusive,
+                $"{decider.Id} rejects independent initialisation ({P(decider.PValue!.Value)}) only after B's residual stream was mapped onto A's through the shared-token embeddings, "
+                + $"and under that map the {silent} of no layer is derived: models trained alike can share embedding geometry, so a map that makes only one part agree is not evidence of a shared origin.");
         string support = rejecting.Count > 1 ? $", with {string.Join(" and ", rejecting.Skip(1).Select(r => $"{r.Id} ({P(r.PValue!.Value)})"))} agreeing" : "";
         var passing = tests.Where(r => !rejecting.Contains(r)).ToList();
         string dissent = passing.Count == 0 ? "" : $"; {string.Join(" and ", passing.Select(r => $"{r.Id} ({P(r.PValue!.Value)})"))} {(passing.Count == 1 ? "does" : "do")} not reject";
@@ -171,6 +177,25 @@ public static class VerdictRules
         }
 
         return phrases.Count == 0 ? "" : "By part: " + string.Join(", ", phrases) + ".";
+    }
+
+    /// <summary>When the methods mapped B's residual stream by a non-identity transform, the part kind (attention or MLP)
+    /// that has tests but not one derived layer under that map; null otherwise. A function-preserving map makes every
+    /// part agree; on the development zoo two GPT-2 models from different seeds aligned by a rotation (embedding cosine
+    /// 0.96) and then agreed in the MLP of every layer but the attention of none, while every derivative aligned by a map
+    /// had derived attention in at least 4 of 6 layers.</summary>
+    private static string? AlignedPartWithoutEvidence(VerdictInput input)
+    {
+        var t = Ok(input).Select(r => r.Transform).FirstOrDefault(x => x != null);
+        if (t == null || t.StartsWith("identity", StringComparison.Ordinal)) return null;
+        var parts = Ok(input).SelectMany(r => r.Parts).Where(p => !double.IsNaN(p.PValue)).ToList();
+        foreach (var kind in new[] { "attention", "mlp" })
+        {
+            var byLayer = parts.Where(p => p.Part == kind).GroupBy(p => (p.LayerA, p.LayerB)).Select(g => g.Min(p => p.PValue)).ToList();
+            if (byLayer.Count > 0 && !byLayer.Any(p => p < Alpha / byLayer.Count)) return kind == "mlp" ? "MLP" : kind;
+        }
+
+        return null;
     }
 
     private static string TransformSentence(VerdictInput input)

@@ -123,6 +123,17 @@ public class VerdictRulesTests
     }
 
     [Fact]
+    public void AMapThatMakesOnlyOnePartAgreeIsNotEvidence()
+    {
+        PartTest[] parts = [new("attention", 0, 0, 0.0, 0.4, "pcs"), new("attention", 1, 1, 0.0, 0.6, "pcs"), new("mlp", 0, 0, 0.5, 1e-9, "pcs"), new("mlp", 1, 1, 0.5, 1e-9, "pcs")];
+        var v = VerdictRules.Decide([R("pcs", 1e-9, parts: parts, transform: "orthogonal"), R("neuron-match", 0.3)], false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
+        Assert.Contains("the attention of no layer is derived", v.Reason);
+        // Without a map (stored bases compared as they are) the same parts make the pair derived.
+        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide([R("pcs", 1e-9, parts: parts), R("neuron-match", 0.3)], false).Label);
+    }
+
+    [Fact]
     public void PartlySharedLayersAreListed()
     {
         PartTest[] parts = [new("attention", 0, 0, 0.9, 1e-9, "pcs"), new("attention", 1, 1, 0.0, 0.01, "pcs"), new("attention", 2, 2, 0.9, 1e-9, "pcs")];
