@@ -87,7 +87,11 @@ public static class CompareCommand
         }
 
         if (r.Identity is { } id)
-            console.WriteLine($"identity: {id.Identical} of {id.Compared} canonical tensors hold identical values" + (id.OnlyInOne > 0 ? $" ({id.OnlyInOne} exist in one model only)" : ""));
+        {
+            console.WriteLine($"identity: {id.Identical} of {id.Compared} canonical tensors hold identical values" + (id.OnlyInOne > 0 ? $" ({id.OnlyInOne} exist in one model only)" : "")
+                + (id.Shared is { } s ? $"; {s.Matches.Count} of {s.NonTrivialInB} non-trivial tensors of B hold A's values exactly (bit for bit, transposed or permuted)" : ""));
+        }
+
         console.WriteLine();
 
         var table = new Table().Border(TableBorder.Simple)

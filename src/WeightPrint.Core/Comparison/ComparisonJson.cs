@@ -30,6 +30,7 @@ public static class ComparisonJson
                 ["identical_tensors"] = id.Identical,
                 ["tensors_in_one_model_only"] = id.OnlyInOne,
                 ["all_identical"] = id.AllIdentical,
+                ["shared_tensors"] = SharedJson(id.Shared),
             } : null,
             ["methods"] = methods,
             ["verdict"] = new JsonObject { ["label"] = r.Verdict.Label, ["reason"] = r.Verdict.Reason },
@@ -115,6 +116,34 @@ public static class ComparisonJson
         NullKind.Simulated => "simulated",
         _ => "none",
     };
+
+    /// <summary>Identity as evidence: null when fingerprints were not computed (Hub models).</summary>
+    private static JsonObject? SharedJson(WeightPrint.Verdict.SharedTensors? shared)
+    {
+        if (shared is null) return null;
+        var matches = new JsonArray();
+        foreach (var m in shared.Matches)
+        {
+            matches.Add((JsonNode)new JsonObject
+            {
+                ["key_a"] = m.KeyA,
+                ["tensor_a"] = m.NameA,
+                ["key_b"] = m.KeyB,
+                ["tensor_b"] = m.NameB,
+                ["relation"] = m.Relation,
+                ["values"] = m.Values,
+                ["dtypes"] = m.DTypes,
+            });
+        }
+
+        return new JsonObject
+        {
+            ["non_trivial_tensors_b"] = shared.NonTrivialInB,
+            ["min_values"] = TensorFingerprint.MinValues,
+            ["min_distinct_values"] = TensorFingerprint.MinDistinctValues,
+            ["matches"] = matches,
+        };
+    }
 
     private static JsonValue? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 }

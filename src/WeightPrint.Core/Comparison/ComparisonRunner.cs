@@ -70,7 +70,7 @@ public static class ComparisonRunner
     public static ComparisonResult Run(OpenedInput a, OpenedInput b, IReadOnlyList<SignalMethod> methods, MethodContext context)
     {
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
-            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
+            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads, fingerprints: a.Transfer == null && b.Transfer == null)
             : null;
         var results = new List<MethodResult>(methods.Count);
         foreach (var m in methods)
@@ -80,7 +80,7 @@ public static class ComparisonRunner
         }
 
         var verdict = WeightPrint.Verdict.VerdictRules.Decide(new WeightPrint.Verdict.VerdictInput(results,
-            identity?.AllIdentical == true ? new WeightPrint.Verdict.IdentityEvidence(true, []) : WeightPrint.Verdict.IdentityEvidence.None));
+            new WeightPrint.Verdict.IdentityEvidence(identity?.AllIdentical == true, identity?.Shared)));
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
     }
 }

@@ -3,11 +3,11 @@ using WeightPrint.Signals;
 
 namespace WeightPrint.Verdict;
 
-/// <summary>What tensor identity says about a pair: every canonical tensor identical, and (optionally) the names of
-/// non-trivial tensors found identical, which a rule may turn into evidence.</summary>
-public sealed record IdentityEvidence(bool AllIdentical, IReadOnlyList<string> IdenticalTensors)
+/// <summary>What tensor identity says about a pair: every canonical tensor identical, and the non-trivial tensors of B
+/// that hold A's values exactly (null when they were not computed).</summary>
+public sealed record IdentityEvidence(bool AllIdentical, SharedTensors? Shared)
 {
-    public static IdentityEvidence None { get; } = new(false, []);
+    public static IdentityEvidence None { get; } = new(false, null);
 }
 
 /// <summary>Everything the verdict reads: the methods' results (each carrying its kind of null and its per-part tests)
@@ -23,6 +23,8 @@ public sealed record VerdictRule(string Name, Func<VerdictInput, Verdict?> Apply
 /// describe themselves through <see cref="MethodResult.NullKind"/>; no method id appears here.
 /// <list type="number">
 /// <item><b>identical weights</b> → derived.</item>
+/// <item><b>shared tensors</b>: at least one non-trivial tensor of B holds A's values exactly (bit for bit, transposed
+/// or permuted: <see cref="SharedTensors"/>) → derived, naming them.</item>
 /// <item><b>exact rejection</b>: a test whose null is exact (<see cref="NullKind.ExactPermutation"/>) has
 /// p &lt; <see cref="EvidenceLevels.Derived"/>/k, k = the tests with a p-value (Bonferroni) → derived, with the parts
 /// (attention, MLP per layer, embeddings) that carry the evidence and the residual transform found. When that rejection
@@ -52,11 +54,11 @@ public static class VerdictRules
     public const string PowerNote =
         "on labelled development pairs these tests found 50 of 51 derivations — fine-tunes, continued pretraining, merges, pruning, upcycling, added noise, residual rotations and permutations, cousins — each with p < 1e-20 (the miss: a residual rotation on one side and heavy noise on the other)";
 
-    /// <summary>The rules in the order they are tried. A rule that turns identical non-trivial tensors
-    /// (<see cref="IdentityEvidence.IdenticalTensors"/>) into "derived" belongs right after the first.</summary>
+    /// <summary>The rules in the order they are tried.</summary>
     public static IReadOnlyList<VerdictRule> Rules { get; } =
     [
         new("identical weights", i => i.Identity.AllIdentical ? new Verdict(Verdict.Derived, "identical weights") : null),
+        new("shared tensors", i => i.Identity.Shared is { Matches.Count: > 0 } s ? new Verdict(Verdict.Derived, s.Sentence()) : null),
         new("exact rejection", ExactRejection),
         new("calibrated or simulated rejection only", SupportOnlyRejection),
         new("no exact test", NoExactTest),
@@ -64,8 +66,8 @@ public static class VerdictRules
         new("independent", Independent),
     ];
 
-    public static Verdict Decide(IReadOnlyList<MethodResult> results, bool identicalWeights)
-        => Decide(new VerdictInput(results, identicalWeights ? new IdentityEvidence(true, []) : IdentityEvidence.None));
+    public static Verdict Decide(IReadOnlyList<MethodResult> results, bool identicalWeights, SharedTensors? sharedTensors = null)
+        => Decide(new VerdictInput(results, new IdentityEvidence(identicalWeights, sharedTensors)));
 
     public static Verdict Decide(VerdictInput input)
     {

@@ -19,7 +19,7 @@ public class VerdictRulesTests
     [Fact]
     public void RulesAreAnOrderedListEndingWithIndependent()
     {
-        Assert.Equal(["identical weights", "exact rejection", "calibrated or simulated rejection only", "no exact test", "weak evidence", "independent"], VerdictRules.Rules.Select(r => r.Name));
+        Assert.Equal(["identical weights", "shared tensors", "exact rejection", "calibrated or simulated rejection only", "no exact test", "weak evidence", "independent"], VerdictRules.Rules.Select(r => r.Name));
     }
 
     [Fact]

@@ -94,6 +94,7 @@ public sealed class NeuronMatchMethod : SignalMethod
         }
 
         if (jobs.Count == 0) return NotApplicable("no MLP pair with the same residual width (up_proj columns) in both models");
+        var experts = ExpertMatching.Run(blocksA, blocksB, pairs, context.Seed, context.Threads);
         int d = (int)jobs[0].A.Up.Columns;
         var alignment = ResidualAlignment.Cached(va, vb, context.Seed, context.Threads);
         if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
@@ -125,8 +126,8 @@ public sealed class NeuronMatchMethod : SignalMethod
             double la = DrawTail(g.Average(o => o.Rho), layerNull).P;
             double combined = Math.Max(FisherMethod.MinPValue, Math.Min(1, 2 * Math.Min(lp, la)));
             perLayer.Add(new LayerScore(g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined));
-            bool experts = g.Any(o => o.Part != "mlp");
-            parts.Add(new PartTest(experts ? "experts" : "mlp", g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined, Id));
+            bool moe = g.Any(o => o.Part != "mlp");
+            parts.Add(new PartTest(moe ? "experts" : "mlp", g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined, Id));
         }
 
         var mlps = new JsonArray();
@@ -168,10 +169,12 @@ public sealed class NeuronMatchMethod : SignalMethod
                 ["alignment"] = alignment.ToJson(),
                 ["seed"] = context.Seed,
                 ["per_mlp"] = mlps,
+                ["experts"] = experts?.ToJson(),
             },
             Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs ({nullMean:F3} ± {nullSd:F3} with B's residual dims shuffled, {PValueText.Equation(pAgreement)}); "
                 + $"up matching against neuron positions: Fisher {PValueText.Equation(pPosition)}"
-                + (alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Transform} first"),
+                + (alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Transform} first")
+                + (experts == null ? "" : "; " + experts.Summary()),
         };
     }
 
