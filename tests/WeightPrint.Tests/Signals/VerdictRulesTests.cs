@@ -113,12 +113,12 @@ public class VerdictRulesTests
         PartTest[] parts =
         [
             new("attention", 0, 0, 0.9, 1e-9, "pcs"), new("attention", 1, 1, 0.9, 1e-12, "pcs"),
-            new("mlp", 0, 0, 0.0, 0.4, "pcs"), new("mlp", 1, 1, 0.0, 0.7, "pcs"), new("mlp", 1, 1, 0.0, 0.5, "neuron-match"),
+            new("mlp", 0, 0, 0.9, 1e-9, "pcs"), new("mlp", 1, 1, 0.0, 0.7, "pcs"), new("mlp", 1, 1, 0.0, 0.5, "neuron-match"),
             new("embeddings", -1, -1, 0.9, 1e-30, "pcs"),
         ];
         var v = VerdictRules.Decide([R("pcs", 1e-20, Evidence.Derived, parts: parts, transform: "orthogonal"), R("neuron-match", 0.5)], false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Derived, v.Label);
-        Assert.Contains("By part: embeddings derived, attention of all 2 layers derived, MLP of all 2 layers independent.", v.Reason);
+        Assert.Contains("By part: embeddings derived, attention of all 2 layers derived, MLP of 1 of 2 layers derived (layers 0 of A).", v.Reason);
         Assert.Contains("B's residual stream is an orthogonal map of A's", v.Reason);
     }
 
