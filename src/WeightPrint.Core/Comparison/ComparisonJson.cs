@@ -84,6 +84,7 @@ public static class ComparisonJson
             ["p_value"] = m.PValue is { } pv ? Num(pv) : null,
             ["p_value_is_bound"] = m.PValue is { } bound && WeightPrint.Statistics.PValueText.AtFloor(bound),
             ["null"] = m.NullDescription,
+            ["null_kind"] = NullKindText(m.NullKind),
             ["background_percentile"] = m.BackgroundPercentile is { } bp ? Num(bp) : null,
             ["per_curve"] = perCurve,
             ["per_layer"] = perLayer,
@@ -92,6 +93,21 @@ public static class ComparisonJson
             ["reason"] = m.Reason,
             ["raw"] = SignatureJson.FiniteOnly(m.Raw.DeepClone()),
         };
+        if (m.Transform != null) o["transform"] = m.Transform;
+        if (m.Parts.Count > 0)
+        {
+            var parts = new JsonArray();
+            foreach (var t in m.Parts)
+            {
+                parts.Add((JsonNode)new JsonObject
+                {
+                    ["part"] = t.Part, ["layer_a"] = t.LayerA, ["layer_b"] = t.LayerB, ["score"] = Num(t.Score), ["p_value"] = Num(t.PValue),
+                });
+            }
+
+            o["parts"] = parts;
+        }
+
         if (m.LayerMatrix != null)
         {
             var rows = new JsonArray();
@@ -101,6 +117,15 @@ public static class ComparisonJson
 
         return o;
     }
+
+    /// <summary>The JSON spelling of a null kind: "none", "exact_permutation", "calibrated", "simulated".</summary>
+    public static string NullKindText(NullKind k) => k switch
+    {
+        NullKind.ExactPermutation => "exact_permutation",
+        NullKind.Calibrated => "calibrated",
+        NullKind.Simulated => "simulated",
+        _ => "none",
+    };
 
     /// <summary>Identity as evidence: null when fingerprints were not computed (Hub models).</summary>
     private static JsonObject? SharedJson(WeightPrint.Verdict.SharedTensors? shared)

@@ -123,10 +123,11 @@ public static class ComparisonRunner
         foreach (var m in methods)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            results.Add(m.CompareInputs(a.Input, b.Input, context));
+            results.Add(m.CompareInputs(a.Input, b.Input, context, results));
         }
 
-        var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true, identity?.Shared);
+        var verdict = WeightPrint.Verdict.VerdictRules.Decide(new WeightPrint.Verdict.VerdictInput(results,
+            new WeightPrint.Verdict.IdentityEvidence(identity?.AllIdentical == true, identity?.Shared)));
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed)
         {
             NonFinite = [.. NonFiniteTensors(0, a), .. NonFiniteTensors(1, b)],

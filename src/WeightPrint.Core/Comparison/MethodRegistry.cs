@@ -8,7 +8,8 @@ using WeightPrint.Signals.Spectral;
 
 namespace WeightPrint.Comparison;
 
-/// <summary>The one registry of methods: every method by its stable id, in the order they run and are shown.</summary>
+/// <summary>The one list of methods: every method by its stable id, in the order they run and are shown (layers last,
+/// since it reuses the layer matrices of the methods before it).</summary>
 public static class MethodRegistry
 {
     public static IReadOnlyList<SignalMethod> All { get; } =

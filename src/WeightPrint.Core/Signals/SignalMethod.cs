@@ -23,6 +23,12 @@ public abstract class SignalMethod
     /// <summary>Known failure modes, for the report's methods section.</summary>
     public virtual string FailureModes => "";
 
+    /// <summary>What kind of null this method's p-value has; the verdict reads it (exact kinds may decide alone).</summary>
+    public virtual NullKind NullKind => NullKind.None;
+
+    /// <summary>Transforms of model B that leave this method's score unchanged (for the methods table and reports).</summary>
+    public virtual IReadOnlyList<string> Invariances => [];
+
     /// <summary>True when the method's signature can be saved in a fingerprint file and compared without weights.</summary>
     public virtual bool HasSignature => false;
 
@@ -58,17 +64,21 @@ public abstract class SignalMethod
     /// (never throws) when the inputs lack what the method needs.</summary>
     public abstract MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context);
 
+    /// <summary>Compares two inputs given the results of the methods that ran before on the same pair (a method that
+    /// builds on others, such as <c>layers</c>, reuses them instead of running them again).</summary>
+    public virtual MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context, IReadOnlyList<MethodResult> earlier) => Compare(a, b, context);
+
     /// <summary>
     /// <see cref="Compare"/>, for callers: a signature read from a fingerprint file is untrusted input, so when
     /// decoding one fails (a missing field, a wrong type, an array of the wrong shape) the failure becomes an
     /// <see cref="InvalidModelFileException"/> naming the file and the method, whatever the method's decoder
     /// threw. Methods therefore read saved signatures with plain accessors and need no checks of their own.
     /// </summary>
-    public MethodResult CompareInputs(ComparisonInput a, ComparisonInput b, MethodContext context)
+    public MethodResult CompareInputs(ComparisonInput a, ComparisonInput b, MethodContext context, IReadOnlyList<MethodResult>? earlier = null)
     {
         try
         {
-            return Compare(a, b, context);
+            return Compare(a, b, context, earlier ?? []);
         }
         catch (Exception e) when (e is not InvalidModelFileException and not OperationCanceledException and not OutOfMemoryException
             && (a.Signatures.ContainsKey(Id) || b.Signatures.ContainsKey(Id)))
@@ -87,7 +97,7 @@ public abstract class SignalMethod
         return input.CachedSignature(Id, () => ExtractSignature(input.View, context));
     }
 
-    protected MethodResult NotApplicable(string reason) => new() { Id = Id, Status = MethodStatus.NotApplicable, Reason = reason, NullDescription = NullDescription };
+    protected MethodResult NotApplicable(string reason) => new() { Id = Id, Status = MethodStatus.NotApplicable, Reason = reason, NullDescription = NullDescription, NullKind = NullKind };
 }
 
 /// <summary>One side of a comparison: a model's weights, a fingerprint file's signatures, or both.</summary>
@@ -167,6 +177,16 @@ public sealed class MethodResult
     /// <summary>How the null was obtained.</summary>
     public required string NullDescription { get; init; }
 
+    /// <summary>The kind of null behind <see cref="PValue"/> (the method's <see cref="SignalMethod.NullKind"/>).</summary>
+    public NullKind NullKind { get; init; } = NullKind.None;
+
+    /// <summary>Tests of one part of the models (attention or MLP of a layer pair, embeddings), for the verdict's per-part evidence.</summary>
+    public IReadOnlyList<PartTest> Parts { get; init; } = [];
+
+    /// <summary>The residual-stream transform found between B and A ("identity", "permutation", "signed permutation",
+    /// "orthogonal", optionally "+ scaling"), or null when the method did not look for one or none was accepted.</summary>
+    public string? Transform { get; init; }
+
     /// <summary>Percentile of <see cref="Score"/> among unrelated model pairs, when a background exists.</summary>
     public double? BackgroundPercentile { get; init; }
 
@@ -188,6 +208,41 @@ public sealed class MethodResult
     /// <summary>One human sentence summarising the result.</summary>
     public string Summary { get; init; } = "";
 }
+
+/// <summary>The kind of null distribution behind a method's p-value.</summary>
+public enum NullKind
+{
+    /// <summary>No p-value: descriptive.</summary>
+    None,
+
+    /// <summary>Exact under "independent initialisations" by a symmetry of the independent model's distribution
+    /// (permutations or sign flips of residual dimensions, neurons, heads), whatever the training did: may decide alone.</summary>
+    ExactPermutation,
+
+    /// <summary>A permutation null whose exchangeability is an assumption about trained models (not a symmetry of
+    /// training), checked on labelled independent pairs: counts for "independent" and supports, never decides alone.</summary>
+    Calibrated,
+
+    /// <summary>Simulated from an idealised model (e.g. untrained Gaussian weights): supports only.</summary>
+    Simulated,
+}
+
+/// <summary>Evidence levels shared by the methods (each result's <see cref="Evidence"/>) and the verdict.</summary>
+public static class EvidenceLevels
+{
+    /// <summary>Family-wise significance level for "derived" (before Bonferroni over the tests that ran).</summary>
+    public const double Derived = 1e-3;
+
+    /// <summary>Bonferroni-adjusted smallest p-value above which the tests pass ("independent").</summary>
+    public const double Independent = 0.05;
+
+    /// <summary>The evidence direction of a p-value.</summary>
+    public static Evidence Of(double p) => p < Derived ? Evidence.Derived : p > Independent ? Evidence.Independent : Evidence.Unclear;
+}
+
+/// <summary>One part of the models tested on its own: <paramref name="Part"/> is "attention", "mlp", "experts" or
+/// "embeddings"; layers are block positions (−1 for model-level parts).</summary>
+public sealed record PartTest(string Part, int LayerA, int LayerB, double Score, double PValue, string Method);
 
 /// <summary>The direction a method's effect points.</summary>
 public enum Evidence

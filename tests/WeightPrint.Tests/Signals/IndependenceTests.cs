@@ -1,9 +1,9 @@
+using WeightPrint.Comparison;
 using WeightPrint.Signals;
 using WeightPrint.Signals.Layers;
 using WeightPrint.Tests.Support;
 using WeightPrint.Verdict;
 using Xunit.Abstractions;
-using WeightPrint.Comparison;
 
 namespace WeightPrint.Tests.Signals;
 

@@ -1,3 +1,4 @@
+using WeightPrint.Comparison;
 using System.Text.Json.Nodes;
 using WeightPrint.Signals;
 using WeightPrint.Signals.Cka;
@@ -6,7 +7,6 @@ using WeightPrint.Signals.NeuronMatch;
 using WeightPrint.Signals.Pcs;
 using WeightPrint.Signals.Spectral;
 using WeightPrint.Tests.Support;
-using WeightPrint.Comparison;
 using WeightPrint.Signals.Toolbox;
 
 namespace WeightPrint.Tests.Signals;
@@ -182,7 +182,7 @@ public class MethodUnitTests
         var rotated = ResidualAlignment.Estimate(a, SyntheticModels.RotateResidual(Base, 10).ToView(), 1);
         Assert.Equal("procrustes", rotated.Kind);
         Assert.True(rotated.TransformFit > 0.99);
-        // With fewer than 4 tokens per dimension Procrustes is not tried: the signed permutation recovers permutations.
+        // A signed permutation is tried before a rotation: it recovers permutations exactly.
         var small = SyntheticModels.Generate(36, layers: 2, vocab: 128);
         var permuted = ResidualAlignment.Estimate(small.ToView(), SyntheticModels.PermuteResidual(small, 11).ToView(), 1);
         Assert.Equal("signed-permutation", permuted.Kind);

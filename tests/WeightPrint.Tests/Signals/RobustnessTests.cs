@@ -66,14 +66,15 @@ public class RobustnessTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("permute-all")]
-    [InlineData("rotate-residual")]
-    public void ParameterCosineIsBlindToFunctionPreservingTransforms(string variant)
+    [InlineData("permute-residual", "permutation")]
+    [InlineData("rotate-residual", "orthogonal")]
+    public void ParameterCosineSeesThroughResidualTransformsAndNamesThem(string variant, string transform)
     {
-        // Documents pcs's known failure mode: the verdict above comes from the invariant methods, not pcs.
+        // The residual map is recovered from the shared-token embeddings and applied to B before the cosines.
         var r = MethodTestKit.Compare(new PcsMethod(), Base.ToView(), Variant(variant));
-        Assert.InRange(r.Score, -0.1, 0.1);
-        Assert.True(r.PValue > 1e-3);
+        Assert.Equal(transform, r.Transform);
+        Assert.True(r.Score > 0.9, MethodTestKit.Describe(r));
+        Assert.True(r.PValue < 1e-10);
     }
 
     [Fact]

@@ -5,10 +5,22 @@ namespace WeightPrint.Tests.Signals;
 
 public class VerdictRulesTests
 {
-    private static MethodResult R(string id, double? p, Evidence evidence = Evidence.Unclear, double? percentile = null, double score = 0.5)
-        => new() { Id = id, PValue = p, NullDescription = "test", Evidence = evidence, BackgroundPercentile = percentile, Score = score };
+    // The verdict reads each result's kind of null, never its id: the ids here only label the sentences.
+    private static MethodResult R(string id, double? p, Evidence evidence = Evidence.Unclear, double? percentile = null, double score = 0.5, IReadOnlyList<PartTest>? parts = null, string? transform = null)
+        => new()
+        {
+            Id = id, PValue = p, NullDescription = "test", Evidence = evidence, BackgroundPercentile = percentile, Score = score,
+            NullKind = p == null ? NullKind.None : id == "spectral" ? NullKind.Calibrated : NullKind.ExactPermutation,
+            Parts = parts ?? [], Transform = transform,
+        };
 
-    private static MethodResult NotApplicable(string id) => new() { Id = id, Status = MethodStatus.NotApplicable, Reason = "no vocabulary", NullDescription = "test" };
+    private static MethodResult NotApplicable(string id) => new() { Id = id, Status = MethodStatus.NotApplicable, Reason = "no vocabulary", NullDescription = "test", NullKind = NullKind.ExactPermutation };
+
+    [Fact]
+    public void RulesAreAnOrderedListEndingWithIndependent()
+    {
+        Assert.Equal(["identical weights", "shared tensors", "exact rejection", "calibrated or simulated rejection only", "no exact test", "weak evidence", "independent"], VerdictRules.Rules.Select(r => r.Name));
+    }
 
     [Fact]
     public void IdenticalWeightsAreDerived()
@@ -23,7 +35,16 @@ public class VerdictRulesTests
     {
         var v = VerdictRules.Decide([R("pdf", null, Evidence.Derived, score: 0.99)], identicalWeights: false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
-        Assert.Contains("pdf", v.Reason);
+        Assert.Contains("pdf is descriptive", v.Reason);
+    }
+
+    [Fact]
+    public void NeverIndependentWithoutAnExactTest()
+    {
+        var v = VerdictRules.Decide([R("spectral", 0.6), NotApplicable("pcs")], identicalWeights: false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
+        Assert.StartsWith("no exact test applied (only spectral (p = 0.6, calibrated null) ran)", v.Reason);
+        Assert.Contains("not tested: pcs (no vocabulary)", v.Reason);
     }
 
     [Fact]
@@ -39,18 +60,18 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void SpectralAloneCannotCallAPairDerived()
+    public void ACalibratedTestAloneCannotCallAPairDerived()
     {
-        // spectral's null is simulated from untrained weights: it may agree with an exact test, never decide alone.
         var alone = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.3), R("spectral", 1e-20, Evidence.Derived)], identicalWeights: false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, alone.Label);
-        Assert.Contains("only spectral (p = 1e-20) rejects independence", alone.Reason);
+        Assert.Contains("only spectral (p = 1e-20, calibrated null) rejects independence", alone.Reason);
         Assert.Contains("pcs p = 0.4", alone.Reason);
 
         var agreeing = VerdictRules.Decide([R("pcs", 1e-6, Evidence.Derived), R("neuron-match", 0.3), R("spectral", 1e-20, Evidence.Derived)], identicalWeights: false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Derived, agreeing.Label);
         Assert.StartsWith("pcs rejects independent initialisation (p = 1e-6 <", agreeing.Reason);
         Assert.Contains("spectral (p = 1e-20) agreeing", agreeing.Reason);
+        Assert.Contains("neuron-match (p = 0.3) does not reject", agreeing.Reason);
     }
 
     [Fact]
@@ -62,56 +83,65 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void RejectionAfterBonferroniIsDerived()
-    {
-        // Three tests: the threshold is 1e-3 / 3.
-        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 2e-4, Evidence.Derived), R("spectral", 0.3, Evidence.Independent, 70), R("pdf", null)], false);
-        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label); // spectral (invariant) contradicts it
-
-        v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 2e-4, Evidence.Derived), R("spectral", 0.01, Evidence.Unclear, 99), R("pdf", null)], false);
-        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, v.Label);
-        Assert.StartsWith("neuron-match rejects", v.Reason);
-        Assert.Contains("Bonferroni over 3 tests", v.Reason);
-    }
-
-    [Fact]
     public void BonferroniBoundaryIsStrict()
     {
-        // Four tests: 2.5e-4 is not below 1e-3 / 4.
-        MethodResult[] results = [R("pcs", 2.5e-4), R("neuron-match", 0.5), R("spectral", 0.5, Evidence.Independent, 50), R("cka", 0.5)];
-        Assert.NotEqual(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide(results, false).Label);
+        // Four tests: 2.5e-4 is not below 1e-3 / 4, 2.4e-4 is.
+        MethodResult[] results = [R("pcs", 2.5e-4), R("neuron-match", 0.5), R("spectral", 0.5), R("other", 0.5)];
+        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, VerdictRules.Decide(results, false).Label);
         results[0] = R("pcs", 2.4e-4);
-        Assert.NotEqual(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide(results, false).Label); // spectral contradicts
-        results[2] = R("spectral", 0.5, Evidence.Unclear, 50);
-        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide(results, false).Label);
+        var v = VerdictRules.Decide(results, false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, v.Label);
+        Assert.Contains("Bonferroni over 4 tests", v.Reason);
     }
 
     [Fact]
-    public void AllHighPValuesInsideBackgroundAreIndependent()
+    public void IndependentNeedsTheBonferroniAdjustedSmallestPAbove005AndStatesThePower()
     {
-        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.7), R("spectral", 0.3, Evidence.Independent, 70), R("cka", null, Evidence.Independent, 40)], false);
+        var v = VerdictRules.Decide([R("pcs", 0.03), R("neuron-match", 0.7)], false); // 0.03 × 2 = 0.06 > 0.05
         Assert.Equal(WeightPrint.Verdict.Verdict.Independent, v.Label);
-        Assert.Contains("70th percentile", v.Reason);
+        Assert.Contains("smallest × 2 = 0.06 > 0.05", v.Reason);
+        Assert.Contains(VerdictRules.PowerNote, v.Reason);
+
+        var weak = VerdictRules.Decide([R("pcs", 0.02), R("neuron-match", 0.7)], false); // 0.04 ≤ 0.05
+        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, weak.Label);
+        Assert.StartsWith("pcs gives p = 0.02", weak.Reason);
     }
 
     [Fact]
-    public void InvariantScoreOutsideBackgroundBlocksIndependent()
+    public void DerivedReasonNamesThePartsAndTheTransform()
     {
-        var v = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.7), R("cka", null, Evidence.Unclear, 99.9)], false);
-        Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
-        Assert.Contains("cka", v.Reason);
+        PartTest[] parts =
+        [
+            new("attention", 0, 0, 0.9, 1e-9, "pcs"), new("attention", 1, 1, 0.9, 1e-12, "pcs"),
+            new("mlp", 0, 0, 0.9, 1e-9, "pcs"), new("mlp", 1, 1, 0.0, 0.7, "pcs"), new("mlp", 1, 1, 0.0, 0.5, "neuron-match"),
+            new("embeddings", -1, -1, 0.9, 1e-30, "pcs"),
+        ];
+        var v = VerdictRules.Decide([R("pcs", 1e-20, Evidence.Derived, parts: parts, transform: "orthogonal"), R("neuron-match", 0.5)], false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, v.Label);
+        Assert.Contains("By part: embeddings derived, attention of all 2 layers derived, MLP of 1 of 2 layers derived (layers 0 of A).", v.Reason);
+        Assert.Contains("B's residual stream is an orthogonal map of A's", v.Reason);
     }
 
     [Fact]
-    public void WeakPValueIsInconclusive()
+    public void AMapThatMakesOnlyOnePartAgreeIsNotEvidence()
     {
-        var v = VerdictRules.Decide([R("pcs", 0.01), R("neuron-match", 0.7)], false);
+        PartTest[] parts = [new("attention", 0, 0, 0.0, 0.4, "pcs"), new("attention", 1, 1, 0.0, 0.6, "pcs"), new("mlp", 0, 0, 0.5, 1e-9, "pcs"), new("mlp", 1, 1, 0.5, 1e-9, "pcs")];
+        var v = VerdictRules.Decide([R("pcs", 1e-9, parts: parts, transform: "orthogonal"), R("neuron-match", 0.3)], false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
-        Assert.Contains("pcs gives p = 0.01", v.Reason);
+        Assert.Contains("the attention of no layer is derived", v.Reason);
+        // Without a map (stored bases compared as they are) the same parts make the pair derived.
+        Assert.Equal(WeightPrint.Verdict.Verdict.Derived, VerdictRules.Decide([R("pcs", 1e-9, parts: parts), R("neuron-match", 0.3)], false).Label);
     }
 
     [Fact]
-    public void ReasonIsOneSentence()
+    public void PartlySharedLayersAreListed()
+    {
+        PartTest[] parts = [new("attention", 0, 0, 0.9, 1e-9, "pcs"), new("attention", 1, 1, 0.0, 0.01, "pcs"), new("attention", 2, 2, 0.9, 1e-9, "pcs")];
+        Assert.Equal("By part: attention of 2 of 3 layers derived (layers 0, 2 of A).", VerdictRules.PartsSentence(new VerdictInput([R("pcs", 1e-9, parts: parts)], IdentityEvidence.None)));
+    }
+
+    [Fact]
+    public void ReasonStartsWithTheDecidingEvidenceAndEndsWithAFullStop()
     {
         foreach (var v in new[]
         {
@@ -121,7 +151,7 @@ public class VerdictRulesTests
         })
         {
             Assert.EndsWith(".", v.Reason);
-            Assert.DoesNotContain(". ", v.Reason.TrimEnd('.'));
+            Assert.Contains("pcs", v.Reason);
         }
     }
 }

@@ -29,13 +29,17 @@ public sealed class LayerLocalisationMethod : SignalMethod
 
     public override string FailureModes => "Inherits the chosen method's blind spots; with one or two layers the contrast is unreliable.";
 
-    public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
+    public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context) => Compare(a, b, context, []);
+
+    /// <summary>Uses the layer matrices of <paramref name="earlier"/> results of the same pair; runs only the matrix
+    /// methods that did not run before.</summary>
+    public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context, IReadOnlyList<MethodResult> earlier)
     {
         var candidates = new List<(MethodResult Result, double Contrast)>();
         var skipped = new JsonObject();
         foreach (var m in new SignalMethod[] { new SpectralMethod(), new CkaMethod(), new PcsMethod() })
         {
-            var r = m.CompareInputs(a, b, context);
+            var r = earlier.FirstOrDefault(x => x.Id == m.Id) ?? m.CompareInputs(a, b, context);
             if (r.Status != MethodStatus.Ok || r.LayerMatrix == null || r.LayerMatrix.Length == 0)
             {
                 skipped[m.Id] = r.Reason ?? "no layer matrix";

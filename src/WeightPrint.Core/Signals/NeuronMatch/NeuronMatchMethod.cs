@@ -9,11 +9,20 @@ namespace WeightPrint.Signals.NeuronMatch;
 /// <c>neuron-match</c>: the weight-only independence test of Zhu, Ahmed, Kuditipudi and Liang ("Independence
 /// Tests for Language Models", ICML 2025). In each MLP, neurons of model A are matched one-to-one to neurons of
 /// model B twice — once by the cosine similarity of their gate_proj rows, once by their up_proj rows (for MLPs
-/// without a gate: up_proj rows and down_proj columns) — with an optimal linear assignment. If the models share
-/// an ancestor both matchings recover the same correspondence, whatever order the neurons were permuted into; if
-/// they were initialised independently, the up matching is a uniformly random injection independent of the gate
-/// matching, so Spearman's ρ between the two matchings has its textbook null distribution. Per-layer one-sided
-/// p-values are combined with Fisher's method.
+/// without a gate: up_proj rows and down_proj columns) — with an optimal linear assignment. Two statistics, each
+/// with a null that is exact for trained models, are read from these matchings:
+/// <list type="bullet">
+/// <item><b>position</b> (Zhu et al.'s <c>csu</c>): Spearman's ρ between the up matching and the identity. B's neuron
+/// order is exchangeable under independent initialisation (permuting an MLP's neurons is a symmetry of the
+/// initialisation and of training), so the matching is a uniformly random injection: Spearman's textbook null,
+/// Fisher over layers. Misses derivatives whose neurons were permuted.</item>
+/// <item><b>agreement</b>: mean Spearman's ρ between the gate and the up matchings — unchanged by neuron permutation.
+/// In trained models a neuron's gate and up rows point alike, so its textbook null is liberal; instead B's
+/// (aligned) residual dimensions are permuted and sign-flipped at random — also a symmetry of independent
+/// initialisation and of sign- and permutation-equivariant training (SGD, Adam) — and the statistic recomputed,
+/// which keeps each model's internal gate/up alignment and destroys only what the two models share.</item>
+/// </list>
+/// The method's p-value is the Bonferroni minimum of the two.
 /// <para>
 /// Scale: for d_ff = 11 008 a full cost matrix is 11 008² floats (485 MB) and two LAPs per layer. Instead, a
 /// seeded sample of <see cref="MaxNeurons"/> neurons of the narrower MLP is matched against every neuron of the
@@ -34,21 +43,36 @@ public sealed class NeuronMatchMethod : SignalMethod
     /// <summary>Residual dimensions used for the neuron cosines.</summary>
     public const int MaxResidualDims = 512;
 
+    /// <summary>Random residual signed permutations drawn for the agreement statistic's null.</summary>
+    public const int NullDraws = 19;
+
+    /// <summary>Neurons of the wider MLP the agreement statistic matches against (a seeded sample beyond this), which
+    /// bounds the cost of its <see cref="NullDraws"/> re-matchings for 7B-sized MLPs.</summary>
+    public const int MaxAgreementColumns = 1024;
+
     public override string Id => "neuron-match";
 
     public override string Description =>
-        "Spearman correlation between the optimal one-to-one neuron matchings found from gate_proj rows and from up_proj rows (Zhu et al. 2025), per MLP, combined over layers with Fisher's method.";
+        "Optimal one-to-one neuron matchings per MLP from gate_proj rows and from up_proj rows (Zhu et al. 2025): Spearman ρ of the up matching against the neurons' positions, "
+        + "and of the gate matching against the up matching; each combined over layers.";
 
     public override string NullDescription =>
-        "Independent initialisation: the up-projection matching is then a uniformly random injection independent of the gate matching, so each MLP's ρ has "
-        + "Spearman's null distribution (one-sided p from Student's t with n − 2 dof; exact enumeration for n ≤ 9); per-MLP p-values are combined by Fisher's method "
-        + "(χ² with 2L dof). Neuron and residual-dimension samples are seeded and data-independent, so the test stays exact under this null.";
+        "Independent initialisation, exact for trained models by two symmetries of the independent model's distribution. Position: B's neuron order is exchangeable, so "
+        + "each MLP's up matching is a uniformly random injection and ρ against the positions has Spearman's null (one-sided, Student's t; exact enumeration for n ≤ 9), "
+        + "MLPs combined by Fisher's method. Agreement: B's residual dimensions (after the embedding alignment, within the seeded sample) are permuted and sign-flipped at random, "
+        + $"{NullDraws} times, and the mean gate/up ρ recomputed; p from the Student-t predictive tail of those draws (Monte Carlo with a parametric tail). "
+        + "The method's p-value is 2 × the smaller of the two (Bonferroni).";
 
     public override string FailureModes =>
         "A residual rotation hides the correspondence unless the embeddings reveal it (shared tokens); MLPs retrained from scratch show no signal; "
-        + "for trained independent models exactness rests on gate and up matchings being independent (Zhu et al.'s assumption).";
+        + "the position statistic misses permuted neurons, and the agreement statistic's tail is parametric beyond its Monte Carlo draws.";
 
-    private sealed record MlpOutcome(int LayerA, int LayerB, string Part, int Matched, double Rho, double PValue, double MeanCosineGate, double MeanCosineUp);
+    public override NullKind NullKind => NullKind.ExactPermutation;
+
+    public override IReadOnlyList<string> Invariances => ["neuron permutation (agreement statistic)", "residual orthogonal maps recovered from shared-token embeddings", "per-neuron rescaling"];
+
+    private sealed record MlpOutcome(int LayerA, int LayerB, string Part, int Matched, double Rho, double MeanCosineGate, double MeanCosineUp,
+        double PositionRho, double PositionP, double[] NullRhos);
 
     public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
     {
@@ -72,30 +96,48 @@ public sealed class NeuronMatchMethod : SignalMethod
         if (jobs.Count == 0) return NotApplicable("no MLP pair with the same residual width (up_proj columns) in both models");
         var experts = ExpertMatching.Run(blocksA, blocksB, pairs, context.Seed, context.Threads);
         int d = (int)jobs[0].A.Up.Columns;
-        var alignment = ResidualAlignment.Estimate(va, vb, context.Seed, threads: context.Threads);
+        var alignment = ResidualAlignment.Cached(va, vb, context.Seed, context.Threads);
         if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
         var dims = ModelParts.Sample(d, Math.Min(d, MaxResidualDims), ModelParts.DeriveSeed(context.Seed, "neuron-match-residual"));
+        var draws = SignedPermutations(dims.Length, NullDraws, ModelParts.DeriveSeed(context.Seed, "neuron-match-null"));
 
         var outcomes = new MlpOutcome?[jobs.Count];
         int innerThreads = Math.Max(1, context.Threads / Math.Max(1, Math.Min(jobs.Count, context.Threads)));
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads) }, j =>
         {
             var (la, lb, ma, mb) = jobs[j];
-            outcomes[j] = MatchMlp(la, lb, ma, mb, alignment, dims, context.Seed, innerThreads);
+            outcomes[j] = MatchMlp(la, lb, ma, mb, alignment, dims, draws, context.Seed, innerThreads);
         });
-        var done = outcomes.OfType<MlpOutcome>().Where(o => !double.IsNaN(o.PValue)).ToList();
+        var done = outcomes.OfType<MlpOutcome>().Where(o => !double.IsNaN(o.Rho) && !double.IsNaN(o.PositionP)).ToList();
         if (done.Count == 0) return NotApplicable("no MLP had enough neurons to match (at least 3 are needed)");
 
-        double p = Math.Max(FisherMethod.MinPValue, FisherMethod.Combine(done.Select(o => o.PValue).ToList()));
+        double pPosition = Math.Max(FisherMethod.MinPValue, FisherMethod.Combine(done.Select(o => o.PositionP).ToList()));
         double score = done.Average(o => o.Rho);
-        var perLayer = done.GroupBy(o => (o.LayerA, o.LayerB)).Select(g => new LayerScore(g.Key.LayerA, g.Key.LayerB,
-            g.Average(o => o.Rho), g.Count() == 1 ? g.First().PValue : FisherMethod.Combine(g.Select(o => o.PValue).ToList()))).ToList();
+        var nullMeans = Enumerable.Range(0, NullDraws).Select(k => done.Average(o => o.NullRhos[k])).ToArray();
+        var (pAgreement, nullMean, nullSd, exceeding) = DrawTail(score, nullMeans);
+        double p = Math.Max(FisherMethod.MinPValue, Math.Min(1, 2 * Math.Min(pPosition, pAgreement)));
+
+        var perLayer = new List<LayerScore>();
+        var parts = new List<PartTest>();
+        foreach (var g in done.GroupBy(o => (o.LayerA, o.LayerB)))
+        {
+            double lp = Math.Max(FisherMethod.MinPValue, FisherMethod.Combine(g.Select(o => o.PositionP).ToList()));
+            var layerNull = Enumerable.Range(0, NullDraws).Select(k => g.Average(o => o.NullRhos[k])).ToArray();
+            double la = DrawTail(g.Average(o => o.Rho), layerNull).P;
+            double combined = Math.Max(FisherMethod.MinPValue, Math.Min(1, 2 * Math.Min(lp, la)));
+            perLayer.Add(new LayerScore(g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined));
+            bool moe = g.Any(o => o.Part != "mlp");
+            parts.Add(new PartTest(moe ? "experts" : "mlp", g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined, Id));
+        }
+
         var mlps = new JsonArray();
         foreach (var o in done)
         {
             mlps.Add((JsonNode)new JsonObject
             {
-                ["layer_a"] = o.LayerA, ["layer_b"] = o.LayerB, ["part"] = o.Part, ["matched"] = o.Matched, ["rho"] = o.Rho, ["p_value"] = o.PValue,
+                ["layer_a"] = o.LayerA, ["layer_b"] = o.LayerB, ["part"] = o.Part, ["matched"] = o.Matched, ["rho"] = o.Rho,
+                ["position_rho"] = o.PositionRho, ["position_p_value"] = o.PositionP,
+                ["null_rho_mean"] = o.NullRhos.Average(),
                 ["mean_matched_cosine_first"] = o.MeanCosineGate, ["mean_matched_cosine_second"] = o.MeanCosineUp,
             });
         }
@@ -106,11 +148,20 @@ public sealed class NeuronMatchMethod : SignalMethod
             Score = score,
             PValue = p,
             NullDescription = NullDescription,
+            NullKind = NullKind,
             PerLayer = perLayer,
-            Evidence = p < 1e-3 ? Evidence.Derived : Evidence.Unclear,
+            Parts = parts,
+            Transform = alignment.Accepted ? alignment.Transform : null,
+            Evidence = EvidenceLevels.Of(p) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
             Raw = new JsonObject
             {
-                ["fisher_statistic"] = FisherMethod.Statistic(done.Select(o => o.PValue)),
+                ["position_p_value"] = pPosition,
+                ["agreement_p_value"] = pAgreement,
+                ["agreement_null_mean"] = nullMean,
+                ["agreement_null_sd"] = nullSd,
+                ["agreement_draws_exceeding"] = exceeding,
+                ["null_draws"] = NullDraws,
+                ["fisher_statistic"] = FisherMethod.Statistic(done.Select(o => o.PositionP)),
                 ["mlps"] = done.Count,
                 ["max_neurons"] = MaxNeurons,
                 ["residual_dims"] = dims.Length,
@@ -120,13 +171,58 @@ public sealed class NeuronMatchMethod : SignalMethod
                 ["per_mlp"] = mlps,
                 ["experts"] = experts?.ToJson(),
             },
-            Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs (Fisher {PValueText.Equation(p)})"
-                + (alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Kind} first")
+            Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs ({nullMean:F3} ± {nullSd:F3} with B's residual dims shuffled, {PValueText.Equation(pAgreement)}); "
+                + $"up matching against neuron positions: Fisher {PValueText.Equation(pPosition)}"
+                + (alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Transform} first")
                 + (experts == null ? "" : "; " + experts.Summary()),
         };
     }
 
-    private static MlpOutcome MatchMlp(int layerA, int layerB, MlpPart ma, MlpPart mb, ResidualAlignment alignment, int[] dims, int seed, int threads)
+    /// <summary>Monte Carlo draws of the statistic under the null, read parametrically: the probability that a new draw
+    /// from a normal law with the draws' mean and SD reaches the observed value (Student-t predictive tail, m − 1 dof);
+    /// (b + 1)/(m + 1) when the draws do not vary.</summary>
+    public static (double P, double Mean, double Sd, int Exceeding) DrawTail(double observed, IReadOnlyList<double> draws)
+    {
+        int m = draws.Count;
+        double mean = draws.Average();
+        double sd = Math.Sqrt(draws.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, m - 1));
+        int exceeding = draws.Count(x => x >= observed - PermutationTest.TieTolerance * Math.Max(1, Math.Abs(observed)));
+        double p = PermutationTest.MonteCarloP(exceeding, m);
+        if (sd > 0 && m > 2) p = Math.Max(FisherMethod.MinPValue, Distributions.StudentTSurvival((observed - mean) / (sd * Math.Sqrt(1 + 1.0 / m)), m - 1));
+
+        return (p, mean, sd, exceeding);
+    }
+
+    /// <summary>Seeded random signed permutations of n coordinates: (source index, sign) per target coordinate.</summary>
+    public static (int[] Perm, float[] Signs)[] SignedPermutations(int n, int count, int seed)
+    {
+#pragma warning disable CA5394 // seeded permutation test, not security
+        var rnd = new Random(seed);
+        var result = new (int[], float[])[count];
+        for (int k = 0; k < count; k++)
+        {
+            var perm = PermutationTest.RandomPermutation(n, rnd);
+            var signs = Enumerable.Range(0, n).Select(_ => rnd.Next(2) == 0 ? -1f : 1f).ToArray();
+            result[k] = (perm, signs);
+        }
+#pragma warning restore CA5394
+
+        return result;
+    }
+
+    private static float[] ApplySigned(float[] m, int rows, int k, (int[] Perm, float[] Signs) s)
+    {
+        var r = new float[m.Length];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < k; j++) r[i * k + j] = s.Signs[j] * m[i * k + s.Perm[j]];
+        }
+
+        return r;
+    }
+
+    private static MlpOutcome MatchMlp(int layerA, int layerB, MlpPart ma, MlpPart mb, ResidualAlignment alignment, int[] dims,
+        (int[] Perm, float[] Signs)[] draws, int seed, int threads)
     {
         string part = ma.Label == mb.Label ? ma.Label : $"{ma.Label}~{mb.Label}";
         bool gated = ma.Gate != null && mb.Gate != null;
@@ -134,9 +230,10 @@ public sealed class NeuronMatchMethod : SignalMethod
         // Rows: a seeded sample of the narrower MLP's neurons; columns: every neuron of the other.
         bool rowsFromA = na <= nb;
         int nRows = rowsFromA ? na : nb, nCols = rowsFromA ? nb : na;
-        if (nRows < 3) return new MlpOutcome(layerA, layerB, part, nRows, double.NaN, double.NaN, double.NaN, double.NaN);
+        if (nRows < 3) return new MlpOutcome(layerA, layerB, part, nRows, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, []);
         var rows = ModelParts.Sample(nRows, Math.Min(nRows, MaxNeurons), ModelParts.DeriveSeed(seed, $"neuron-match-rows-{layerA}-{layerB}-{part}"));
         var all = Enumerable.Range(0, nCols).ToArray();
+        int k = dims.Length;
 
         float[] FeaturesA(bool first, IReadOnlyList<int> neurons) => first
             ? ResidualAlignment.ReadReaderAsIs(gated ? ma.Gate! : ma.Up, neurons, dims)
@@ -145,32 +242,61 @@ public sealed class NeuronMatchMethod : SignalMethod
             ? alignment.ReadReader(gated ? mb.Gate! : mb.Up, neurons, dims)
             : gated ? alignment.ReadReader(mb.Up, neurons, dims) : alignment.ReadWriter(mb.Down, neurons, dims);
 
-        var (m1, c1) = Match(first: true);
-        var (m2, c2) = Match(first: false);
-        var x = new double[rows.Length];
-        var y = new double[rows.Length];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            x[i] = m1[i];
-            y[i] = m2[i];
-        }
-
-        var test = SpearmanTest.Test(x, y, Alternative.Greater);
-        return new MlpOutcome(layerA, layerB, part, rows.Length, test.Rho, double.IsNaN(test.PValue) ? double.NaN : Math.Max(FisherMethod.MinPValue, test.PValue), c1, c2);
-
-        (int[] Match, double MeanCosine) Match(bool first)
+        // Features as (rows side, columns side), normalised; B's side is the one the null draws transform.
+        (float[] R, float[] C) Read(bool first)
         {
             var r = rowsFromA ? FeaturesA(first, rows) : FeaturesB(first, rows);
             var c = rowsFromA ? FeaturesB(first, all) : FeaturesA(first, all);
-            int k = dims.Length;
             LinearAlgebra.NormalizeRows(r, rows.Length, k);
             LinearAlgebra.NormalizeRows(c, nCols, k);
-            var sim = new float[rows.Length * nCols];
-            LinearAlgebra.MultiplyTransposed(r, rows.Length, c, nCols, k, sim, threads);
-            var match = LinearAssignment.Maximize(sim, rows.Length, nCols);
+            return (r, c);
+        }
+
+        var (r1, c1) = Read(first: true);
+        var (r2, c2) = Read(first: false);
+        var (m1, cos1) = Match(r1, c1, nCols);
+        var (m2, cos2) = Match(r2, c2, nCols);
+
+        // Position (csu): the second (up) matching against the neurons' own indices.
+        var position = SpearmanTest.Test(rows.Select(i => (double)i).ToArray(), m2.Select(i => (double)i).ToArray(), Alternative.Greater);
+
+        // Agreement: gate matching against up matching, on at most MaxAgreementColumns columns so its null draws stay affordable.
+        var cols = nCols <= MaxAgreementColumns ? null : ModelParts.Sample(nCols, MaxAgreementColumns, ModelParts.DeriveSeed(seed, $"neuron-match-cols-{layerA}-{layerB}-{part}"));
+        var (g1, g2, gc) = cols == null ? (c1, c2, nCols) : (SelectRows(c1, cols, k), SelectRows(c2, cols, k), cols.Length);
+        double rho = cols == null ? Agreement(m1, m2) : Agreement(Match(r1, g1, gc).Match, Match(r2, g2, gc).Match);
+        var nulls = new double[draws.Length];
+        for (int t = 0; t < draws.Length; t++)
+        {
+            // B's side is the rows side when rowsFromA is false.
+            var (x1, y1) = rowsFromA ? (r1, ApplySigned(g1, gc, k, draws[t])) : (ApplySigned(r1, rows.Length, k, draws[t]), g1);
+            var (x2, y2) = rowsFromA ? (r2, ApplySigned(g2, gc, k, draws[t])) : (ApplySigned(r2, rows.Length, k, draws[t]), g2);
+            nulls[t] = Agreement(Match(x1, y1, gc).Match, Match(x2, y2, gc).Match);
+        }
+
+        double pos = double.IsNaN(position.PValue) ? double.NaN : Math.Max(FisherMethod.MinPValue, position.PValue);
+        return new MlpOutcome(layerA, layerB, part, rows.Length, rho, cos1, cos2, position.Rho, pos, nulls);
+
+        (int[] Match, double MeanCosine) Match(float[] r, float[] c, int n)
+        {
+            var sim = new float[rows.Length * n];
+            LinearAlgebra.MultiplyTransposed(r, rows.Length, c, n, k, sim, threads);
+            var match = LinearAssignment.Maximize(sim, rows.Length, n);
             double mean = 0;
-            for (int i = 0; i < rows.Length; i++) mean += sim[i * nCols + match[i]];
+            for (int i = 0; i < rows.Length; i++) mean += sim[i * n + match[i]];
             return (match, mean / rows.Length);
         }
+    }
+
+    private static double Agreement(int[] m1, int[] m2)
+    {
+        var rho = SpearmanTest.Test(m1.Select(i => (double)i).ToArray(), m2.Select(i => (double)i).ToArray(), Alternative.Greater).Rho;
+        return double.IsNaN(rho) ? 0 : rho;
+    }
+
+    private static float[] SelectRows(float[] m, int[] rows, int k)
+    {
+        var r = new float[rows.Length * k];
+        for (int i = 0; i < rows.Length; i++) m.AsSpan(rows[i] * k, k).CopyTo(r.AsSpan(i * k, k));
+        return r;
     }
 }

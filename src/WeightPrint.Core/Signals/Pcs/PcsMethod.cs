@@ -33,7 +33,12 @@ public sealed class PcsMethod : SignalMethod
     public override string NullDescription =>
         "Permutation test: model B's residual-stream dimensions are permuted (one permutation for all tensors, within a seeded sample of "
         + $"{MaxResidualSample} dimensions); p = (b + 1)/(m + 1) over m permutations, and when no permutation reaches the observed value the tail is "
-        + "taken from the normal limit of this linear permutation statistic (exact permutation mean and variance). Exact when residual dimensions are exchangeable, as for independently initialised models.";
+        + "taken from the normal limit of this linear permutation statistic (exact permutation mean and variance). Exact when residual dimensions are exchangeable, as for independently initialised models (a symmetry of the initialisation and of permutation-equivariant training). "
+        + "B's weights are first mapped into A's residual basis when its shared-token embeddings reveal an orthogonal map (then the embeddings themselves are left out).";
+
+    public override NullKind NullKind => NullKind.ExactPermutation;
+
+    public override IReadOnlyList<string> Invariances => ["residual orthogonal maps recovered from shared-token embeddings", "per-tensor rescaling"];
 
     public override string FailureModes =>
         "Any function-preserving permutation or rotation of hidden units, or layers removed or reordered without pairing, drives PCS to 0 for derived models (use neuron-match, cka, spectral); needs equal widths.";
@@ -53,41 +58,51 @@ public sealed class PcsMethod : SignalMethod
         if (d <= 0 || d != db) return NotApplicable($"hidden sizes differ ({d} vs {db}): tensors cannot be aligned element by element");
 
         var pairs = LayerPairing.Pair(a, b, context, out string pairing);
+        var alignment = ResidualAlignment.Cached(va, vb, context.Seed, context.Threads);
+        if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
         int s = Math.Min(d, MaxResidualSample);
         var residual = ModelParts.Sample(d, s, ModelParts.DeriveSeed(context.Seed, "pcs-residual"));
 
         // Sampled tensors per layer pair (plus one group for model-level tensors).
-        var groups = new List<(int LayerA, int LayerB, List<TensorSample> Tensors)>();
+        var groups = new List<(int LayerA, int LayerB, List<TensorSample> Tensors, int Attention)>();
         foreach (var (ia, ib) in pairs)
         {
             var la = blocksA[ia];
             var lb = blocksB[ib];
-            var list = new List<TensorSample>();
+            var attention = new List<TensorSample>();
             foreach (var role in Readers.Concat(Writers))
             {
                 if (role is TensorRole.MlpGate or TensorRole.MlpUp or TensorRole.MlpDown) continue;
-                AddSample(list, role.ToString(), la.Get(role), lb.Get(role), Writers.Contains(role), residual, context.Seed);
+                AddSample(attention, role.ToString(), la.Get(role), lb.Get(role), Writers.Contains(role), residual, context.Seed, alignment);
             }
 
+            var mlp = new List<TensorSample>();
             foreach (var (ma, mb) in ModelParts.MlpPairs(la, lb))
             {
                 string tag = ma.Label == mb.Label ? ma.Label : $"{ma.Label}~{mb.Label}";
-                AddSample(list, tag + ".gate", ma.Gate, mb.Gate, false, residual, context.Seed);
-                AddSample(list, tag + ".up", ma.Up, mb.Up, false, residual, context.Seed);
-                AddSample(list, tag + ".down", ma.Down, mb.Down, true, residual, context.Seed);
+                AddSample(mlp, tag + ".gate", ma.Gate, mb.Gate, false, residual, context.Seed, alignment);
+                AddSample(mlp, tag + ".up", ma.Up, mb.Up, false, residual, context.Seed, alignment);
+                AddSample(mlp, tag + ".down", ma.Down, mb.Down, true, residual, context.Seed, alignment);
             }
 
-            groups.Add((la.Index, lb.Index, list));
+            groups.Add((la.Index, lb.Index, [.. attention, .. mlp], attention.Count));
         }
 
+        // The embeddings chose a non-identity alignment, so after it they agree by construction: leave them out then.
         var modelLevel = new List<TensorSample>();
-        AddSample(modelLevel, "embedding", va.Get(ModelRole.Embedding), vb.Get(ModelRole.Embedding), false, residual, context.Seed);
-        AddSample(modelLevel, "lm_head", va.Get(ModelRole.LmHead), vb.Get(ModelRole.LmHead), false, residual, context.Seed);
+        if (alignment.IsIdentity)
+        {
+            AddSample(modelLevel, "embedding", va.Get(ModelRole.Embedding), vb.Get(ModelRole.Embedding), false, residual, context.Seed, alignment);
+            AddSample(modelLevel, "lm_head", va.Get(ModelRole.LmHead), vb.Get(ModelRole.LmHead), false, residual, context.Seed, alignment);
+        }
+
         int tensorCount = groups.Sum(g => g.Tensors.Count) + modelLevel.Count;
         if (tensorCount == 0) return NotApplicable("no tensor has the same shape in both models");
 
         // Cross-Gram per group: G[r, r'] = Σ_k a[k, r]·b[k, r'] / (‖a‖‖b‖); the statistic for a residual permutation π is Σ_r G[r, π(r)].
-        var grams = groups.Select(g => CrossGram(g.Tensors, s)).ToList();
+        // Per layer pair: attention tensors, MLP tensors, and their sum (the layer's statistic).
+        var partGrams = groups.SelectMany(g => new[] { CrossGram(g.Tensors.Take(g.Attention).ToList(), s), CrossGram(g.Tensors.Skip(g.Attention).ToList(), s) }).ToList();
+        var grams = Enumerable.Range(0, groups.Count).Select(g => partGrams[2 * g].Zip(partGrams[2 * g + 1], (x, y) => x + y).ToArray()).ToList();
         var modelGram = CrossGram(modelLevel, s);
         var total = new double[s * s];
         foreach (var g in grams.Append(modelGram))
@@ -98,8 +113,10 @@ public sealed class PcsMethod : SignalMethod
         int m = Math.Max(1, context.Permutations);
         var rnd = new Random(ModelParts.DeriveSeed(context.Seed, "pcs-permutations"));
         var observed = grams.Select(Trace).ToArray();
+        var observedParts = partGrams.Select(Trace).ToArray();
         double observedTotal = Trace(total);
         var exceed = new int[grams.Count];
+        var exceedParts = new int[partGrams.Count];
         int exceedTotal = 0;
         var perm = new int[s];
         for (int k = 0; k < m; k++)
@@ -111,26 +128,50 @@ public sealed class PcsMethod : SignalMethod
                 if (Linear(grams[g], perm) >= Threshold(observed[g])) exceed[g]++;
             }
 
+            for (int g = 0; g < partGrams.Count; g++)
+            {
+                if (Linear(partGrams[g], perm) >= Threshold(observedParts[g])) exceedParts[g]++;
+            }
+
             if (Linear(total, perm) >= Threshold(observedTotal)) exceedTotal++;
         }
 
         double pTotal = PValue(total, s, observedTotal, exceedTotal, m, out double zTotal);
         var perLayer = new List<LayerScore>();
+        var parts = new List<PartTest>();
         var layersJson = new JsonArray();
         for (int g = 0; g < groups.Count; g++)
         {
-            var (la, lb, tensors) = groups[g];
+            var (la, lb, tensors, nAttention) = groups[g];
             if (tensors.Count == 0) continue;
             double p = PValue(grams[g], s, observed[g], exceed[g], m, out double z);
             double score = observed[g] / tensors.Count;
             perLayer.Add(new LayerScore(la, lb, score, p));
+            for (int part = 0; part < 2; part++)
+            {
+                int count = part == 0 ? nAttention : tensors.Count - nAttention;
+                if (count == 0) continue;
+                int k = 2 * g + part;
+                parts.Add(new PartTest(part == 0 ? "attention" : "mlp", la, lb, observedParts[k] / count, PValue(partGrams[k], s, observedParts[k], exceedParts[k], m, out _), Id));
+            }
+
             var tj = new JsonObject();
             foreach (var t in tensors) tj[t.Name] = Cosine(t);
             layersJson.Add((JsonNode)new JsonObject { ["layer_a"] = la, ["layer_b"] = lb, ["pcs"] = score, ["z"] = z, ["p_value"] = p, ["tensors"] = tj });
         }
 
         double overall = observedTotal / tensorCount;
-        var matrix = LayerMatrix(va, vb, residual, context.Seed);
+        if (modelLevel.FirstOrDefault(t => t.Name == "embedding") is { } embedding)
+        {
+            // Embeddings alone: the normal limit of the same permutation statistic (exact mean and variance).
+            var mg = CrossGram([embedding], s);
+            double obs = Trace(mg);
+            var (mean, variance) = PermutationTest.LinearStatisticMoments(mg, s);
+            double mp = variance > 0 ? Math.Max(FisherMethod.MinPValue, Distributions.NormalSurvival((obs - mean) / Math.Sqrt(variance))) : 1;
+            parts.Add(new PartTest("embeddings", -1, -1, Cosine(embedding), mp, Id));
+        }
+
+        var matrix = LayerMatrix(va, vb, residual, context.Seed, alignment);
         var modelJson = new JsonObject();
         foreach (var t in modelLevel) modelJson[t.Name] = Cosine(t);
         return new MethodResult
@@ -141,7 +182,10 @@ public sealed class PcsMethod : SignalMethod
             NullDescription = NullDescription,
             PerLayer = perLayer,
             LayerMatrix = matrix,
-            Evidence = pTotal < 1e-3 ? Evidence.Derived : Evidence.Unclear,
+            NullKind = NullKind,
+            Parts = parts,
+            Transform = alignment.Accepted ? alignment.Transform : null,
+            Evidence = EvidenceLevels.Of(pTotal) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
             Raw = new JsonObject
             {
                 ["z"] = zTotal,
@@ -151,6 +195,7 @@ public sealed class PcsMethod : SignalMethod
                 ["other_sample"] = MaxOtherSample,
                 ["tensors"] = tensorCount,
                 ["layer_pairing"] = pairing,
+                ["alignment"] = alignment.ToJson(),
                 ["seed"] = context.Seed,
                 ["model_tensors"] = modelJson,
                 ["layers"] = layersJson,
@@ -210,37 +255,31 @@ public sealed class PcsMethod : SignalMethod
     }
 
     /// <summary>Reads the same sample of both tensors as u × s (other axis × residual) when their shapes agree.</summary>
-    private static void AddSample(List<TensorSample> list, string name, TensorView? ta, TensorView? tb, bool writer, int[] residual, int seed)
+    private static void AddSample(List<TensorSample> list, string name, TensorView? ta, TensorView? tb, bool writer, int[] residual, int seed, ResidualAlignment alignment)
     {
-        var sample = Sample(ta, tb, name, writer, residual, seed);
-        if (sample != null) list.Add(sample);
+        if (ta == null || tb == null || ta.Rows != tb.Rows || ta.Columns != tb.Columns) return;
+        var (sa, sb) = (ReadSample(ta, name, writer, residual, seed, null), ReadSample(tb, name, writer, residual, seed, alignment));
+        list.Add(new TensorSample(name, sa, sb, LinearAlgebra.Norm(sa), LinearAlgebra.Norm(sb)));
     }
 
-    private static TensorSample? Sample(TensorView? ta, TensorView? tb, string name, bool writer, int[] residual, int seed)
-    {
-        if (ta == null || tb == null || ta.Rows != tb.Rows || ta.Columns != tb.Columns) return null;
-        var (sa, sb) = (ReadSample(ta, name, writer, residual, seed), ReadSample(tb, name, writer, residual, seed));
-        return new TensorSample(name, sa, sb, LinearAlgebra.Norm(sa), LinearAlgebra.Norm(sb));
-    }
-
-    private static float[] ReadSample(TensorView t, string name, bool writer, int[] residual, int seed)
+    /// <summary>A tensor's seeded sample as u × s (other axis × residual), mapped into A's residual basis when an alignment is given.</summary>
+    private static float[] ReadSample(TensorView t, string name, bool writer, int[] residual, int seed, ResidualAlignment? alignment)
     {
         string role = name.Contains('.', StringComparison.Ordinal) ? name[(name.LastIndexOf('.') + 1)..] : name;
         int other = (int)(writer ? t.Columns : t.Rows);
         var otherIdx = ModelParts.Sample(other, Math.Min(other, MaxOtherSample), ModelParts.DeriveSeed(seed, "pcs-other-" + role));
-        if (!writer) return ModelParts.ReadSubmatrix(t, otherIdx, residual);
-        var rs = ModelParts.ReadSubmatrix(t, residual, otherIdx); // s × u
-        return ModelParts.Transpose(rs, residual.Length, otherIdx.Length);
+        if (alignment != null) return writer ? alignment.ReadWriter(t, otherIdx, residual) : alignment.ReadReader(t, otherIdx, residual);
+        return writer ? ResidualAlignment.ReadWriterAsIs(t, otherIdx, residual) : ResidualAlignment.ReadReaderAsIs(t, otherIdx, residual);
     }
 
     /// <summary>Layer × layer mean tensor cosine (attention and dense MLP tensors of equal shape) on the same samples.</summary>
-    private static double[][] LayerMatrix(ModelView va, ModelView vb, int[] residual, int seed)
+    private static double[][] LayerMatrix(ModelView va, ModelView vb, int[] residual, int seed, ResidualAlignment alignment)
     {
         var ba = ModelParts.Blocks(va);
         var bb = ModelParts.Blocks(vb);
         TensorRole[] roles = [.. Readers, .. Writers];
-        var sa = ba.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed) : null).ToArray()).ToArray();
-        var sb = bb.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed) : null).ToArray()).ToArray();
+        var sa = ba.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, null) : null).ToArray()).ToArray();
+        var sb = bb.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignment) : null).ToArray()).ToArray();
         var m = new double[ba.Count][];
         for (int i = 0; i < ba.Count; i++)
         {

@@ -8,9 +8,9 @@ namespace WeightPrint.Signals.Spectral;
 /// <summary>
 /// <c>spectral</c>: compares the singular-value spectra of every head's QK circuit (W_Qᵀ W_K) and OV circuit
 /// (W_O W_V). These are invariant to any orthogonal change of the residual basis, to head permutation, and to the
-/// per-layer Q/K and V/O rescaling that fools weight-distribution methods. The score is the mean, over paired
-/// layers, of the LAP-matched head correlation of centred log spectra; its background comes from simulated
-/// Gaussian-initialised layers of the second model's shape.
+/// per-layer Q/K and V/O rescaling that fools weight-distribution methods. The score is the mean, over layer pairs in
+/// depth order, of the LAP-matched head correlation of centred log spectra; its null shuffles model B's layers
+/// (<see cref="LayerOrderTest"/>), so it comes from the pair itself rather than from untrained weights.
 /// </summary>
 public sealed class SpectralMethod : SignalMethod
 {
@@ -23,10 +23,15 @@ public sealed class SpectralMethod : SignalMethod
         "Correlation of the centred log singular-value spectra of each head's QK (W_Qᵀ·W_K) and OV (W_O·W_V) circuits, heads matched one-to-one, averaged over paired layers.";
 
     public override string NullDescription =>
-        "Background of simulated models with the second model's shapes whose heads are independent Gaussian initialisations (head Gram matrices drawn from their Wishart law; "
-        + $"{SpectralComparison.MinSimulatedLayers}–{SpectralComparison.MaxSimulatedLayers} layers, seeded); each layer's p-value is (b + 1)/(n + 1) against it "
-        + "(beyond the simulated range: Student's t tail from its mean and SD), combined over layers by Fisher's method. "
-        + "It models untrained independent weights: trained, independent models can share spectral shapes beyond it, so this p-value is supporting evidence only.";
+        "Layer-order permutation, from the pair itself: the statistic (mean head-matched similarity of the layer pairs of the best depth-order-preserving pairing) "
+        + "is recomputed with model B's layers shuffled — every order when B has at most " + LayerOrderTest.MaxExhaustiveLayers + " layers, else seeded random orders — "
+        + "p = (b + 1)/(m + 1), and beyond the Monte Carlo range the Student-t tail of the shuffled values. Calibrated, not exact: it assumes that for independently "
+        + "initialised models the depth order of B's layers carries no information about A's; checked on labelled independent pairs (README, calibration), "
+        + "so it supports a rejection and counts for \"independent\" but cannot call a pair derived alone. With L layers the smallest exhaustive p is 1/L!.";
+
+    public override NullKind NullKind => NullKind.Calibrated;
+
+    public override IReadOnlyList<string> Invariances => ["any orthogonal map of the residual stream", "head permutation", "Q/K and V/O rescaling", "any invertible map inside a head"];
 
     public override string FailureModes =>
         "Changes that alter spectra inside a head (heavy fine-tuning of attention, norm gains folded into Q/K/V before a rotation) lower the score; "
@@ -56,72 +61,47 @@ public sealed class SpectralMethod : SignalMethod
         if (sa.HeadDim < 3) return NotApplicable($"head size {sa.HeadDim} is too small for spectral correlations");
 
         var matrix = SpectralComparison.LayerMatrix(sa, sb);
-        var pairs = LayerPairing.FromMatrix(matrix, out string pairing);
-        var (qa, oa) = SpectralComparison.Centre(sa);
-
-        // Background: whole simulated models of B's shape, each centred by its own mean like B itself.
-        int headsB = sb.Qk[0].Length;
-        int wanted = SpectralComparison.SimulatedLayers(headsB, sb.HeadDim);
-        int models = Math.Max(1, (int)Math.Ceiling((double)wanted / sb.LayerCount));
-        var nullLayers = SpectralComparison.Background(sb.Hidden, sb.HeadDim, headsB, sb.KvHeads, sb.LayerCount, models, ModelParts.DeriveSeed(context.Seed, "spectral-background"), context.Threads);
-
+        var test = LayerOrderTest.Run(matrix, context.Permutations, ModelParts.DeriveSeed(context.Seed, "spectral-layer-order"));
         var perLayer = new List<LayerScore>();
         var layersJson = new JsonArray();
-        var layerP = new List<double>();
-        double scoreSum = 0, nullMeanSum = 0, nullVarSum = 0;
-        foreach (var (ia, ib) in pairs)
+        foreach (var (ia, ib) in test.Pairs)
         {
             double obs = matrix[ia][ib];
-            var nulls = nullLayers.Select(n => SpectralComparison.LayerSimilarity(qa[ia], oa[ia], n.Qk, n.Ov)).ToArray();
-            double mean = nulls.Average();
-            double sd = Math.Sqrt(nulls.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, nulls.Length - 1));
-            int exceeding = nulls.Count(x => x >= obs);
-            double p = PermutationTest.MonteCarloP(exceeding, nulls.Length);
-            if (exceeding == 0 && sd > 0)
-            {
-                // Beyond the simulated range: Student's t tail of a new draw from the background (n − 1 dof), capped by the Monte Carlo bound.
-                double t = (obs - mean) / (sd * Math.Sqrt(1 + 1.0 / nulls.Length));
-                p = Math.Min(p, Math.Max(FisherMethod.MinPValue, Distributions.StudentTSurvival(t, nulls.Length - 1)));
-            }
-
-            layerP.Add(p);
-            scoreSum += obs;
-            nullMeanSum += mean;
-            nullVarSum += sd * sd;
-            perLayer.Add(new LayerScore(sa.LayerIndices[ia], sb.LayerIndices[ib], obs, p));
+            // Descriptive per-layer rank: the share of B's layers at least as similar to this layer of A.
+            double rank = matrix[ia].Count(x => x >= obs) / (double)matrix[ia].Length;
+            perLayer.Add(new LayerScore(sa.LayerIndices[ia], sb.LayerIndices[ib], obs, rank));
             layersJson.Add((JsonNode)new JsonObject
             {
-                ["layer_a"] = sa.LayerIndices[ia], ["layer_b"] = sb.LayerIndices[ib], ["score"] = obs,
-                ["background_mean"] = mean, ["background_sd"] = sd, ["exceeding"] = exceeding, ["p_value"] = p,
+                ["layer_a"] = sa.LayerIndices[ia], ["layer_b"] = sb.LayerIndices[ib], ["score"] = obs, ["row_rank"] = rank,
             });
         }
 
-        int n = pairs.Count;
-        double score = scoreSum / n;
-        double pValue = Math.Max(FisherMethod.MinPValue, FisherMethod.Combine(layerP));
-        double zAll = nullVarSum > 0 ? (score - nullMeanSum / n) / (Math.Sqrt(nullVarSum) / n) : 0;
-        double percentile = Distributions.NormalCdf(zAll);
-        var evidence = pValue < 1e-3 ? Evidence.Derived : pValue > 0.05 ? Evidence.Independent : Evidence.Unclear;
+        double pValue = Math.Max(FisherMethod.MinPValue, test.PValue);
         return new MethodResult
         {
             Id = Id,
-            Score = score,
+            Score = test.Observed,
             PValue = pValue,
             NullDescription = NullDescription,
-            BackgroundPercentile = 100 * percentile, // JSON contract: percentiles on the 0–100 scale
+            NullKind = NullKind,
+            BackgroundPercentile = 100 * test.BelowShare, // JSON contract: percentiles on the 0–100 scale
             PerLayer = perLayer,
             LayerMatrix = matrix,
-            Evidence = evidence,
+            Evidence = EvidenceLevels.Of(pValue),
             Raw = new JsonObject
             {
-                ["z"] = zAll,
-                ["layer_pairing"] = pairing,
+                ["null_mean"] = test.NullMean,
+                ["null_sd"] = test.NullSd,
+                ["z"] = test.Z,
+                ["exceeding"] = test.Exceeding,
+                ["layer_orders"] = test.Orders,
+                ["exhaustive"] = test.Exhaustive,
                 ["heads_a"] = sa.Qk[0].Length, ["heads_b"] = sb.Qk[0].Length, ["head_dim"] = sa.HeadDim,
-                ["background_layers"] = nullLayers.Count,
                 ["seed"] = context.Seed,
                 ["layers"] = layersJson,
             },
-            Summary = $"attention spectra correlate {score:F3} on average over {n} layer pairs (z = {zAll:F1} against {nullLayers.Count} Gaussian-initialised layers, Fisher {PValueText.Equation(pValue)})",
+            Summary = $"attention spectra of {test.Pairs.Count} layer pairs in depth order correlate {test.Observed:F3} on average, "
+                + $"against {test.NullMean:F3} ± {test.NullSd:F3} when B's layers are shuffled ({test.Exceeding} of {test.Orders} {(test.Exhaustive ? "orders" : "random orders")} reach it, {PValueText.Equation(pValue)})",
         };
     }
 }

@@ -31,10 +31,24 @@ public sealed class ResidualAlignment
     public const int MaxProcrustesDim = 1024;
 
     /// <summary>Procrustes is only tried with at least this many tokens per dimension: with n tokens, a rotation fitted
-    /// to unrelated embeddings already reaches a mean cosine of about 0.85·√(d/n), which must stay well below <see cref="AcceptFit"/>.</summary>
-    public const int MinTokensPerDimension = 4;
+    /// to unrelated embeddings already reaches a mean cosine of about 0.85·√(d/n) (0.6 at two tokens per dimension),
+    /// which must stay well below <see cref="AcceptFit"/>. A byte-level vocabulary of 256 tokens with d = 96 has 2.7.</summary>
+    public const int MinTokensPerDimension = 2;
 
-    /// <summary>Mean embedding cosine at which an alignment is trusted. Two independently trained TinyStories models with
+    /// <summary>A fitted rotation whose every row has one entry of at least this magnitude is reported as a (signed) permutation.</summary>
+    public const double PermutationEntry = 0.98;
+
+    /// <summary>Median norm ratio of mapped B embeddings to A's beyond which (or below whose inverse) the map is reported with a scaling.</summary>
+    public const double ScalingRatio = 1.1;
+
+    /// <summary>Mean embedding cosine at which a signed permutation of dimensions is trusted. Chosen on the calibration
+    /// half of the development zoo (scripts/zoo-eval): derived pairs whose residual streams differ by a permutation, with
+    /// noise or fine-tuning on top, aligned at 0.80–1.0; the highest unrelated pair reached 0.73 (two GPT-2 models with
+    /// different seeds: LayerNorm models share privileged residual directions up to permutation), the others below 0.5.
+    /// Between the two, the level sits nearer the derived side.</summary>
+    public const double AcceptPermutationFit = 0.78;
+
+    /// <summary>Mean embedding cosine at which a rotation (or the identity) is trusted. Two independently trained TinyStories models with
     /// the same 512-token vocabulary (llama2xs and stories260K, d = 64) already align at 0.81 after a rotation, so the
     /// bar sits above that; derived models with noise of 0.3× the weights' std still reach about 0.95.</summary>
     public const double AcceptFit = 0.9;
@@ -76,6 +90,10 @@ public sealed class ResidualAlignment
     public string Note { get; private init; } = "";
 
     public bool IsIdentity => Kind == "identity";
+
+    /// <summary>The transform found, in words: "identity", "permutation", "signed permutation" or "orthogonal", with
+    /// " + scaling" when B's embeddings are uniformly larger or smaller; "none" when no transform was accepted.</summary>
+    public string Transform { get; private init; } = "none";
 
     /// <summary>The identity map with a reason.</summary>
     public static ResidualAlignment Identity(int dimension, string note) => new("identity", dimension, null, null, null) { Note = note };
@@ -198,6 +216,7 @@ public sealed class ResidualAlignment
     public JsonObject ToJson() => new()
     {
         ["kind"] = Kind,
+        ["transform"] = Transform,
         ["accepted"] = Accepted,
         ["identity_fit"] = double.IsFinite(IdentityFit) ? IdentityFit : null,
         ["transform_fit"] = double.IsFinite(TransformFit) ? TransformFit : null,
@@ -205,6 +224,25 @@ public sealed class ResidualAlignment
         ["token_match"] = TokenMatch,
         ["note"] = Note,
     };
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ModelView, Dictionary<(ModelView, int), ResidualAlignment>> CacheByA = [];
+
+    /// <summary><see cref="Estimate"/> (token pairs from vocabularies or ids), computed once per model pair and seed:
+    /// several methods of one comparison align the same two models.</summary>
+    public static ResidualAlignment Cached(ModelView a, ModelView b, int seed, int threads)
+    {
+        var byB = CacheByA.GetOrCreateValue(a);
+        lock (byB)
+        {
+            if (byB.TryGetValue((b, seed), out var known)) return known;
+        }
+
+        var fresh = Estimate(a, b, seed, threads: threads);
+        lock (byB)
+        {
+            return byB.TryAdd((b, seed), fresh) ? fresh : byB[(b, seed)];
+        }
+    }
 
     /// <summary>Estimates the alignment from the models' embeddings (or tied LM heads).</summary>
     /// <param name="requireVocabulary">When true, tokens are paired only through both vocabularies' strings.</param>
@@ -231,10 +269,25 @@ public sealed class ResidualAlignment
             return new ResidualAlignment("identity", d, null, null, null)
             {
                 Accepted = true, IdentityFit = identityFit, Tokens = n, TokenMatch = how,
+                Transform = "identity" + ScalingSuffix(rowsA, rowsB, n, d),
                 Note = $"embeddings of {n} shared tokens agree without any transform (mean cosine {identityFit:F3})",
             };
 
-        ResidualAlignment candidate;
+        // A signed permutation first: d! discrete maps cannot overfit unrelated embeddings the way a d(d−1)/2-parameter
+        // rotation can, so it is trusted at a lower fit.
+        var tried = new List<string>();
+        var permutation = SignedPermutationCandidate(rowsA, rowsB, n, d, threads, out double columnMatch);
+        if (permutation != null)
+        {
+            var (accepted, fit) = Try(permutation, AcceptPermutationFit);
+            if (accepted != null) return accepted;
+            tried.Add($"{fit:F3} after a signed permutation");
+        }
+        else
+        {
+            tried.Add($"embedding columns match at best {columnMatch:F3} on average, so no signed permutation fits");
+        }
+
         if (d <= MaxProcrustesDim && n >= MinTokensPerDimension * d)
         {
             var m = new double[d * d]; // Σₜ aₜ bₜᵀ
@@ -248,52 +301,101 @@ public sealed class ResidualAlignment
                 }
             }
 
-            candidate = new ResidualAlignment("procrustes", d, LinearAlgebra.ProcrustesRotation(m, d), null, null);
-        }
-        else
-        {
-            int nt = Math.Min(n, MaxPermutationTokens);
-            var colsA = ModelParts.Transpose(rowsA.AsSpan(0, nt * d), nt, d);
-            var colsB = ModelParts.Transpose(rowsB.AsSpan(0, nt * d), nt, d);
-            LinearAlgebra.NormalizeRows(colsA, d, nt);
-            LinearAlgebra.NormalizeRows(colsB, d, nt);
-            var c = new float[d * d];
-            LinearAlgebra.MultiplyTransposed(colsA, d, colsB, d, nt, c, threads);
-            var abs = c.Select(Math.Abs).ToArray();
-            double bestMean = 0;
-            for (int i = 0; i < d; i++)
-            {
-                float best = 0;
-                for (int j = 0; j < d; j++) best = Math.Max(best, abs[i * d + j]);
-                bestMean += best / d;
-            }
-
-            if (bestMean < MinColumnMatch)
-                return new ResidualAlignment("identity", d, null, null, null)
-                {
-                    Accepted = false, IdentityFit = identityFit, Tokens = n, TokenMatch = how,
-                    Note = $"embeddings of {n} shared tokens do not align (mean cosine {identityFit:F3} as is; embedding columns match at best {bestMean:F3} on average, so no signed permutation fits); weights are compared as stored",
-                };
-            var perm = LinearAssignment.Maximize(abs, d, d);
-            var signs = new float[d];
-            for (int i = 0; i < d; i++) signs[i] = c[i * d + perm[i]] < 0 ? -1 : 1;
-            candidate = new ResidualAlignment("signed-permutation", d, null, perm, signs);
+            var (accepted, fit) = Try(new ResidualAlignment("procrustes", d, LinearAlgebra.ProcrustesRotation(m, d), null, null), AcceptFit);
+            if (accepted != null) return accepted;
+            tried.Add($"{fit:F3} after a rotation");
         }
 
-        var mapped = (float[])rowsB.Clone();
-        candidate.MapRows(mapped, d);
-        double fit = MeanCosine(rowsA, mapped, n, d);
-        if (fit >= AcceptFit)
-            return new ResidualAlignment(candidate.Kind, d, candidate._rotation, candidate._permutation, candidate._signs)
-            {
-                Accepted = true, IdentityFit = identityFit, TransformFit = fit, Tokens = n, TokenMatch = how,
-                Note = $"B's residual stream is a {candidate.Kind} of A's: {n} shared-token embeddings agree after it (mean cosine {fit:F3}, {identityFit:F3} before)",
-            };
         return new ResidualAlignment("identity", d, null, null, null)
         {
-            Accepted = false, IdentityFit = identityFit, TransformFit = fit, Tokens = n, TokenMatch = how,
-            Note = $"embeddings of {n} shared tokens do not align (mean cosine {identityFit:F3} as is, {fit:F3} after a {candidate.Kind}); weights are compared as stored",
+            Accepted = false, IdentityFit = identityFit, Tokens = n, TokenMatch = how,
+            Note = $"embeddings of {n} shared tokens do not align (mean cosine {identityFit:F3} as is; {string.Join("; ", tried)}); weights are compared as stored",
         };
+
+        (ResidualAlignment? Accepted, double Fit) Try(ResidualAlignment candidate, double level)
+        {
+            var mapped = (float[])rowsB.Clone();
+            candidate.MapRows(mapped, d);
+            double fit = MeanCosine(rowsA, mapped, n, d);
+            if (!(fit >= level)) return (null, fit);
+            string transform = candidate.Shape() + ScalingSuffix(rowsA, mapped, n, d);
+            return (new ResidualAlignment(candidate.Kind, d, candidate._rotation, candidate._permutation, candidate._signs)
+            {
+                Accepted = true, IdentityFit = identityFit, TransformFit = fit, Tokens = n, TokenMatch = how, Transform = transform,
+                Note = $"B's residual stream is a {transform} map of A's ({candidate.Kind}): {n} shared-token embeddings agree after it (mean cosine {fit:F3}, {identityFit:F3} before)",
+            }, fit);
+        }
+    }
+
+    /// <summary>The signed permutation of dimensions that best matches embedding columns (LAP on |cosine|), or null when
+    /// A's columns' best |cosine| with any B column averages below <see cref="MinColumnMatch"/>.</summary>
+    private static ResidualAlignment? SignedPermutationCandidate(float[] rowsA, float[] rowsB, int n, int d, int threads, out double bestMean)
+    {
+        int nt = Math.Min(n, MaxPermutationTokens);
+        var colsA = ModelParts.Transpose(rowsA.AsSpan(0, nt * d), nt, d);
+        var colsB = ModelParts.Transpose(rowsB.AsSpan(0, nt * d), nt, d);
+        LinearAlgebra.NormalizeRows(colsA, d, nt);
+        LinearAlgebra.NormalizeRows(colsB, d, nt);
+        var c = new float[d * d];
+        LinearAlgebra.MultiplyTransposed(colsA, d, colsB, d, nt, c, threads);
+        var abs = c.Select(Math.Abs).ToArray();
+        bestMean = 0;
+        for (int i = 0; i < d; i++)
+        {
+            float best = 0;
+            for (int j = 0; j < d; j++) best = Math.Max(best, abs[i * d + j]);
+            bestMean += best / d;
+        }
+
+        if (bestMean < MinColumnMatch) return null;
+        var perm = LinearAssignment.Maximize(abs, d, d);
+        var signs = new float[d];
+        for (int i = 0; i < d; i++) signs[i] = c[i * d + perm[i]] < 0 ? -1 : 1;
+        return new ResidualAlignment("signed-permutation", d, null, perm, signs);
+    }
+
+    /// <summary>"permutation", "signed permutation" or "orthogonal": the shape of this (non-identity) map's matrix.</summary>
+    private string Shape()
+    {
+        int d = Dimension;
+        bool signed = false;
+        if (_rotation == null)
+        {
+            signed = _signs!.Any(x => x < 0);
+            bool moves = Enumerable.Range(0, d).Any(i => _permutation![i] != i);
+            return signed ? "signed permutation" : moves ? "permutation" : "identity";
+        }
+
+        for (int i = 0; i < d; i++)
+        {
+            int arg = 0;
+            for (int k = 1; k < d; k++)
+            {
+                if (Math.Abs(_rotation[i * d + k]) > Math.Abs(_rotation[i * d + arg])) arg = k;
+            }
+
+            double v = _rotation[i * d + arg];
+            if (Math.Abs(v) < PermutationEntry) return "orthogonal";
+            signed |= v < 0;
+        }
+
+        return signed ? "signed permutation" : "permutation";
+    }
+
+    /// <summary>" + scaling" when the median norm ratio of B's (mapped) embedding rows to A's is beyond <see cref="ScalingRatio"/>.</summary>
+    private static string ScalingSuffix(float[] a, float[] b, int n, int d)
+    {
+        var ratios = new List<double>(n);
+        for (int t = 0; t < n; t++)
+        {
+            double na = LinearAlgebra.Norm(a.AsSpan(t * d, d)), nb = LinearAlgebra.Norm(b.AsSpan(t * d, d));
+            if (na > 0 && nb > 0) ratios.Add(nb / na);
+        }
+
+        if (ratios.Count == 0) return "";
+        ratios.Sort();
+        double median = ratios[ratios.Count / 2];
+        return median > ScalingRatio || median < 1 / ScalingRatio ? " + scaling" : "";
     }
 
     /// <summary>Token pairs (id in A, id in B): by string when both vocabularies are known, else by id.</summary>

@@ -66,7 +66,9 @@ public static class SpectralComparison
         return (int)Math.Clamp(Math.Ceiling(SimulationBudget / perLayer), MinSimulatedLayers, MaxSimulatedLayers);
     }
 
-    /// <summary>Subtracts the model-wide mean head spectrum (per circuit).</summary>
+    /// <summary>Subtracts, per circuit, each layer's mean head spectrum (the model-wide mean for a layer with a single
+    /// head). Trained models share a depth profile of spectral shape whatever their initialisation, which would make
+    /// layer i of one model resemble layer i of any other; only how a layer's heads differ from each other is kept.</summary>
     public static (double[][][] Qk, double[][][] Ov) Centre(SpectralSignature s)
         => (CentreCircuit(s.Qk, s.HeadDim), CentreCircuit(s.Ov, s.HeadDim));
 
@@ -84,7 +86,11 @@ public static class SpectralComparison
         }
 
         for (int i = 0; i < hd; i++) mean[i] /= Math.Max(1, count);
-        return layers.Select(l => l.Select(h => h.Select((x, i) => x - mean[i]).ToArray()).ToArray()).ToArray();
+        return layers.Select(l =>
+        {
+            var centre = l.Length < 2 ? mean : Enumerable.Range(0, hd).Select(i => l.Average(h => h[i])).ToArray();
+            return l.Select(h => h.Select((x, i) => x - centre[i]).ToArray()).ToArray();
+        }).ToArray();
     }
 
     /// <summary>Mean LAP-matched head similarity between one layer of each model (centred signatures).</summary>
