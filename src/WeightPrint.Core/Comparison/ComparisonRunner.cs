@@ -16,12 +16,16 @@ public sealed record ComparisonResult(
 /// <summary>One input to compare, opened: a model (checkpoint + view) or a fingerprint file.</summary>
 public sealed class OpenedInput : IDisposable
 {
-    private OpenedInput(ModelSummary summary, ComparisonInput input, Checkpoint? checkpoint)
+    private OpenedInput(ModelSummary summary, ComparisonInput input, Checkpoint? checkpoint, Fingerprint? fingerprint = null)
     {
         Summary = summary;
         Input = input;
         Checkpoint = checkpoint;
+        Fingerprint = fingerprint;
     }
+
+    /// <summary>The fingerprint, when the input is a fingerprint file.</summary>
+    public Fingerprint? Fingerprint { get; }
 
     public ModelSummary Summary { get; }
 
@@ -36,12 +40,7 @@ public sealed class OpenedInput : IDisposable
     /// with <paramref name="hubOptions"/> (default: <see cref="HubLoader.DefaultOptions"/>, else the environment).</summary>
     public static OpenedInput Open(string path, HubOptions? hubOptions = null)
     {
-        if (FingerprintFile.IsFingerprint(path))
-        {
-            var (summary, signatures) = FingerprintFile.Read(path);
-            summary = summary with { Path = path };
-            return new OpenedInput(summary, new ComparisonInput(path, null, signatures), null);
-        }
+        if (Fingerprint.LooksLikeFingerprint(path)) return Of(Fingerprint.ReadFile(path), path);
 
         var checkpoint = CheckpointLoader.Open(path, hubOptions: hubOptions);
         try
@@ -56,6 +55,10 @@ public sealed class OpenedInput : IDisposable
         }
     }
 
+    /// <summary>An input made of a fingerprint (read from a file or a catalog), labelled <paramref name="label"/>.</summary>
+    public static OpenedInput Of(Fingerprint fingerprint, string label)
+        => new(fingerprint.Model with { Path = label, Source = "fingerprint" }, fingerprint.ToInput(label), null, fingerprint);
+
     public void Dispose() => Checkpoint?.Dispose();
 }
 
@@ -64,11 +67,24 @@ public static class ComparisonRunner
 {
     public static ComparisonResult Run(OpenedInput a, OpenedInput b, IReadOnlyList<SignalMethod> methods, MethodContext context)
     {
-        IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
+        IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null && !a.Input.IsFingerprint && !b.Input.IsFingerprint
             ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
             : null;
-        var results = methods.Select(m => m.Compare(a.Input, b.Input, context)).ToList();
+        var results = methods.Select(m => RunMethod(m, a.Input, b.Input, context)).ToList();
         var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true);
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
+    }
+
+    /// <summary>Runs one method; a method that needs rows a fingerprint does not hold is "not applicable", with the reason.</summary>
+    public static MethodResult RunMethod(SignalMethod method, ComparisonInput a, ComparisonInput b, MethodContext context)
+    {
+        try
+        {
+            return method.Compare(a, b, context);
+        }
+        catch (SampleNotStoredException e)
+        {
+            return new MethodResult { Id = method.Id, Status = MethodStatus.NotApplicable, Reason = e.Message, NullDescription = method.NullDescription };
+        }
     }
 }

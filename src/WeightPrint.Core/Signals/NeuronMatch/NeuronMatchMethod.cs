@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
 using WeightPrint.Signals.Layers;
+using WeightPrint.Signals.Sampling;
 using WeightPrint.Statistics;
 
 namespace WeightPrint.Signals.NeuronMatch;
@@ -29,10 +30,10 @@ namespace WeightPrint.Signals.NeuronMatch;
 public sealed class NeuronMatchMethod : SignalMethod
 {
     /// <summary>Neurons of the narrower MLP matched per layer.</summary>
-    public const int MaxNeurons = 256;
+    public const int MaxNeurons = SampleLayout.Neurons;
 
     /// <summary>Residual dimensions used for the neuron cosines.</summary>
-    public const int MaxResidualDims = 512;
+    public const int MaxResidualDims = SampleLayout.ResidualDims;
 
     public override string Id => "neuron-match";
 
@@ -73,7 +74,9 @@ public sealed class NeuronMatchMethod : SignalMethod
         int d = (int)jobs[0].A.Up.Columns;
         var alignment = ResidualAlignment.Estimate(va, vb, context.Seed, threads: context.Threads);
         if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
-        var dims = ModelParts.Sample(d, Math.Min(d, MaxResidualDims), ModelParts.DeriveSeed(context.Seed, "neuron-match-residual"));
+        if (!alignment.IsIdentity && SampleLayout.IsSampled(jobs[0].B.Up))
+            alignment = ResidualAlignment.Identity(d, "B is a fingerprint's sample, whose residual stream cannot be mapped; weights are compared as stored");
+        var dims = SampleLayout.Residual(d, context.Seed);
 
         var outcomes = new MlpOutcome?[jobs.Count];
         int innerThreads = Math.Max(1, context.Threads / Math.Max(1, Math.Min(jobs.Count, context.Threads)));
@@ -128,12 +131,16 @@ public sealed class NeuronMatchMethod : SignalMethod
         string part = ma.Label == mb.Label ? ma.Label : $"{ma.Label}~{mb.Label}";
         bool gated = ma.Gate != null && mb.Gate != null;
         int na = (int)ma.Neurons, nb = (int)mb.Neurons;
-        // Rows: a seeded sample of the narrower MLP's neurons; columns: every neuron of the other.
-        bool rowsFromA = na <= nb;
-        int nRows = rowsFromA ? na : nb, nCols = rowsFromA ? nb : na;
+        // Rows: the seeded neuron block of the narrower MLP (of the fingerprint when one side is a fingerprint's
+        // sample); columns: every neuron of the other (every stored neuron of a fingerprint).
+        bool sampledA = SampleLayout.IsSampled(ma.Up), sampledB = SampleLayout.IsSampled(mb.Up);
+        bool rowsFromA = sampledA != sampledB ? sampledA : na <= nb;
+        int nRows = rowsFromA ? na : nb;
         if (nRows < 3) return new MlpOutcome(layerA, layerB, part, nRows, double.NaN, double.NaN, double.NaN, double.NaN);
-        var rows = ModelParts.Sample(nRows, Math.Min(nRows, MaxNeurons), ModelParts.DeriveSeed(seed, $"neuron-match-rows-{layerA}-{layerB}-{part}"));
-        var all = Enumerable.Range(0, nCols).ToArray();
+        var rows = SampleLayout.NeuronBlock(nRows, seed);
+        var all = SampleLayout.AvailableRows(rowsFromA ? mb.Up : ma.Up);
+        int nCols = all.Length;
+        if (rows.Length > nCols) return new MlpOutcome(layerA, layerB, part, rows.Length, double.NaN, double.NaN, double.NaN, double.NaN);
 
         float[] FeaturesA(bool first, IReadOnlyList<int> neurons) => first
             ? ResidualAlignment.ReadReaderAsIs(gated ? ma.Gate! : ma.Up, neurons, dims)

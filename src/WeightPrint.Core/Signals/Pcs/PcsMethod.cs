@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
 using WeightPrint.Signals.Layers;
+using WeightPrint.Signals.Sampling;
 using WeightPrint.Statistics;
 
 namespace WeightPrint.Signals.Pcs;
@@ -18,10 +19,10 @@ namespace WeightPrint.Signals.Pcs;
 public sealed class PcsMethod : SignalMethod
 {
     /// <summary>Residual dimensions sampled (shared by all tensors).</summary>
-    public const int MaxResidualSample = 256;
+    public const int MaxResidualSample = SampleLayout.PcsResidualDims;
 
     /// <summary>Indices sampled along each tensor's other axis (output rows of readers, input columns of writers).</summary>
-    public const int MaxOtherSample = 256;
+    public const int MaxOtherSample = SampleLayout.OtherRows;
 
     private static readonly TensorRole[] Readers = [TensorRole.AttnQ, TensorRole.AttnK, TensorRole.AttnV, TensorRole.MlpGate, TensorRole.MlpUp];
     private static readonly TensorRole[] Writers = [TensorRole.AttnO, TensorRole.MlpDown];
@@ -53,8 +54,8 @@ public sealed class PcsMethod : SignalMethod
         if (d <= 0 || d != db) return NotApplicable($"hidden sizes differ ({d} vs {db}): tensors cannot be aligned element by element");
 
         var pairs = LayerPairing.Pair(a, b, context, out string pairing);
-        int s = Math.Min(d, MaxResidualSample);
-        var residual = ModelParts.Sample(d, s, ModelParts.DeriveSeed(context.Seed, "pcs-residual"));
+        var residual = SampleLayout.PcsResidual(d, context.Seed);
+        int s = residual.Length;
 
         // Sampled tensors per layer pair (plus one group for model-level tensors).
         var groups = new List<(int LayerA, int LayerB, List<TensorSample> Tensors)>();
@@ -227,7 +228,7 @@ public sealed class PcsMethod : SignalMethod
     {
         string role = name.Contains('.', StringComparison.Ordinal) ? name[(name.LastIndexOf('.') + 1)..] : name;
         int other = (int)(writer ? t.Columns : t.Rows);
-        var otherIdx = ModelParts.Sample(other, Math.Min(other, MaxOtherSample), ModelParts.DeriveSeed(seed, "pcs-other-" + role));
+        var otherIdx = SampleLayout.Other(role, other, seed);
         if (!writer) return ModelParts.ReadSubmatrix(t, otherIdx, residual);
         var rs = ModelParts.ReadSubmatrix(t, residual, otherIdx); // s × u
         return ModelParts.Transpose(rs, residual.Length, otherIdx.Length);
