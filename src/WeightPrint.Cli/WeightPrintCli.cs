@@ -20,6 +20,8 @@ public static class WeightPrintCli
         root.Subcommands.Add(CompareCommand.Create(context));
         root.Subcommands.Add(FingerprintCommand.Create(context));
         root.Subcommands.Add(MatrixCommand.Create(context));
+        root.Subcommands.Add(DbCommand.Create(context));
+        root.Subcommands.Add(IdentifyCommand.Create(context));
 
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -46,6 +48,7 @@ public static class WeightPrintCli
         {
             case InvalidModelFileException:
             case UsageException:
+            case WeightPrint.Catalog.CatalogException:
                 stderr.WriteLine("error: " + OneLine(e.Message));
                 return ExitBadInput;
             case IOException or UnauthorizedAccessException:

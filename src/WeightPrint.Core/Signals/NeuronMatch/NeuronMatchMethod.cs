@@ -135,6 +135,7 @@ public sealed class NeuronMatchMethod : SignalMethod
         // sample); columns: every neuron of the other (every stored neuron of a fingerprint).
         bool sampledA = SampleLayout.IsSampled(ma.Up), sampledB = SampleLayout.IsSampled(mb.Up);
         bool rowsFromA = sampledA != sampledB ? sampledA : na <= nb;
+        if (SampleLayout.NeuronBlock(rowsFromA ? na : nb, seed).Length > SampleLayout.AvailableRows(rowsFromA ? mb.Up : ma.Up).Length) rowsFromA = !rowsFromA;
         int nRows = rowsFromA ? na : nb;
         if (nRows < 3) return new MlpOutcome(layerA, layerB, part, nRows, double.NaN, double.NaN, double.NaN, double.NaN);
         var rows = SampleLayout.NeuronBlock(nRows, seed);
