@@ -314,6 +314,12 @@ public sealed class CatalogStore : IDisposable
     /// <summary>SQLite's integrity check ("ok" when sound); "ok" for PostgreSQL.</summary>
     public string IntegrityCheck() => _postgres ? "ok" : Guard(() => Scalar("PRAGMA integrity_check", null)?.ToString() ?? "");
 
+    /// <summary>The PostgreSQL server process serving this connection (0 for SQLite); for fault tests.</summary>
+    internal int BackendProcessId => _connection is NpgsqlConnection n ? n.ProcessID : 0;
+
+    /// <summary>Ends another connection's server process (PostgreSQL); for fault tests.</summary>
+    internal void TerminateBackend(int pid) => Execute("SELECT pg_terminate_backend(@pid)", null, ("pid", pid));
+
     public void Dispose() => _connection.Dispose();
 
     // ---- plumbing -------------------------------------------------------------------------------------------

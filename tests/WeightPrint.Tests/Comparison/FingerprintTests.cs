@@ -13,13 +13,7 @@ public class FingerprintTests
 {
     private static string Sample(params string[] parts) => Path.Combine([SharedModels.RepoRoot, "samples", .. parts]);
 
-    private static readonly Lazy<string> Stories = new(() =>
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"weightprint-fp-tests-{Environment.ProcessId}-stories260K.json");
-        var r = CliRunner.Run("fingerprint", Sample("stories260K-llama2c", "stories260K.bin"), "-o", path, "--quiet");
-        Assert.Equal(0, r.ExitCode);
-        return path;
-    });
+    private static readonly Lazy<string> Stories = new(() => FingerprintFiles.Stories);
 
     private static JsonObject Compare(string a, string b, string methods = "all")
     {
