@@ -1,6 +1,7 @@
 using System.CommandLine;
 using WeightPrint.Cli.Commands;
 using WeightPrint.Formats;
+using WeightPrint.IO;
 
 namespace WeightPrint.Cli;
 

@@ -3,11 +3,12 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
+using WeightPrint.IO;
 using WeightPrint.Catalog;
 using WeightPrint.Cli.Progress;
 using WeightPrint.Comparison;
 using WeightPrint.Formats;
-using WeightPrint.IO.Hub;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Cli.Commands;
 

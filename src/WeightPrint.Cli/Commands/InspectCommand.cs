@@ -1,8 +1,10 @@
+using WeightPrint.Numerics;
 using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
 using WeightPrint.Formats;
 using WeightPrint.Model;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Cli.Commands;
 
@@ -24,9 +26,9 @@ public static class InspectCommand
         var command = new Command("inspect", "Describe a checkpoint: format, dtypes, parameter count, metadata and tensors") { model, json, roles, baseModel };
         command.SetAction(parse =>
         {
-            using var checkpoint = CheckpointLoader.Open(parse.GetValue(model)!);
+            using var checkpoint = ModelSource.Open(parse.GetValue(model)!);
             string? basePath = parse.GetValue(baseModel);
-            using var baseCheckpoint = basePath != null ? CheckpointLoader.Open(basePath) : null;
+            using var baseCheckpoint = basePath != null ? ModelSource.Open(basePath) : null;
             ModelView? view = parse.GetValue(roles) || baseCheckpoint != null ? ModelViewBuilder.Build(checkpoint, baseCheckpoint) : null;
             if (parse.GetValue(json)) context.Out.WriteLine(ToJson(checkpoint, view));
             else PrintTables(context.Console, checkpoint, view);
@@ -41,7 +43,7 @@ public static class InspectCommand
         w.WriteString("path", c.Location);
         w.WriteString("format", c.Format);
         w.WriteNumber("tensor_count", c.Tensors.Count);
-        w.WriteNumber("parameters", c.Tensors.Sum(t => t.ElementCount));
+        w.WriteNumber("parameters", c.ParameterCount);
         w.WriteNumber("bytes", c.TotalBytes);
         w.WriteStartObject("dtypes");
         foreach (var g in c.Tensors.GroupBy(t => t.DType).OrderBy(g => g.Key)) w.WriteNumber(g.Key.Name(), g.Sum(t => t.ElementCount));
@@ -167,7 +169,7 @@ public static class InspectCommand
 
     private static void PrintTables(IAnsiConsole console, Checkpoint c, ModelView? view)
     {
-        long parameters = c.Tensors.Sum(t => t.ElementCount);
+        long parameters = c.ParameterCount;
         console.MarkupLine($"[bold]{c.Location}[/]");
         console.WriteLine($"format      {c.Format}");
         console.WriteLine($"tensors     {c.Tensors.Count}");

@@ -3,7 +3,6 @@ using Spectre.Console;
 using WeightPrint.Cli.Progress;
 using WeightPrint.Comparison;
 using WeightPrint.Reports.Html;
-using WeightPrint.Reports.Matrix;
 using WeightPrint.Signals;
 
 namespace WeightPrint.Cli.Commands;

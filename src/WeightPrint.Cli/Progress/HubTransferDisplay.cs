@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using WeightPrint.Comparison;
 using WeightPrint.IO.Http;
 using WeightPrint.IO.Hub;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Cli.Progress;
 

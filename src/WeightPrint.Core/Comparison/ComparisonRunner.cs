@@ -2,6 +2,7 @@ using WeightPrint.Formats;
 using WeightPrint.IO.Hub;
 using WeightPrint.Model;
 using WeightPrint.Signals;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Comparison;
 
@@ -42,7 +43,7 @@ public sealed class OpenedInput : IDisposable
     {
         if (Fingerprint.LooksLikeFingerprint(path)) return Of(Fingerprint.ReadFile(path), path);
 
-        var checkpoint = CheckpointLoader.Open(path, hubOptions: hubOptions);
+        var checkpoint = ModelSource.Open(path, hubOptions);
         try
         {
             var view = ModelViewBuilder.Build(checkpoint);

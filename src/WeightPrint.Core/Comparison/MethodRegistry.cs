@@ -1,13 +1,21 @@
 using WeightPrint.Signals;
+using WeightPrint.Signals.Cka;
 using WeightPrint.Signals.Layers;
+using WeightPrint.Signals.NeuronMatch;
+using WeightPrint.Signals.Pcs;
 using WeightPrint.Signals.Pdf;
+using WeightPrint.Signals.Spectral;
 
 namespace WeightPrint.Comparison;
 
-/// <summary>Every method by its stable id, in the order they run and are shown.</summary>
+/// <summary>The one registry of methods: every method by its stable id, in the order they run and are shown.</summary>
 public static class MethodRegistry
 {
-    public static IReadOnlyList<SignalMethod> All { get; } = [new PdfMethod(), new PdfMlpMethod(), .. MethodCatalog.All];
+    public static IReadOnlyList<SignalMethod> All { get; } =
+        [new PdfMethod(), new PdfMlpMethod(), new PcsMethod(), new NeuronMatchMethod(), new CkaMethod(), new SpectralMethod(), new LayerLocalisationMethod()];
+
+    /// <summary>The method with this id, or null.</summary>
+    public static SignalMethod? Find(string id) => All.FirstOrDefault(m => m.Id == id);
 
     public static IReadOnlyList<string> Ids => All.Select(m => m.Id).ToList();
 

@@ -11,6 +11,6 @@ public sealed record ModelSummary(string Path, string Source, string Format, str
         var c = view.Checkpoint;
         string? revision = c.Metadata.TryGetValue("hub.commit", out var sha) ? sha as string : null;
         int layers = view.DecoderLayers.Count > 0 ? view.DecoderLayers.Count : view.Layers.Count;
-        return new ModelSummary(path, "weights", c.Format, view.Architecture, layers, c.Tensors.Sum(t => t.ElementCount), c.TotalBytes, view.Geometry, revision);
+        return new ModelSummary(path, "weights", c.Format, view.Architecture, layers, c.ParameterCount, c.TotalBytes, view.Geometry, revision);
     }
 }

@@ -50,6 +50,9 @@ public sealed class Checkpoint : IDisposable
 
     public long TotalBytes => Files.Sum(f => f.Length);
 
+    /// <summary>Number of stored values over all tensors (the parameter count users see).</summary>
+    public long ParameterCount => Tensors.Sum(t => t.ElementCount);
+
     public TensorInfo? Find(string name) => _byName.GetValueOrDefault(name);
 
     public bool Contains(string name) => _byName.ContainsKey(name);

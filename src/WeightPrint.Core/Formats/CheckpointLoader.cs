@@ -5,14 +5,14 @@ using WeightPrint.Formats.PyTorch;
 using WeightPrint.Formats.Safetensors;
 using WeightPrint.Formats.Tokenizers;
 using WeightPrint.IO;
-using WeightPrint.IO.Hub;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Formats;
 
 /// <summary>
 /// Opens what a user points at: a file (detected by content, not extension) or a Hugging Face folder
 /// (single or sharded safetensors, torch .bin, PEFT adapter, GGUF), with config.json and tokenizer.json,
-/// or a Hugging Face Hub repository named <c>hf:ORG/NAME[@REVISION]</c> (read remotely with ranged requests).
+/// Local only: <c>hf:</c> references are opened one layer up, by <c>WeightPrint.Loading.ModelSource</c>.
 /// </summary>
 public static class CheckpointLoader
 {
@@ -21,12 +21,10 @@ public static class CheckpointLoader
 
     private static readonly string[] AdapterWeightFiles = ["adapter_model.safetensors", "adapter_model.bin"];
 
-    /// <summary>Opens a model file or folder, or a Hub reference (<c>hf:ORG/NAME[@REVISION]</c>) with
-    /// <paramref name="hubOptions"/> (default: <see cref="HubLoader.DefaultOptions"/>, else the environment).
+    /// <summary>Opens a local model file or folder.
     /// Throws <see cref="InvalidModelFileException"/> for anything unreadable.</summary>
-    public static Checkpoint Open(string path, Func<string, IByteSource>? openFile = null, HubOptions? hubOptions = null)
+    public static Checkpoint Open(string path, Func<string, IByteSource>? openFile = null)
     {
-        if (HubLoader.IsHubReference(path)) return HubLoader.Open(path, hubOptions);
         openFile ??= p => new MemoryMappedFileSource(p);
         if (Directory.Exists(path)) return OpenFolder(new LocalModelFolder(path, openFile));
         if (!File.Exists(path)) throw new InvalidModelFileException(path, "no such file or folder");

@@ -1,4 +1,5 @@
 using WeightPrint.IO;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Formats;
 

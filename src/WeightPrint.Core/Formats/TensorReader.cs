@@ -104,23 +104,6 @@ public static class TensorReader
         }
     }
 
-    /// <summary>Reads whole rows [firstRow, firstRow + rowCount) of the tensor viewed as [Rows, Columns].</summary>
-    public static void ReadRows(TensorInfo t, long firstRow, int rowCount, Span<float> destination)
-    {
-        long cols = t.Columns;
-        if ((long)rowCount * cols != destination.Length) throw new ArgumentException("destination length must be rowCount × Columns", nameof(destination));
-        ReadFloats(t, checked(firstRow * cols), destination);
-    }
-
-    /// <summary>Reads the whole tensor into a new array. Only for tensors known to be small.</summary>
-    public static float[] ReadAll(TensorInfo t)
-    {
-        if (t.ElementCount > Array.MaxLength) throw new InvalidOperationException($"{t.Name} is too large to load at once");
-        var result = new float[t.ElementCount];
-        ReadFloats(t, 0, result);
-        return result;
-    }
-
     /// <summary>Calls <paramref name="action"/> on consecutive float chunks covering the element range.</summary>
     public static void ForEachChunk(TensorInfo t, long firstElement, long count, ReadOnlySpanAction<float, long> action, int chunkElements = 1 << 18)
     {

@@ -14,7 +14,7 @@ public interface IByteSource : IDisposable
 
     /// <summary>
     /// Fills <paramref name="destination"/> with the bytes at <paramref name="offset"/>.
-    /// Throws <see cref="Formats.InvalidModelFileException"/> when the range lies outside the file.
+    /// Throws <see cref="IO.InvalidModelFileException"/> when the range lies outside the file.
     /// </summary>
     void Read(long offset, Span<byte> destination);
 

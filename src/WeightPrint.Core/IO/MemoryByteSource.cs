@@ -1,4 +1,3 @@
-using WeightPrint.Formats;
 
 namespace WeightPrint.IO;
 
@@ -24,8 +23,7 @@ public sealed class MemoryByteSource(string name, ReadOnlyMemory<byte> bytes) : 
 
     private void Check(long offset, long length)
     {
-        if (offset < 0 || length < 0 || offset > Length || length > Length - offset)
-            throw new InvalidModelFileException(Name, $"read of {length} bytes at offset {offset} is past the end of the data ({Length} bytes)");
+        ByteRange.Check(Name, Length, offset, length);
     }
 
     public void Dispose()

@@ -1,6 +1,5 @@
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
-using WeightPrint.Formats;
 
 namespace WeightPrint.IO;
 
@@ -140,8 +139,7 @@ public sealed unsafe class MemoryMappedFileSource : IByteSource, IPageAdvice
     private void CheckRange(long offset, long length)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (offset < 0 || length < 0 || offset > Length || length > Length - offset)
-            throw new InvalidModelFileException(Name, $"read of {length} bytes at offset {offset} is past the end of the file ({Length} bytes): the file is truncated or its header is wrong");
+        ByteRange.Check(Name, Length, offset, length);
     }
 
     public void Dispose()

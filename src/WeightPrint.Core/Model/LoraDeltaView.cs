@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using WeightPrint.Formats;
 using WeightPrint.Formats.Peft;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Model;
 

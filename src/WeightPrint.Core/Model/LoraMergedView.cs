@@ -1,5 +1,6 @@
 using System.Buffers;
 using WeightPrint.Formats;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Model;
 

@@ -14,7 +14,12 @@ public sealed class ModelView(Checkpoint checkpoint, string architecture, Attent
     IReadOnlyDictionary<ModelRole, TensorView> modelTensors, IReadOnlyList<string> unrecognised, IReadOnlyList<string> notes,
     IReadOnlyList<IgnoredTensor>? ignored = null)
 {
+    /// <summary>The checkpoint behind the view, for the layers above Signals (identity checks, summaries);
+    /// methods read the view's own properties (<see cref="Vocabulary"/>), never file-format types.</summary>
     public Checkpoint Checkpoint { get; } = checkpoint;
+
+    /// <summary>Token strings by id (tokenizer.json or GGUF tokens), or null when the model ships none.</summary>
+    public IReadOnlyList<string>? Vocabulary => Checkpoint.Vocabulary;
 
     /// <summary>Detected family ("llama", "qwen2", "gpt2", "mixtral" …), "peft-lora(family)" for an adapter
     /// described on its own, or "unknown".</summary>

@@ -1,6 +1,8 @@
 using WeightPrint.Formats;
 using WeightPrint.Formats.Peft;
 using WeightPrint.Model.Architectures;
+using WeightPrint.IO;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Model;
 

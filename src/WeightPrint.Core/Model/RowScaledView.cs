@@ -1,5 +1,7 @@
 using System.Buffers;
 using WeightPrint.Formats;
+using WeightPrint.IO;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Model;
 

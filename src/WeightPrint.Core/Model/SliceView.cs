@@ -1,5 +1,6 @@
 using WeightPrint.Formats;
 using WeightPrint.Numerics;
+using WeightPrint.IO;
 
 namespace WeightPrint.Model;
 

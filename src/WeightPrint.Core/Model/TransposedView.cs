@@ -1,6 +1,7 @@
 using System.Buffers;
 using WeightPrint.Formats;
 using WeightPrint.Numerics;
+using WeightPrint.IO;
 
 namespace WeightPrint.Model;
 

@@ -15,7 +15,7 @@ public static class BoundedParallel
     /// <summary>
     /// Maps every item, in parallel, into a result array in item order. When maps throw, the exception of the
     /// lowest-indexed failing item is rethrown unchanged (not wrapped), so typed errors such as
-    /// <see cref="Formats.InvalidModelFileException"/> reach the caller as themselves; no new item starts after
+    /// <see cref="IO.InvalidModelFileException"/> reach the caller as themselves; no new item starts after
     /// a failure.
     /// </summary>
     public static TResult[] Map<TItem, TResult>(IReadOnlyList<TItem> items, Func<TItem, TResult> map, int maxDegreeOfParallelism = 0)

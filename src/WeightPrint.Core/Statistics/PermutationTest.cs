@@ -45,7 +45,7 @@ public static class PermutationTest
 
         double mean = sum / permutations;
         double variance = permutations > 1 ? Math.Max(0, (sumSq - permutations * mean * mean) / (permutations - 1)) : 0;
-        return new PermutationResult(observed, (b + 1.0) / (permutations + 1.0), b, permutations, mean, Math.Sqrt(variance));
+        return new PermutationResult(observed, MonteCarloP(b, permutations), b, permutations, mean, Math.Sqrt(variance));
     }
 
     /// <summary>Fisher–Yates shuffle of <paramref name="values"/> in place.</summary>
@@ -110,4 +110,8 @@ public static class PermutationTest
 
         return (n * grand, ss / (n - 1));
     }
+
+    /// <summary>The Monte Carlo permutation p-value (b + 1) / (m + 1): b of m permuted (or simulated) statistics reached
+    /// the observed one, which counts as one more; valid at every sample size.</summary>
+    public static double MonteCarloP(long exceeding, long permutations) => (exceeding + 1.0) / (permutations + 1.0);
 }

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using WeightPrint.Reports.Clustering;
-using WeightPrint.Reports.Matrix;
 using WeightPrint.Reports.Plots;
 using WeightPrint.Signals;
+using WeightPrint.Statistics;
+using WeightPrint.Comparison;
 
 namespace WeightPrint.Reports.Html;
 

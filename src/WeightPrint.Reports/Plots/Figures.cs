@@ -1,5 +1,5 @@
 using ScottPlot;
-using WeightPrint.Reports.Clustering;
+using WeightPrint.Statistics;
 
 namespace WeightPrint.Reports.Plots;
 

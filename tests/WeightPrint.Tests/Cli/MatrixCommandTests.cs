@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Tests.Reports;
 using WeightPrint.Tests.Support;
+using WeightPrint.IO;
 
 namespace WeightPrint.Tests.Cli;
 
@@ -25,7 +26,7 @@ public class MatrixCommandTests
             using var c = WeightPrint.Formats.CheckpointLoader.Open(gguf);
             list.Add(gguf);
         }
-        catch (WeightPrint.Formats.InvalidModelFileException)
+        catch (WeightPrint.IO.InvalidModelFileException)
         {
         }
 

@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using WeightPrint.IO;
 using WeightPrint.Comparison;
 using WeightPrint.Formats;
 using WeightPrint.Model;
-using WeightPrint.Signals.Sampling;
+using WeightPrint.Numerics;
+using WeightPrint.Signals.Toolbox;
 using WeightPrint.Tests.Support;
 
 namespace WeightPrint.Tests.Comparison;

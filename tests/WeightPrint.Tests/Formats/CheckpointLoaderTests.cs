@@ -34,7 +34,7 @@ public class CheckpointLoaderTests
         using var c = CheckpointLoader.Open(dir.Path);
         Assert.Equal("safetensors-sharded", c.Format);
         Assert.Equal(2, c.Files.Count);
-        Assert.Equal([3f], TensorReader.ReadAll(c.Find("b")!));
+        Assert.Equal([3f], TestTensors.ReadAll(c.Find("b")!));
         Assert.Equal("llama", c.Config!.Value.GetProperty("model_type").GetString());
     }
 
@@ -116,11 +116,11 @@ public class CheckpointLoaderTests
         var file = Llama2c(dim: 8, hidden: 12, layers: 2, heads: 2, kvHeads: 1, vocab: 10, seq: 4, shared: false);
         using var c = Llama2cReader.Open(new MemoryByteSource("m.bin", file));
         // embedding 10×8 = 80 floats, then rms_att 2×8 = 16, then wq starts at 96.
-        Assert.Equal(96f, TensorReader.ReadAll(c.Find("model.layers.0.self_attn.q_proj.weight")!)[0]);
-        Assert.Equal(96f + 64, TensorReader.ReadAll(c.Find("model.layers.1.self_attn.q_proj.weight")!)[0]);
+        Assert.Equal(96f, TestTensors.ReadAll(c.Find("model.layers.0.self_attn.q_proj.weight")!)[0]);
+        Assert.Equal(96f + 64, TestTensors.ReadAll(c.Find("model.layers.1.self_attn.q_proj.weight")!)[0]);
         Assert.Equal([4L, 8L], c.Find("model.layers.0.self_attn.k_proj.weight")!.Shape);
         var lmHead = c.Find("lm_head.weight")!;
-        Assert.Equal((file.Length - 28) / 4 - 80, TensorReader.ReadAll(lmHead)[0]);
+        Assert.Equal((file.Length - 28) / 4 - 80, TestTensors.ReadAll(lmHead)[0]);
         Assert.False((bool)c.Metadata["llama2c.shared_classifier"]);
     }
 

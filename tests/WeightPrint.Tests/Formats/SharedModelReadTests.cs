@@ -1,5 +1,6 @@
 using WeightPrint.Formats;
 using WeightPrint.Tests.Support;
+using WeightPrint.IO;
 
 namespace WeightPrint.Tests.Formats;
 

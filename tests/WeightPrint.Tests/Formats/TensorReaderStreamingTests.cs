@@ -56,7 +56,7 @@ public class TensorReaderStreamingTests
         Assert.Equal(expected, TensorReader.ComputePairMoments(a, b));
 
         // b as f32 in memory: the mixed path converts both sides to float.
-        var floatsB = TensorReader.ReadAll(b);
+        var floatsB = TestTensors.ReadAll(b);
         var bytesF = new byte[floatsB.Length * 4];
         Buffer.BlockCopy(floatsB, 0, bytesF, 0, bytesF.Length);
         using var mem = new MemoryByteSource("b32", bytesF);

@@ -1,6 +1,7 @@
 using WeightPrint.Formats;
 using WeightPrint.IO.Http;
 using WeightPrint.IO.Hub;
+using WeightPrint.IO;
 
 namespace WeightPrint.Tests.Hub;
 

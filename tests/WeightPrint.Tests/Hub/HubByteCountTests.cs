@@ -2,6 +2,7 @@ using WeightPrint.Formats;
 using WeightPrint.IO.Http;
 using WeightPrint.IO.Hub;
 using Xunit.Abstractions;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Tests.Hub;
 

@@ -1,5 +1,7 @@
 using WeightPrint.Formats;
 using WeightPrint.IO.Hub;
+using WeightPrint.IO;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Tests.Hub;
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using WeightPrint.Formats;
 using WeightPrint.IO.Hub;
+using WeightPrint.IO;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Tests.Hub;
 

@@ -2,10 +2,11 @@ using System.Text.Json;
 using WeightPrint.Formats;
 using WeightPrint.IO.Hub;
 using WeightPrint.Tests.Support;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Tests.Hub;
 
-/// <summary>CheckpointLoader.Open and the CLI accept hf: references (through <see cref="HubLoader.DefaultOptions"/>).
+/// <summary>ModelSource.Open and the CLI accept hf: references (through <see cref="HubLoader.DefaultOptions"/>).
 /// The tests of this class share that static, so they run one after another.</summary>
 public sealed class HubHookTests : IDisposable
 {
@@ -20,12 +21,12 @@ public sealed class HubHookTests : IDisposable
     }
 
     [Fact]
-    public void CheckpointLoader_opens_hub_references()
+    public void ModelSource_opens_hub_references()
     {
         var files = HubTestModels.LlamaFolder(new HubTestModels.LlamaShape(), seed: 51);
         var repo = _env.Hub.AddRepo("acme/hooked", files);
         using var local = CheckpointLoader.Open(_env.Local("h", files));
-        using var remote = CheckpointLoader.Open("hf:acme/hooked@main");
+        using var remote = ModelSource.Open("hf:acme/hooked@main");
         Assert.Equal(repo.Refs["main"], remote.Metadata["hub.commit"]);
         HubAssert.SameTensors(local, remote, floatChecks: 1);
     }

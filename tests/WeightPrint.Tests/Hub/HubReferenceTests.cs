@@ -1,5 +1,6 @@
 using WeightPrint.Formats;
 using WeightPrint.IO.Hub;
+using WeightPrint.IO;
 
 namespace WeightPrint.Tests.Hub;
 

@@ -1,6 +1,8 @@
 using WeightPrint.Formats;
 using WeightPrint.IO.Hub;
 using WeightPrint.Tests.Support;
+using WeightPrint.IO;
+using WeightPrint.Loading;
 
 namespace WeightPrint.Tests.Hub;
 

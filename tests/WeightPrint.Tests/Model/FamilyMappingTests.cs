@@ -1,6 +1,7 @@
 using WeightPrint.Formats;
 using WeightPrint.Model;
 using static WeightPrint.Tests.Model.TinyModel;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Model;
 

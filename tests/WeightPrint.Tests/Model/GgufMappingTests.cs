@@ -2,6 +2,7 @@ using WeightPrint.Formats;
 using WeightPrint.IO;
 using WeightPrint.Model;
 using static WeightPrint.Tests.Model.TinyModel;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Model;
 

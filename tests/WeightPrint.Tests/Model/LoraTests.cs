@@ -4,6 +4,7 @@ using WeightPrint.Formats.Peft;
 using WeightPrint.Model;
 using WeightPrint.Tests.Support;
 using static WeightPrint.Tests.Model.TinyModel;
+using WeightPrint.IO;
 
 namespace WeightPrint.Tests.Model;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using WeightPrint.Formats;
 using WeightPrint.Model;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Model;
 

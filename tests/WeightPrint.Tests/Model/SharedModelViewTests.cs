@@ -5,6 +5,7 @@ using WeightPrint.Formats.Peft;
 using WeightPrint.IO;
 using WeightPrint.Model;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Model;
 
@@ -93,8 +94,8 @@ public class SharedModelViewTests
         Assert.Equal(first.ElementCount, m.Count);
         var adapter = PeftAdapter.Read(c);
         var module = adapter.Modules.First(x => x.Module.EndsWith(folder.Contains("gpt2") ? ".0.attn.c_attn" : folder.Contains("-t5-") ? "encoder.block.0.layer.0.SelfAttention.q" : ".0." + (folder.Contains("bert-base") ? "attention.self.query" : folder.Contains("distil") ? "attention.q_lin" : "self_attn.q_proj"), StringComparison.Ordinal));
-        var a = TensorReader.ReadAll(module.A);
-        var b = TensorReader.ReadAll(module.B);
+        var a = TestTensors.ReadAll(module.A);
+        var b = TestTensors.ReadAll(module.B);
         int r = module.Rank, inF = (int)module.A.Shape[1];
         var row0 = new float[first.Columns];
         first.ReadRows(0, 1, row0);

@@ -1,6 +1,7 @@
 using WeightPrint.Formats;
 using WeightPrint.Model;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Model;
 

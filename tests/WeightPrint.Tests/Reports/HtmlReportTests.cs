@@ -34,7 +34,8 @@ public class HtmlReportTests
         // The headline numbers are there, formatted from the JSON values.
         double score = (double)json["methods"]![0]!["score"]!;
         Assert.Contains($">{score:F4}</span>", page);
-        Assert.Contains("INCONCLUSIVE".ToLowerInvariant(), page);
+        string label = (string)json["verdict"]!["label"]!;
+        Assert.Contains($"<div class=\"label\">{label}</div>", page);
         Assert.Contains(HtmlWriter.Escape((string)json["verdict"]!["reason"]!), page);
 
         // Methods section from SignalMethod; model metadata.

@@ -6,6 +6,8 @@ using WeightPrint.Signals.NeuronMatch;
 using WeightPrint.Signals.Pcs;
 using WeightPrint.Signals.Spectral;
 using WeightPrint.Tests.Support;
+using WeightPrint.Comparison;
+using WeightPrint.Signals.Toolbox;
 
 namespace WeightPrint.Tests.Signals;
 
@@ -14,16 +16,15 @@ public class MethodUnitTests
     private static readonly SyntheticModel Base = SyntheticModels.Generate(31, layers: 4);
 
     [Fact]
-    public void CatalogListsEveryMethodOnceWithParameterlessConstructors()
+    public void RegistryListsEveryMethodOnceWithItsDescriptions()
     {
-        var ids = MethodCatalog.All.Select(m => m.Id).ToList();
-        Assert.Equal(["pcs", "neuron-match", "cka", "spectral", "layers"], ids);
-        foreach (var m in MethodCatalog.All)
+        var ids = MethodRegistry.All.Select(m => m.Id).ToList();
+        Assert.Equal(["pdf", "pdf-mlp", "pcs", "neuron-match", "cka", "spectral", "layers"], ids);
+        foreach (var m in MethodRegistry.All)
         {
-            Assert.NotNull(m.GetType().GetConstructor(Type.EmptyTypes));
             Assert.False(string.IsNullOrWhiteSpace(m.Description));
             Assert.False(string.IsNullOrWhiteSpace(m.NullDescription));
-            Assert.Same(m.GetType(), MethodCatalog.Find(m.Id)!.GetType());
+            Assert.Same(m.GetType(), MethodRegistry.Find(m.Id)!.GetType());
         }
     }
 
@@ -43,7 +44,7 @@ public class MethodUnitTests
     {
         var a = Base.ToView();
         var b = SyntheticModels.AddNoise(Base, 1.0, 2).ToView();
-        foreach (var m in MethodCatalog.All)
+        foreach (var m in MethodRegistry.All)
         {
             var r1 = MethodTestKit.Compare(m, a, b);
             var r2 = MethodTestKit.Compare(m, a, b);

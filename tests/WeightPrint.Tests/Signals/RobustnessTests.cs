@@ -8,6 +8,7 @@ using WeightPrint.Signals.Spectral;
 using WeightPrint.Tests.Support;
 using WeightPrint.Verdict;
 using Xunit.Abstractions;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Signals;
 

@@ -65,22 +65,4 @@ public class CkaAndClusteringTests
         var z = RandomMatrix(n, 20, rnd);
         Assert.InRange(Cka.LinearCka(x, p, z, 20, n), -0.1, 0.1);
     }
-
-    [Fact]
-    public void AverageLinkageMatchesHandComputedMerges()
-    {
-        // Points on a line at 0, 1, 5, 6.5: merges {0,1} at 1, {2,3} at 1.5, then the two pairs at the mean of
-        // the four cross distances (5 + 6.5 + 4 + 5.5) / 4 = 5.25.
-        double[] x = [0, 1, 5, 6.5];
-        var d = new double[16];
-        for (int i = 0; i < 4; i++)
-        {
-            for (int j = 0; j < 4; j++) d[i * 4 + j] = Math.Abs(x[i] - x[j]);
-        }
-
-        var merges = HierarchicalClustering.AverageLinkage(d, 4);
-        Assert.Equal(new ClusterMerge(0, 1, 1, 2), merges[0]);
-        Assert.Equal(new ClusterMerge(2, 3, 1.5, 2), merges[1]);
-        Assert.Equal(new ClusterMerge(4, 5, 5.25, 4), merges[2]);
-    }
 }

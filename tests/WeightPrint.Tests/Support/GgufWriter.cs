@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Text;
 using WeightPrint.Formats;
 using WeightPrint.Formats.Gguf;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Support;
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using WeightPrint.Formats;
 using WeightPrint.IO;
 using WeightPrint.Model;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Support;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using WeightPrint.Formats;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Support;
 

@@ -6,6 +6,7 @@ using WeightPrint.Formats.Gguf;
 using WeightPrint.Formats.Safetensors;
 using WeightPrint.IO;
 using WeightPrint.Model;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Support;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
 using WeightPrint.Formats;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Support;
 

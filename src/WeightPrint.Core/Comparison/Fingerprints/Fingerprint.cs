@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using WeightPrint.IO;
 using WeightPrint.Formats;
 using WeightPrint.Model;
 
@@ -21,7 +22,7 @@ public sealed record TensorSample(string Tensor, long Rows, long Columns, IReadO
 /// <summary>
 /// A fingerprint (format version 2): a self-contained, versioned record of one model that carries what the exact
 /// tests need — the seeded, data-independent contiguous row blocks that pcs and neuron-match read
-/// (<see cref="Signals.Sampling.SampleLayout"/>), the embedding rows of a seeded block of token ids with their
+/// (<see cref="Signals.Toolbox.SampleLayout"/>), the embedding rows of a seeded block of token ids with their
 /// strings, and the per-model signatures of pdf, pdf-mlp and spectral — plus provenance: the tool version, the seed,
 /// the model's files with size and SHA-256 (Hub: repository, commit, sizes), and XxHash128 hashes of stored tensors.
 /// The file is JSON (<c>docs/fingerprint.schema.json</c>); <see cref="PayloadSha256"/> covers the payload's bytes,
@@ -44,7 +45,7 @@ public sealed class Fingerprint
 
     public int Seed { get; init; }
 
-    public int LayoutVersion { get; init; } = Signals.Sampling.SampleLayout.Version;
+    public int LayoutVersion { get; init; } = Signals.Toolbox.SampleLayout.Version;
 
     public required ModelSummary Model { get; init; }
 

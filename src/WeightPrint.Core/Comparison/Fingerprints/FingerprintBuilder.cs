@@ -3,8 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using WeightPrint.Formats;
 using WeightPrint.Model;
-using WeightPrint.Signals.Layers;
-using WeightPrint.Signals.Sampling;
+using WeightPrint.Signals.Toolbox;
 
 namespace WeightPrint.Comparison;
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using WeightPrint.IO;
 using WeightPrint.Formats;
 using WeightPrint.Model;
 
@@ -55,8 +56,8 @@ internal static class FingerprintReader
     {
         const string P = "payload";
         int layout = f.Int(p, "sample_layout", P);
-        if (layout != Signals.Sampling.SampleLayout.Version)
-            throw f.Error("payload.sample_layout", $"sample layout {layout} is not the one this weightprint uses ({Signals.Sampling.SampleLayout.Version})");
+        if (layout != Signals.Toolbox.SampleLayout.Version)
+            throw f.Error("payload.sample_layout", $"sample layout {layout} is not the one this weightprint uses ({Signals.Toolbox.SampleLayout.Version})");
         var source = f.Obj(p, "source", P);
         var files = new List<FingerprintSourceFile>();
         int i = 0;

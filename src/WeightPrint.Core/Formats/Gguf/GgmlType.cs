@@ -1,3 +1,4 @@
+using WeightPrint.Numerics;
 namespace WeightPrint.Formats.Gguf;
 
 /// <summary>

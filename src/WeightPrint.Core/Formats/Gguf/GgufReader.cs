@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using WeightPrint.IO;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Formats.Gguf;
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using WeightPrint.IO;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Formats.Peft;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
 using WeightPrint.IO;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Formats.PyTorch;
 

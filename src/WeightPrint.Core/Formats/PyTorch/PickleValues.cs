@@ -1,3 +1,4 @@
+using WeightPrint.Numerics;
 namespace WeightPrint.Formats.PyTorch;
 
 // The values a data-only pickle can build. Python None is null; bool, long, double, string, byte[] and

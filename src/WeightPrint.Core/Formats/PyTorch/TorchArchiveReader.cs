@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.IO.Hashing;
 using WeightPrint.Formats.Safetensors;
 using WeightPrint.IO;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Formats.PyTorch;
 

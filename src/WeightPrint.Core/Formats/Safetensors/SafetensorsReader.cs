@@ -1,5 +1,6 @@
 using System.Text.Json;
 using WeightPrint.IO;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Formats.Safetensors;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WeightPrint.IO;
 
 namespace WeightPrint.Formats.Tokenizers;
 

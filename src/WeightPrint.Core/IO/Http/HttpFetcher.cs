@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using WeightPrint.Formats;
 
 namespace WeightPrint.IO.Http;
 
@@ -120,8 +119,7 @@ public sealed class HttpFetcher : IDisposable
     public async Task<RangeReadResult> ReadRangeAsync(RemoteFile file, long offset, Memory<byte> destination, CancellationToken cancellation = default)
     {
         long? known = file.Length;
-        if (offset < 0 || (known != null && (offset > known || destination.Length > known - offset)))
-            throw new InvalidModelFileException(file.Name, $"read of {destination.Length} bytes at offset {offset} is past the end of the file ({known} bytes)");
+        ByteRange.Check(file.Name, known, offset, destination.Length);
         var clock = Stopwatch.StartNew();
         int filled = 0, failures = 0;
         long? total = known;

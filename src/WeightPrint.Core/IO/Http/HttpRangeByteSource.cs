@@ -1,4 +1,3 @@
-using WeightPrint.Formats;
 
 namespace WeightPrint.IO.Http;
 
@@ -378,8 +377,7 @@ public sealed class HttpRangeByteSource : IByteSource
     private void CheckRange(long offset, long length)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (offset < 0 || length < 0 || offset > Length || length > Length - offset)
-            throw new InvalidModelFileException(Name, $"read of {length} bytes at offset {offset} is past the end of the file ({Length} bytes): the file is truncated or its header is wrong");
+        ByteRange.Check(Name, Length, offset, length);
     }
 
     public void Dispose()

@@ -1,6 +1,5 @@
 using System.IO.Hashing;
 using System.Text;
-using WeightPrint.Formats;
 using WeightPrint.IO.Http;
 
 namespace WeightPrint.IO.Hub;

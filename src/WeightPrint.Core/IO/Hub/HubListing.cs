@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using WeightPrint.Formats;
 using WeightPrint.IO.Http;
 
 namespace WeightPrint.IO.Hub;

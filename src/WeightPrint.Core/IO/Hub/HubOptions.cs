@@ -1,4 +1,3 @@
-using WeightPrint.Formats;
 using WeightPrint.IO.Http;
 
 namespace WeightPrint.IO.Hub;

@@ -1,4 +1,3 @@
-using WeightPrint.Formats;
 
 namespace WeightPrint.IO.Hub;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
-using WeightPrint.Signals.Layers;
 using WeightPrint.Statistics;
+using WeightPrint.Signals.Toolbox;
 
 namespace WeightPrint.Signals.Cka;
 
@@ -45,8 +45,8 @@ public sealed class CkaMethod : SignalMethod
         if (a.View == null || b.View == null || a.IsFingerprint || b.IsFingerprint) return NotApplicable("cka compares weights and needs both models' weights (a fingerprint holds samples only)");
         var va = a.View;
         var vb = b.View;
-        if (va.Checkpoint.Vocabulary == null || vb.Checkpoint.Vocabulary == null)
-            return NotApplicable($"cka aligns residual streams through shared tokens and needs both vocabularies (tokenizer.json or GGUF tokens); missing for {(va.Checkpoint.Vocabulary == null ? a.Label : b.Label)}");
+        if (va.Vocabulary == null || vb.Vocabulary == null)
+            return NotApplicable($"cka aligns residual streams through shared tokens and needs both vocabularies (tokenizer.json or GGUF tokens); missing for {(va.Vocabulary == null ? a.Label : b.Label)}");
         var blocksA = ModelParts.Blocks(va);
         var blocksB = ModelParts.Blocks(vb);
         if (blocksA.Count == 0 || blocksB.Count == 0) return NotApplicable("no transformer layers were recognised in " + (blocksA.Count == 0 ? a.Label : b.Label));

@@ -1,8 +1,7 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
-using WeightPrint.Signals.Layers;
-using WeightPrint.Signals.Sampling;
 using WeightPrint.Statistics;
+using WeightPrint.Signals.Toolbox;
 
 namespace WeightPrint.Signals.NeuronMatch;
 

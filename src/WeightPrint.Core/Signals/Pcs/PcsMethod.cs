@@ -1,8 +1,7 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
-using WeightPrint.Signals.Layers;
-using WeightPrint.Signals.Sampling;
 using WeightPrint.Statistics;
+using WeightPrint.Signals.Toolbox;
 
 namespace WeightPrint.Signals.Pcs;
 
@@ -166,7 +165,7 @@ public sealed class PcsMethod : SignalMethod
     {
         var (mean, variance) = PermutationTest.LinearStatisticMoments(g, s);
         z = variance > 0 ? (observed - mean) / Math.Sqrt(variance) : 0;
-        double mc = (exceeding + 1.0) / (m + 1.0);
+        double mc = PermutationTest.MonteCarloP(exceeding, m);
         if (exceeding > 0) return mc;
         // Beyond the Monte Carlo resolution: the combinatorial CLT tail, never above the Monte Carlo bound.
         return Math.Max(FisherMethod.MinPValue, Math.Min(mc, Distributions.NormalSurvival(z)));

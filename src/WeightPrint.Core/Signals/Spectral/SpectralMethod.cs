@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
-using WeightPrint.Signals.Layers;
+using WeightPrint.Signals.Toolbox;
 using WeightPrint.Statistics;
 
 namespace WeightPrint.Signals.Spectral;
@@ -17,7 +17,7 @@ public sealed class SpectralMethod : SignalMethod
     /// <summary>Fewest heads (over all layers) a model needs: centring by the model's mean head spectrum leaves a single head with nothing.</summary>
     public const int MinHeads = 2;
 
-    public override string Id => "spectral";
+    public override string Id => SpectralSignature.SignatureKey;
 
     public override string Description =>
         "Correlation of the centred log singular-value spectra of each head's QK (W_Qᵀ·W_K) and OV (W_O·W_V) circuits, heads matched one-to-one, averaged over paired layers.";
@@ -35,26 +35,11 @@ public sealed class SpectralMethod : SignalMethod
     public override bool HasSignature => true;
 
     public override JsonObject ExtractSignature(ModelView model, MethodContext context)
-    {
-        var (sig, problem) = SpectralSignature.Extract(model, context.Threads);
-        return sig?.ToJson() ?? new JsonObject { ["error"] = problem };
-    }
+        => SpectralSignature.ExtractJson(model, context.Threads);
 
     /// <summary>The input's spectral signature (saved or extracted), or a reason it has none.</summary>
-    public (SpectralSignature? Signature, string? Problem) SignatureFor(ComparisonInput input, MethodContext context)
-    {
-        var json = SignatureOf(input, context);
-        if (json == null) return (null, "neither weights nor a saved spectral signature are available");
-        if (json["error"] is JsonNode e) return (null, e.GetValue<string>());
-        try
-        {
-            return (SpectralSignature.FromJson(json), null);
-        }
-        catch (Exception ex) when (ex is FormatException or InvalidOperationException)
-        {
-            return (null, "the saved spectral signature is malformed: " + ex.Message);
-        }
-    }
+    public static (SpectralSignature? Signature, string? Problem) SignatureFor(ComparisonInput input, MethodContext context) =>
+        SpectralSignature.For(input, context.Threads);
 
     public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
     {
@@ -91,7 +76,7 @@ public sealed class SpectralMethod : SignalMethod
             double mean = nulls.Average();
             double sd = Math.Sqrt(nulls.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, nulls.Length - 1));
             int exceeding = nulls.Count(x => x >= obs);
-            double p = (exceeding + 1.0) / (nulls.Length + 1.0);
+            double p = PermutationTest.MonteCarloP(exceeding, nulls.Length);
             if (exceeding == 0 && sd > 0)
             {
                 // Beyond the simulated range: Student's t tail of a new draw from the background (n − 1 dof), capped by the Monte Carlo bound.

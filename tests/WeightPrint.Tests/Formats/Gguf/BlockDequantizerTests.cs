@@ -168,7 +168,7 @@ public class BlockDequantizerTests
         var expected = ReferenceDequantizer.Dequantize(t, data);
         using var source = new MemoryByteSource("mem", data);
         var info = new TensorInfo("w", t, [rows, cols], source, 0);
-        Assert.Equal(expected, TensorReader.ReadAll(info));
+        Assert.Equal(expected, TestTensors.ReadAll(info));
         var slice = new float[be + 7];
         TensorReader.ReadFloats(info, be - 3, slice);
         Assert.Equal(expected.AsSpan(be - 3, slice.Length).ToArray(), slice);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using WeightPrint.Formats;
 using WeightPrint.Formats.Gguf;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Formats.Gguf;
 

@@ -3,6 +3,7 @@ using WeightPrint.Formats;
 using WeightPrint.Formats.Gguf;
 using WeightPrint.IO;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Formats.Gguf;
 
@@ -93,16 +94,16 @@ public class GgufReaderTests
         Assert.Equal("test.gguf", c.Location);
         var m = c.Find("m")!;
         Assert.Equal(new long[] { 2, 3, 4 }, m.Shape);
-        Assert.Equal(f32, TensorReader.ReadAll(m));
+        Assert.Equal(f32, TestTensors.ReadAll(m));
         Assert.Empty(c.Find("scalar")!.Shape);
-        Assert.Equal(new[] { 42f }, TensorReader.ReadAll(c.Find("scalar")!));
-        Assert.Equal(new[] { -1.5f, -0.5f, 0.5f }, TensorReader.ReadAll(c.Find("f16")!));
-        Assert.Equal(new[] { 0.5f, 1.5f }, TensorReader.ReadAll(c.Find("bf16")!));
-        Assert.Equal(new[] { -0.125f, -1.125f }, TensorReader.ReadAll(c.Find("f64")!));
-        Assert.Equal(new[] { -5f, -10f }, TensorReader.ReadAll(c.Find("i8")!));
-        Assert.Equal(new[] { -300f, -600f }, TensorReader.ReadAll(c.Find("i16")!));
-        Assert.Equal(new[] { -70000f, -140000f }, TensorReader.ReadAll(c.Find("i32")!));
-        Assert.Equal(new[] { -9f, -18f }, TensorReader.ReadAll(c.Find("i64")!));
+        Assert.Equal(new[] { 42f }, TestTensors.ReadAll(c.Find("scalar")!));
+        Assert.Equal(new[] { -1.5f, -0.5f, 0.5f }, TestTensors.ReadAll(c.Find("f16")!));
+        Assert.Equal(new[] { 0.5f, 1.5f }, TestTensors.ReadAll(c.Find("bf16")!));
+        Assert.Equal(new[] { -0.125f, -1.125f }, TestTensors.ReadAll(c.Find("f64")!));
+        Assert.Equal(new[] { -5f, -10f }, TestTensors.ReadAll(c.Find("i8")!));
+        Assert.Equal(new[] { -300f, -600f }, TestTensors.ReadAll(c.Find("i16")!));
+        Assert.Equal(new[] { -70000f, -140000f }, TestTensors.ReadAll(c.Find("i32")!));
+        Assert.Equal(new[] { -9f, -18f }, TestTensors.ReadAll(c.Find("i64")!));
         Assert.Equal(
             [TensorDType.F32, TensorDType.F32, TensorDType.F16, TensorDType.BF16, TensorDType.F64, TensorDType.I8, TensorDType.I16, TensorDType.I32, TensorDType.I64],
             c.Tensors.Select(t => t.DType));
@@ -133,7 +134,7 @@ public class GgufReaderTests
         Assert.Equal(t, w.DType);
         Assert.Equal(new long[] { rows, cols }, w.Shape);
         Assert.Equal(quantised.Length, w.ByteLength);
-        var values = TensorReader.ReadAll(w);
+        var values = TestTensors.ReadAll(w);
         Assert.Equal(ReferenceDequantizer.Dequantize(t, quantised), values);
         for (int i = 0; i < x.Length; i++) Assert.True(Math.Abs(values[i] - x[i]) < 0.5, $"{t} element {i}: {values[i]} vs {x[i]}");
     }
@@ -149,7 +150,7 @@ public class GgufReaderTests
         var h = Read(bytes);
         Assert.Equal(alignment, h.Alignment);
         Assert.Equal(0, h.DataStart % alignment);
-        Assert.Equal(new[] { 4f }, TensorReader.ReadAll(h.Tensors[1]));
+        Assert.Equal(new[] { 4f }, TestTensors.ReadAll(h.Tensors[1]));
         Assert.All(h.Tensors, t => Assert.Equal(0, (t.DataOffset - h.DataStart) % alignment));
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using WeightPrint.Formats;
 using WeightPrint.Model;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Formats.Gguf;
 
@@ -89,7 +90,7 @@ public class GgufSharedModelTests
                 // The bytes decode exactly as the reference reading of the Q8_0 definition does.
                 var raw = new byte[stored.ByteLength];
                 stored.Source.Read(stored.DataOffset, raw);
-                Assert.Equal(ReferenceDequantizer.Dequantize(TensorDType.Q8_0, raw), TensorReader.ReadAll(stored));
+                Assert.Equal(ReferenceDequantizer.Dequantize(TensorDType.Q8_0, raw), TestTensors.ReadAll(stored));
 
                 // View row r comes from stored row rowOf[r] (RoPE un-permutation for Q and K).
                 long[] rowOf = view is RowSelectionView

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using WeightPrint.Formats;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Formats.Gguf;
 

@@ -2,6 +2,7 @@ using WeightPrint.Formats;
 using WeightPrint.Formats.PyTorch;
 using WeightPrint.IO;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Formats.PyTorch;
 
@@ -35,7 +36,7 @@ public class TorchArchiveRoundTripTests
 
     private static void AssertSample(Checkpoint c, string keyPrefix = "")
     {
-        float[] Read(string name) => TensorReader.ReadAll(c.Find(keyPrefix + name) ?? throw new Xunit.Sdk.XunitException($"missing {keyPrefix + name}"));
+        float[] Read(string name) => TestTensors.ReadAll(c.Find(keyPrefix + name) ?? throw new Xunit.Sdk.XunitException($"missing {keyPrefix + name}"));
         static float[] F(IEnumerable<double> v) => v.Select(x => (float)x).ToArray();
 
         Assert.Equal(F(Fp32Values), Read("w32"));
@@ -133,8 +134,8 @@ public class TorchArchiveRoundTripTests
         Assert.Equal(
             ["model.tok_embeddings.weight", "model.layers.0.attention.wq.weight", "optimizer.state.0.exp_avg", "best_val_loss"],
             c.Tensors.Select(t => t.Name));
-        Assert.Equal(Fp32Values.Select(v => (float)v), TensorReader.ReadAll(c.Find("model.tok_embeddings.weight")!));
-        Assert.Equal([0.75f], TensorReader.ReadAll(c.Find("best_val_loss")!));
+        Assert.Equal(Fp32Values.Select(v => (float)v), TestTensors.ReadAll(c.Find("model.tok_embeddings.weight")!));
+        Assert.Equal([0.75f], TestTensors.ReadAll(c.Find("best_val_loss")!));
         Assert.Equal(64L, c.Metadata["model_args.dim"]);
         Assert.Equal(5L, c.Metadata["model_args.n_layers"]);
         Assert.Equal(1e-5, c.Metadata["model_args.norm_eps"]);
@@ -162,8 +163,8 @@ public class TorchArchiveRoundTripTests
             """);
         using var c = CheckpointLoader.Open(dir.Path);
         Assert.Equal("torch-sharded", c.Format);
-        Assert.Equal(Fp32Values.Select(v => (float)v), TensorReader.ReadAll(c.Find("model.embed_tokens.weight")!));
-        Assert.Equal(Bf16Values.Select(v => (float)v), TensorReader.ReadAll(c.Find("model.norm.weight")!));
+        Assert.Equal(Fp32Values.Select(v => (float)v), TestTensors.ReadAll(c.Find("model.embed_tokens.weight")!));
+        Assert.Equal(Bf16Values.Select(v => (float)v), TestTensors.ReadAll(c.Find("model.norm.weight")!));
     }
 
     [Fact]
@@ -189,9 +190,9 @@ public class TorchArchiveRoundTripTests
         using var source = new MemoryByteSource("p4.pt", w.BuildWithPickle(p.ToArray(), out _));
         var tensors = TorchArchiveReader.ReadTensors(source);
         Assert.Equal(TensorDType.BF16, tensors[0].DType);
-        Assert.Equal(Bf16Values.Select(v => (float)v), TensorReader.ReadAll(tensors[0]));
+        Assert.Equal(Bf16Values.Select(v => (float)v), TestTensors.ReadAll(tensors[0]));
         Assert.Equal(TensorDType.U8, tensors[1].DType);
-        Assert.Equal([1f, 2f, 3f, 250f], TensorReader.ReadAll(tensors[1]));
+        Assert.Equal([1f, 2f, 3f, 250f], TestTensors.ReadAll(tensors[1]));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using WeightPrint.Formats;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Formats.PyTorch;
 

@@ -3,6 +3,7 @@ using WeightPrint.Formats;
 using WeightPrint.Formats.PyTorch;
 using WeightPrint.IO;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Formats.PyTorch;
 

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using WeightPrint.Formats;
 using WeightPrint.Tests.Support;
+using WeightPrint.Numerics;
 
 namespace WeightPrint.Tests.Formats.PyTorch;
 
@@ -27,7 +28,7 @@ public class TorchSharedModelTests
             var bytes = new byte[t.ByteLength];
             t.Source.Read(t.DataOffset, bytes);
             Assert.True(storages.Any(s => s.AsSpan().SequenceEqual(bytes)), $"{t.Name}: bytes match no zip entry");
-            var floats = TensorReader.ReadAll(t);
+            var floats = TestTensors.ReadAll(t);
             Assert.All(floats, f => Assert.True(float.IsFinite(f)));
         }
     }
@@ -43,7 +44,7 @@ public class TorchSharedModelTests
         Assert.Equal(TensorDType.F32, embed.DType);
         Assert.Equal([3000L, 128L], embed.Shape);
         Assert.Equal(24, c.Tensors.Count);
-        Assert.Contains(TensorReader.ReadAll(embed), f => f != 0);
+        Assert.Contains(TestTensors.ReadAll(embed), f => f != 0);
         AssertTensorsMatchZipEntries(Path.Combine(folder, "pytorch_model.bin"), c);
     }
 
@@ -100,7 +101,7 @@ public class TorchSharedModelTests
             var tc = ckpt.Find(c) ?? throw new Xunit.Sdk.XunitException($"ckpt.pt has no {c}");
             var tb = bin.Find(b) ?? throw new Xunit.Sdk.XunitException($"model.bin has no {b}");
             Assert.Equal(tb.Shape, tc.Shape);
-            Assert.True(TensorReader.ReadAll(tb).AsSpan().SequenceEqual(TensorReader.ReadAll(tc)), $"{c} differs from {b}");
+            Assert.True(TestTensors.ReadAll(tb).AsSpan().SequenceEqual(TestTensors.ReadAll(tc)), $"{c} differs from {b}");
         }
 
         // llama2.c ties the classifier to the embedding: the state dict holds both names on one storage.

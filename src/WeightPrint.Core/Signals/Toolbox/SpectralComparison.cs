@@ -1,7 +1,6 @@
-using WeightPrint.Signals.Layers;
 using WeightPrint.Statistics;
 
-namespace WeightPrint.Signals.Spectral;
+namespace WeightPrint.Signals.Toolbox;
 
 /// <summary>
 /// Compares spectral signatures. Each model's mean log spectrum over all its heads is subtracted (removing the

@@ -1,4 +1,4 @@
-namespace WeightPrint.Formats;
+namespace WeightPrint.IO;
 
 /// <summary>
 /// The one exception for a file that cannot be read as a model: wrong magic, truncated data, a header that

@@ -1,7 +1,7 @@
 using CsCheck;
-using WeightPrint.Reports.Clustering;
+using WeightPrint.Statistics;
 
-namespace WeightPrint.Tests.Reports;
+namespace WeightPrint.Tests.Statistics;
 
 public class AverageLinkageTests
 {
@@ -94,5 +94,23 @@ public class AverageLinkageTests
             // Average linkage (UPGMA) is monotone: no inversions in the tree.
             for (int m = 1; m < tree.Merges.Count; m++) Assert.True(tree.Merges[m].Height >= tree.Merges[m - 1].Height - 1e-12);
         }, iter: 200);
+    }
+
+    [Fact]
+    public void AverageLinkageMatchesHandComputedMerges()
+    {
+        // Points on a line at 0, 1, 5, 6.5: merges {0,1} at 1, {2,3} at 1.5, then the two pairs at the mean of
+        // the four cross distances (5 + 6.5 + 4 + 5.5) / 4 = 5.25.
+        double[] x = [0, 1, 5, 6.5];
+        var d = new double[4, 4];
+        for (int i = 0; i < 4; i++)
+        {
+            for (int j = 0; j < 4; j++) d[i, j] = Math.Abs(x[i] - x[j]);
+        }
+
+        var merges = AverageLinkage.Cluster(d).Merges;
+        Assert.Equal(new Merge(0, 1, 1, 2), merges[0]);
+        Assert.Equal(new Merge(2, 3, 1.5, 2), merges[1]);
+        Assert.Equal(new Merge(4, 5, 5.25, 4), merges[2]);
     }
 }

@@ -1,11 +1,10 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Comparison;
 using WeightPrint.Model;
-using WeightPrint.Reports.Matrix;
 using WeightPrint.Signals;
 using WeightPrint.Tests.Support;
 
-namespace WeightPrint.Tests.Reports;
+namespace WeightPrint.Tests.Comparison;
 
 public class MatrixRunnerTests
 {

@@ -1,9 +1,8 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
-using WeightPrint.Signals.Layers;
 using WeightPrint.Statistics;
 
-namespace WeightPrint.Signals.Spectral;
+namespace WeightPrint.Signals.Toolbox;
 
 /// <summary>
 /// Per layer and per query head, the log singular values of the head's QK circuit W_Qₕᵀ W_K(g) and OV circuit
@@ -184,5 +183,35 @@ public sealed class SpectralSignature
         var heads = a.Select(SignatureJson.ReadDoubles).ToArray();
         if (heads.Any(h => h.Length != hd || h.Any(double.IsNaN))) throw new FormatException($"each head needs {hd} finite values");
         return heads;
+    }
+
+    /// <summary>Key of the spectral signature in a fingerprint file and in an input's signature cache (the
+    /// <c>spectral</c> method's id).</summary>
+    public const string SignatureKey = "spectral";
+
+    /// <summary>The signature of a model as saved in fingerprint files: the spectra, or <c>{"error": reason}</c>.</summary>
+    public static JsonObject ExtractJson(ModelView model, int threads)
+    {
+        var (sig, problem) = Extract(model, threads);
+        return sig?.ToJson() ?? new JsonObject { ["error"] = problem };
+    }
+
+    /// <summary>An input's spectral signature: saved in its fingerprint file, else extracted once from its weights
+    /// and cached on the input; or the reason it has none.</summary>
+    public static (SpectralSignature? Signature, string? Problem) For(ComparisonInput input, int threads)
+    {
+        JsonObject? json = input.Signatures.TryGetValue(SignatureKey, out var saved) ? saved
+            : input.View is { } view ? input.CachedSignature(SignatureKey, () => ExtractJson(view, threads))
+            : null;
+        if (json == null) return (null, "neither weights nor a saved spectral signature are available");
+        if (json["error"] is JsonNode e) return (null, e.GetValue<string>());
+        try
+        {
+            return (FromJson(json), null);
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidOperationException)
+        {
+            return (null, "the saved spectral signature is malformed: " + ex.Message);
+        }
     }
 }

@@ -1,4 +1,4 @@
-namespace WeightPrint.Formats;
+namespace WeightPrint.Numerics;
 
 /// <summary>Element types of stored tensors: the safetensors dtypes plus GGML block quantisations.</summary>
 public enum TensorDType

@@ -1,8 +1,11 @@
 using System.Runtime.CompilerServices;
 using WeightPrint.Formats;
 using WeightPrint.IO.Http;
+using WeightPrint.IO;
 
-namespace WeightPrint.IO.Hub;
+namespace WeightPrint.Loading;
+
+using WeightPrint.IO.Hub;
 
 /// <summary>
 /// Opens <c>hf:ORG/NAME[@REVISION]</c> without downloading the model: the revision is resolved to a commit

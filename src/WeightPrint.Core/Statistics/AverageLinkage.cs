@@ -1,4 +1,4 @@
-namespace WeightPrint.Reports.Clustering;
+namespace WeightPrint.Statistics;
 
 /// <summary>One merge of two clusters. Node ids: 0…n−1 are the leaves, n+i is the cluster made by merge i.</summary>
 public sealed record Merge(int Left, int Right, double Height, int Size);

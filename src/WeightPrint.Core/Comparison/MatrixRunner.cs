@@ -1,10 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using WeightPrint.Comparison;
-using WeightPrint.Reports.Clustering;
 using WeightPrint.Signals;
+using WeightPrint.Statistics;
 
-namespace WeightPrint.Reports.Matrix;
+namespace WeightPrint.Comparison;
 
 /// <summary>One compared pair of a matrix run (indices into <see cref="MatrixResult.Models"/>, A &lt; B).</summary>
 public sealed record MatrixPair(int A, int B, ComparisonResult Result);

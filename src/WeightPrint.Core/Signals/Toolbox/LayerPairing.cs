@@ -1,6 +1,6 @@
 using WeightPrint.Statistics;
 
-namespace WeightPrint.Signals.Layers;
+namespace WeightPrint.Signals.Toolbox;
 
 /// <summary>
 /// Which block of model A is compared with which block of model B: by index when the depths are equal,
@@ -31,7 +31,7 @@ public static class LayerPairing
 
     /// <summary>
     /// Pairs block positions of two models for weight-reading methods. Equal depths pair by index. Otherwise the
-    /// attention spectra (<see cref="Spectral.SpectralMethod"/>; invariant to residual rotations and permutations and
+    /// attention spectra (<see cref="SpectralSignature"/>; invariant to residual rotations and permutations and
     /// computed from attention only, so independent of the MLP and of row orders the methods test) choose the pairing;
     /// without them, blocks pair by index up to the shallower depth.
     /// </summary>
@@ -45,12 +45,11 @@ public static class LayerPairing
             return Enumerable.Range(0, la).Select(i => (i, i)).ToList();
         }
 
-        var spectral = new Spectral.SpectralMethod();
-        var (sa, _) = spectral.SignatureFor(a, context);
-        var (sb, _) = spectral.SignatureFor(b, context);
+        var (sa, _) = SpectralSignature.For(a, context.Threads);
+        var (sb, _) = SpectralSignature.For(b, context.Threads);
         if (sa != null && sb != null && sa.HeadDim == sb.HeadDim && sa.LayerCount == la && sb.LayerCount == lb)
         {
-            var pairs = FromMatrix(Spectral.SpectralComparison.LayerMatrix(sa, sb), out string m);
+            var pairs = FromMatrix(SpectralComparison.LayerMatrix(sa, sb), out string m);
             how = m + " of attention spectra";
             return pairs;
         }

@@ -1,6 +1,6 @@
 using WeightPrint.Model;
 
-namespace WeightPrint.Signals.Layers;
+namespace WeightPrint.Signals.Toolbox;
 
 /// <summary>One MLP of a block: the dense MLP or one MoE expert (gate is null for non-gated MLPs).</summary>
 public sealed record MlpPart(string Label, TensorView? Gate, TensorView Up, TensorView Down)

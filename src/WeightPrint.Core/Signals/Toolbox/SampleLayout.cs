@@ -1,7 +1,6 @@
 using WeightPrint.Model;
-using WeightPrint.Signals.Layers;
 
-namespace WeightPrint.Signals.Sampling;
+namespace WeightPrint.Signals.Toolbox;
 
 /// <summary>
 /// Which rows and columns the sampling methods (pcs, neuron-match) read, as seeded CONTIGUOUS index blocks that

@@ -1,9 +1,8 @@
 using System.Text.Json.Nodes;
 using WeightPrint.Model;
-using WeightPrint.Signals.Sampling;
 using WeightPrint.Statistics;
 
-namespace WeightPrint.Signals.Layers;
+namespace WeightPrint.Signals.Toolbox;
 
 /// <summary>
 /// An estimate of how model B's residual-stream basis maps onto model A's, from the token embeddings of tokens
@@ -301,8 +300,8 @@ public sealed class ResidualAlignment
     /// <summary>Token pairs (id in A, id in B): by string when both vocabularies are known, else by id.</summary>
     public static (List<(int A, int B)> Pairs, string How) SharedTokens(ModelView a, ModelView b, int rowsA, int rowsB, bool requireVocabulary)
     {
-        var va = a.Checkpoint.Vocabulary;
-        var vb = b.Checkpoint.Vocabulary;
+        var va = a.Vocabulary;
+        var vb = b.Vocabulary;
         var pairs = new List<(int, int)>();
         if (va != null && vb != null)
         {

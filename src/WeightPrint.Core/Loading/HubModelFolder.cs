@@ -1,7 +1,10 @@
 using WeightPrint.Formats;
 using WeightPrint.IO.Http;
+using WeightPrint.IO;
 
-namespace WeightPrint.IO.Hub;
+namespace WeightPrint.Loading;
+
+using WeightPrint.IO.Hub;
 
 /// <summary>
 /// A repository snapshot as an <see cref="IModelFolder"/>: files already in the Hugging Face cache are
