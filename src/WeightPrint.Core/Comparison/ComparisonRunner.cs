@@ -60,6 +60,10 @@ public sealed class OpenedInput : IDisposable
     public static OpenedInput Of(Fingerprint fingerprint, string label)
         => new(fingerprint.Model with { Path = label, Source = "fingerprint" }, fingerprint.ToInput(label), null, fingerprint);
 
+    /// <summary>Wraps a checkpoint opened by the caller (and its view); the input owns and disposes it.</summary>
+    public static OpenedInput FromCheckpoint(Checkpoint checkpoint, ModelView view, string label) =>
+        new(ModelSummary.Of(view, label), new ComparisonInput(label, view), checkpoint);
+
     public void Dispose() => Checkpoint?.Dispose();
 }
 
@@ -71,7 +75,13 @@ public static class ComparisonRunner
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null && !a.Input.IsFingerprint && !b.Input.IsFingerprint
             ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
             : null;
-        var results = methods.Select(m => RunMethod(m, a.Input, b.Input, context)).ToList();
+        var results = new List<MethodResult>(methods.Count);
+        foreach (var m in methods)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            results.Add(RunMethod(m, a.Input, b.Input, context));
+        }
+
         var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true);
         return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
     }

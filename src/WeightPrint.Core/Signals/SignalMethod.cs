@@ -112,6 +112,9 @@ public sealed class MethodContext
 
     /// <summary>Receives progress (bytes read so far) when set.</summary>
     public IProgress<long>? BytesRead { get; init; }
+
+    /// <summary>Stops a comparison between methods when cancelled.</summary>
+    public CancellationToken Cancellation { get; init; }
 }
 
 public enum MethodStatus
