@@ -23,11 +23,12 @@ public static class WeightPrintCli
         root.Subcommands.Add(MatrixCommand.Create(context));
         root.Subcommands.Add(DbCommand.Create(context));
         root.Subcommands.Add(IdentifyCommand.Create(context));
+        root.Subcommands.Add(CacheCommand.Create(context));
 
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors) stderr.WriteLine("error: " + e.Message);
+            foreach (var e in parse.Errors) stderr.WriteLine("error: " + OneLine(e.Message));
             stderr.WriteLine("Run 'weightprint --help' for usage.");
             return ExitBadInput;
         }
@@ -61,7 +62,8 @@ public static class WeightPrintCli
         }
     }
 
-    private static string OneLine(string s) => s.ReplaceLineEndings(" ");
+    /// <summary>Every error line is bounded and has its control characters escaped (<see cref="WeightPrint.IO.ErrorText"/>).</summary>
+    private static string OneLine(string s) => WeightPrint.IO.ErrorText.Bound(s);
 }
 
 /// <summary>A usage problem found after parsing (incompatible options, unknown method id).</summary>

@@ -23,8 +23,15 @@ public sealed class CommonOptions
 
     public Option<bool> Progress { get; } = new("--progress") { Description = "Show progress bars on stderr even when it is not a terminal" };
 
+    public Option<string?> CacheMax { get; } = new("--cache-max") { Description = "Size cap of the Hub block cache (e.g. 20G, 500M; default WEIGHTPRINT_CACHE_MAX or 20G); least recently used blocks are evicted", HelpName = "SIZE" };
+
+    /// <summary>Opens models with a bar per Hub model, honouring <c>--cache-max</c>.</summary>
+    public HubTransferDisplay HubDisplay(ParseResult parse, ProgressReporter progress) =>
+        new(progress) { CacheMaxBytes = parse.GetValue(CacheMax) is { } max ? WeightPrint.IO.Hub.HubOptions.ParseSize("--cache-max", max) : null };
+
     public void AddTo(Command command)
     {
+        command.Options.Add(CacheMax);
         command.Options.Add(Methods);
         command.Options.Add(Seed);
         command.Options.Add(Threads);

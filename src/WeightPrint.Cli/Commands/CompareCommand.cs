@@ -33,7 +33,7 @@ public static class CompareCommand
             var progress = common.ProgressReporter(parse, context);
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
-            var hub = new HubTransferDisplay(progress);
+            var hub = common.HubDisplay(parse, progress);
             using var inputA = hub.Open(parse.GetValue(a)!);
             var results = new List<ComparisonResult>();
             foreach (string other in others)
@@ -87,7 +87,18 @@ public static class CompareCommand
         }
 
         if (r.Identity is { } id)
-            console.WriteLine($"identity: {id.Identical} of {id.Compared} canonical tensors hold identical values" + (id.OnlyInOne > 0 ? $" ({id.OnlyInOne} exist in one model only)" : ""));
+        {
+            console.WriteLine($"identity: {id.Identical} of {id.Compared} canonical tensors hold identical values" + (id.OnlyInOne > 0 ? $" ({id.OnlyInOne} exist in one model only)" : "")
+                + (id.Shared is { } s ? $"; {s.Matches.Count} of {s.NonTrivialInB} non-trivial tensors of B hold A's values exactly (bit for bit, transposed or permuted)" : ""));
+        }
+
+        foreach (var group in r.NonFinite.GroupBy(t => t.Model))
+        {
+            var names = group.Select(t => t.Tensor).ToList();
+            console.WriteLine($"non-finite values in {(char)('A' + group.Key)}: {string.Join(", ", names.Take(8))}{(names.Count > 8 ? $" and {names.Count - 8} more" : "")}");
+        }
+
+        if (r.NonFinite.Count > 0) console.WriteLine("  " + NonFiniteTensor.Policy);
         console.WriteLine();
 
         var table = new Table().Border(TableBorder.Simple)

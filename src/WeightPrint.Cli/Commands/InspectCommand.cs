@@ -187,10 +187,27 @@ public static class InspectCommand
         if (view != null) PrintRoles(console, view);
         else
         {
-            var table = new Table().AddColumn("tensor").AddColumn("dtype").AddColumn("shape").Border(TableBorder.Simple);
-            foreach (var t in c.Tensors) table.AddPlainRow(t.Name, t.DType.Name(), t.ShapeText);
-            console.Write(table);
+            PrintTensorList(console, c.Tensors);
         }
+    }
+
+    /// <summary>Tensors above this count are listed as plain aligned lines, written one by one: a table widget
+    /// holds every cell (and its layout) in memory, hundreds of MB for a header listing 10⁵ tensors.</summary>
+    public const int MaxTableRows = 2_000;
+
+    private static void PrintTensorList(IAnsiConsole console, IReadOnlyList<TensorInfo> tensors)
+    {
+        if (tensors.Count <= MaxTableRows)
+        {
+            var table = new Table().AddColumn("tensor").AddColumn("dtype").AddColumn("shape").Border(TableBorder.Simple);
+            foreach (var t in tensors) table.AddPlainRow(t.Name, t.DType.Name(), t.ShapeText);
+            console.Write(table);
+            return;
+        }
+
+        int width = Math.Min(120, tensors.Max(t => t.Name.Length));
+        console.Profile.Out.Writer.WriteLine($"  {"tensor".PadRight(width)}  {"dtype",-8}  shape");
+        foreach (var t in tensors) console.Profile.Out.Writer.WriteLine($"  {t.Name.PadRight(width)}  {t.DType.Name(),-8}  {t.ShapeText}");
     }
 
     private static void PrintRoles(IAnsiConsole console, ModelView view)

@@ -33,7 +33,7 @@ public static class MatrixCommand
             try
             {
                 // Every input stays open for the whole run: each model is read once, its signatures cached.
-                var hub = new HubTransferDisplay(progress);
+                var hub = common.HubDisplay(parse, progress);
                 foreach (var path in paths) inputs.Add(hub.Open(path));
                 var labels = Enumerable.Range(0, inputs.Count).Select(HtmlReport.MatrixLabel).ToList();
                 SignaturePrefetch.Run(inputs, labels, methods, methodContext, router, progress);

@@ -23,12 +23,16 @@ public sealed class HubTransferDisplay : IProgress<RemoteTransferStatus>
         progress.Status = Status;
     }
 
+    /// <summary>The Hub cache's size cap from <c>--cache-max</c>; null keeps the environment's (or the default).</summary>
+    public long? CacheMaxBytes { get; init; }
+
     /// <summary>Opens a model path as <see cref="OpenedInput.Open"/> does, with a bar while a Hub model's listing
     /// and headers are fetched.</summary>
     public OpenedInput Open(string path)
     {
         if (!HubLoader.IsHubReference(path)) return OpenedInput.Open(path);
         var options = HubLoader.EffectiveOptions() with { Progress = this };
+        if (CacheMaxBytes is { } max) options = options with { CacheMaxBytes = max };
         using var task = _progress.Start("opening " + path, 0);
         return OpenedInput.Open(path, options);
     }

@@ -30,14 +30,22 @@ public static class ComparisonJson
                 ["identical_tensors"] = id.Identical,
                 ["tensors_in_one_model_only"] = id.OnlyInOne,
                 ["all_identical"] = id.AllIdentical,
+                ["shared_tensors"] = SharedJson(id.Shared),
             } : null,
             ["methods"] = methods,
             ["verdict"] = new JsonObject { ["label"] = r.Verdict.Label, ["reason"] = r.Verdict.Reason },
         };
+        if (r.NonFinite.Count > 0)
+        {
+            var nonFinite = new JsonArray();
+            foreach (var t in r.NonFinite) nonFinite.Add((JsonNode)new JsonObject { ["model"] = t.Model, ["tensor"] = t.Tensor });
+            root["non_finite"] = new JsonObject { ["tensors"] = nonFinite, ["policy"] = NonFiniteTensor.Policy };
+        }
+
         return root;
     }
 
-    public static string Serialize(ComparisonResult r) => ToJson(r).ToJsonString(Options);
+    public static string Serialize(ComparisonResult r) => Write(ToJson(r));
 
     /// <summary>One reference compared with several models: <c>{"schema_version", "tool", "comparisons": [document, …]}</c>,
     /// each element exactly what <see cref="Serialize"/> prints for that pair.</summary>
@@ -45,7 +53,7 @@ public static class ComparisonJson
     {
         var list = new JsonArray();
         foreach (var r in results) list.Add((JsonNode)ToJson(r));
-        return new JsonObject { ["schema_version"] = SchemaVersion, ["tool"] = "weightprint", ["comparisons"] = list }.ToJsonString(Options);
+        return Write(new JsonObject { ["schema_version"] = SchemaVersion, ["tool"] = "weightprint", ["comparisons"] = list });
     }
 
     public static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
@@ -79,7 +87,7 @@ public static class ComparisonJson
             ["evidence"] = m.Evidence.ToString().ToLowerInvariant(),
             ["summary"] = m.Summary,
             ["reason"] = m.Reason,
-            ["raw"] = m.Raw.DeepClone(),
+            ["raw"] = SignatureJson.FiniteOnly(m.Raw.DeepClone()),
         };
         if (m.LayerMatrix != null)
         {
@@ -91,5 +99,36 @@ public static class ComparisonJson
         return o;
     }
 
-    private static JsonValue? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+    /// <summary>Identity as evidence: null when fingerprints were not computed (Hub models).</summary>
+    private static JsonObject? SharedJson(WeightPrint.Verdict.SharedTensors? shared)
+    {
+        if (shared is null) return null;
+        var matches = new JsonArray();
+        foreach (var m in shared.Matches)
+        {
+            matches.Add((JsonNode)new JsonObject
+            {
+                ["key_a"] = m.KeyA,
+                ["tensor_a"] = m.NameA,
+                ["key_b"] = m.KeyB,
+                ["tensor_b"] = m.NameB,
+                ["relation"] = m.Relation,
+                ["values"] = m.Values,
+                ["dtypes"] = m.DTypes,
+            });
+        }
+
+        return new JsonObject
+        {
+            ["non_trivial_tensors_b"] = shared.NonTrivialInB,
+            ["min_values"] = TensorFingerprint.MinValues,
+            ["min_distinct_values"] = TensorFingerprint.MinDistinctValues,
+            ["matches"] = matches,
+        };
+    }
+
+    private static JsonValue? Num(double v) => SignatureJson.Number(v);
+
+    /// <summary>Writes a document with <see cref="Options"/>; NaN and ±Infinity anywhere in it become null.</summary>
+    public static string Write(JsonNode node) => SignatureJson.FiniteOnly(node)!.ToJsonString(Options);
 }

@@ -12,7 +12,19 @@ public sealed record ComparisonResult(
     IdentityCheck.Result? Identity,
     IReadOnlyList<MethodResult> Methods,
     WeightPrint.Verdict.Verdict Verdict,
-    int Seed);
+    int Seed)
+{
+    /// <summary>Tensors, per model (index into <see cref="Models"/>), in which a method met NaN or ±Infinity.</summary>
+    public IReadOnlyList<NonFiniteTensor> NonFinite { get; init; } = [];
+}
+
+/// <summary>A tensor of model <paramref name="Model"/> (0 = A) that holds NaN or ±Infinity values.</summary>
+public sealed record NonFiniteTensor(int Model, string Tensor)
+{
+    /// <summary>What every method does with such values (one policy, applied where tensors are read).</summary>
+    public const string Policy =
+        "non-finite values (NaN, ±Infinity) are left out of moment statistics (pdf, pdf-mlp, identity) and read as 0 by every method that reads rows (pcs, neuron-match, cka, spectral, layers)";
+}
 
 /// <summary>One input to compare, opened: a model (checkpoint + view) or a fingerprint file.</summary>
 public sealed class OpenedInput : IDisposable
@@ -73,7 +85,7 @@ public static class ComparisonRunner
     public static ComparisonResult Run(OpenedInput a, OpenedInput b, IReadOnlyList<SignalMethod> methods, MethodContext context)
     {
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null && !a.Input.IsFingerprint && !b.Input.IsFingerprint
-            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads)
+            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads, fingerprints: a.Transfer == null && b.Transfer == null)
             : null;
         var results = new List<MethodResult>(methods.Count);
         foreach (var m in methods)
@@ -82,8 +94,11 @@ public static class ComparisonRunner
             results.Add(RunMethod(m, a.Input, b.Input, context));
         }
 
-        var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true);
-        return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed);
+        var verdict = WeightPrint.Verdict.VerdictRules.Decide(results, identity?.AllIdentical == true, identity?.Shared);
+        return new ComparisonResult([a.Summary, b.Summary], identity, results, verdict, context.Seed)
+        {
+            NonFinite = [.. NonFiniteTensors(0, a), .. NonFiniteTensors(1, b)],
+        };
     }
 
     /// <summary>Runs one method; a method that needs rows a fingerprint does not hold is "not applicable", with the reason.</summary>
@@ -91,11 +106,15 @@ public static class ComparisonRunner
     {
         try
         {
-            return method.Compare(a, b, context);
+            return method.CompareInputs(a, b, context);
         }
         catch (SampleNotStoredException e)
         {
             return new MethodResult { Id = method.Id, Status = MethodStatus.NotApplicable, Reason = e.Message, NullDescription = method.NullDescription };
         }
     }
+
+    /// <summary>The tensors of <paramref name="input"/> in which a read met NaN or ±Infinity so far.</summary>
+    public static IEnumerable<NonFiniteTensor> NonFiniteTensors(int model, OpenedInput input) =>
+        input.Checkpoint?.Tensors.Where(t => t.HasNonFiniteValues).Select(t => new NonFiniteTensor(model, t.Name)) ?? [];
 }

@@ -1,24 +1,38 @@
+using System.Runtime.CompilerServices;
 using WeightPrint.Model;
+using WeightPrint.Verdict;
 
 namespace WeightPrint.Comparison;
 
 /// <summary>
 /// Finds canonical tensors whose values are identical in two models (whatever the container: a llama2.c file and
-/// its safetensors conversion hold identical weights). Cheap for different models: a few sampled rows are
-/// compared first, and only tensors that agree there are read in full.
+/// its safetensors conversion hold identical weights), and, with fingerprints, the non-trivial tensors of B that
+/// hold a tensor of A's values bit for bit, transposed, or with rows and/or columns permuted, whatever their
+/// role or layer (<see cref="TensorFingerprint"/>: one streaming pass per tensor, memory bounded, cached per view so a
+/// matrix reads each model once). Without fingerprints (Hub models, where they would fetch every weight) a few
+/// sampled rows are compared first, and only tensors that agree there are read in full.
 /// </summary>
 public static class IdentityCheck
 {
     /// <summary>Rows compared before a full read.</summary>
     public const int SampleRows = 3;
 
-    public sealed record Result(int Compared, int Identical, int OnlyInOne)
+    /// <param name="Compared">Canonical tensors present in both models under the same key.</param>
+    /// <param name="Identical">Of those, tensors with identical values.</param>
+    /// <param name="OnlyInOne">Canonical tensors present in one model only.</param>
+    /// <param name="Shared">Non-trivial tensors of B holding A's values exactly (null when fingerprints were not computed).</param>
+    public sealed record Result(int Compared, int Identical, int OnlyInOne, SharedTensors? Shared = null)
     {
         /// <summary>True when every canonical tensor exists in both models with identical values.</summary>
         public bool AllIdentical => Compared > 0 && Identical == Compared && OnlyInOne == 0;
     }
 
-    public static Result Run(ModelView a, ModelView b, int threads)
+    private static readonly ConditionalWeakTable<TensorView, TensorFingerprint> Cache = new();
+
+    /// <summary>The fingerprint of a view, computed once per view.</summary>
+    public static TensorFingerprint FingerprintOf(TensorView view) => Cache.GetValue(view, TensorFingerprint.Of);
+
+    public static Result Run(ModelView a, ModelView b, int threads, bool fingerprints = true)
     {
         var pa = Pairs(a);
         var pb = Pairs(b);
@@ -26,12 +40,57 @@ public static class IdentityCheck
         DropTiedHead(pb, pa);
         var keys = pa.Keys.Intersect(pb.Keys).ToList();
         int onlyInOne = pa.Count + pb.Count - 2 * keys.Count;
-        int identical = 0;
-        Parallel.ForEach(keys, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, key =>
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) };
+        if (!fingerprints)
         {
-            if (SameValues(pa[key], pb[key])) Interlocked.Increment(ref identical);
-        });
-        return new Result(keys.Count, identical, onlyInOne);
+            int identical = 0;
+            Parallel.ForEach(keys, options, key =>
+            {
+                if (SameValues(pa[key], pb[key])) Interlocked.Increment(ref identical);
+            });
+            return new Result(keys.Count, identical, onlyInOne);
+        }
+
+        var views = pa.Values.Concat(pb.Values).Distinct().ToList();
+        Parallel.ForEach(views, options, v => FingerprintOf(v));
+        int same = keys.Count(k => FingerprintOf(pa[k]) is var x && FingerprintOf(pb[k]) is var y
+            && x.Rows == y.Rows && x.Columns == y.Columns && x.Flat == y.Flat && x.Values == y.Values);
+        return new Result(keys.Count, same, onlyInOne, Match(pa, pb));
+    }
+
+    /// <summary>For each non-trivial tensor of B, the tensor of A it holds exactly: the same key first, then the
+    /// strongest relation (<see cref="SharedTensor.Relations"/>), then A's order.</summary>
+    private static SharedTensors Match(Dictionary<string, TensorView> pa, Dictionary<string, TensorView> pb)
+    {
+        var index = new Dictionary<ulong, List<string>>();
+        foreach (var (key, view) in pa)
+        {
+            var f = FingerprintOf(view);
+            if (!f.NonTrivial) continue;
+            if (!index.TryGetValue(f.Values, out var list)) index[f.Values] = list = [];
+            list.Add(key);
+        }
+
+        var matches = new List<SharedTensor>();
+        int nonTrivial = 0;
+        foreach (var (keyB, viewB) in pb)
+        {
+            var fb = FingerprintOf(viewB);
+            if (!fb.NonTrivial) continue;
+            nonTrivial++;
+            if (!index.TryGetValue(fb.Values, out var candidates)) continue;
+            var best = candidates
+                .Select(k => (Key: k, Relation: FingerprintOf(pa[k]).RelationTo(fb)))
+                .Where(c => c.Relation != null)
+                .OrderBy(c => c.Key == keyB ? 0 : 1).ThenBy(c => SharedTensor.Rank(c.Relation!))
+                .FirstOrDefault();
+            if (best.Relation == null) continue;
+            var viewA = pa[best.Key];
+            string? dtypes = viewA.DType == viewB.DType ? null : $"{viewA.DType} in A, {viewB.DType} in B";
+            matches.Add(new SharedTensor(best.Key, viewA.Description, keyB, viewB.Description, best.Relation, viewB.ElementCount, dtypes));
+        }
+
+        return new SharedTensors(nonTrivial, matches);
     }
 
     /// <summary>True when two views hold bit-identical float values (after dtype conversion).</summary>

@@ -77,7 +77,7 @@ public static class MatrixJson
             for (int i = 0; i < scores.GetLength(0); i++)
             {
                 var row = new JsonArray();
-                for (int j = 0; j < scores.GetLength(1); j++) row.Add((JsonNode?)(double.IsFinite(scores[i, j]) ? JsonValue.Create(scores[i, j]) : null));
+                for (int j = 0; j < scores.GetLength(1); j++) row.Add((JsonNode?)SignatureJson.Number(scores[i, j]));
                 rows.Add((JsonNode)row);
             }
 
@@ -106,7 +106,7 @@ public static class MatrixJson
         };
     }
 
-    public static string Serialize(MatrixResult m) => ToJson(m).ToJsonString(ComparisonJson.Options);
+    public static string Serialize(MatrixResult m) => ComparisonJson.Write(ToJson(m));
 
     /// <summary>The models × models matrix of one method's scores (NaN on the diagonal and where undefined).</summary>
     public static double[,] Scores(MatrixResult m, string methodId)

@@ -12,9 +12,14 @@ public sealed class Checkpoint : IDisposable
     private readonly Dictionary<string, TensorInfo> _byName;
     private readonly List<IDisposable> _owned = [];
 
+    /// <summary>Most tensors one checkpoint may hold, in every format (the largest public checkpoints hold about
+    /// 10⁵). Readers check it while parsing, before the per-tensor work; this constructor checks it for all.</summary>
+    public const int MaxTensors = 1 << 20;
+
     public Checkpoint(string location, string format, IReadOnlyList<TensorInfo> tensors,
         IReadOnlyDictionary<string, object>? metadata = null)
     {
+        CheckTensorCount(location, tensors.Count);
         Location = location;
         Format = format;
         Tensors = tensors;
@@ -25,6 +30,12 @@ public sealed class Checkpoint : IDisposable
             if (!_byName.TryAdd(t.Name, t))
                 throw new InvalidModelFileException(location, $"duplicate tensor name '{t.Name}'");
         }
+    }
+
+    /// <summary>Throws the one clear error for a tensor count beyond <see cref="MaxTensors"/>.</summary>
+    public static void CheckTensorCount(string location, long count)
+    {
+        if (count > MaxTensors) throw new InvalidModelFileException(location, $"the file declares {count} tensors, more than the limit of {MaxTensors}");
     }
 
     /// <summary>The path (file or folder) or URL the user gave.</summary>

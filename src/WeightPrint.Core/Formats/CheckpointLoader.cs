@@ -185,8 +185,6 @@ public static class CheckpointLoader
             checkpoint.Vocabulary = TokenizerJson.Parse(folder.PathOf("tokenizer.json"), folder.ReadAllBytes("tokenizer.json", TokenizerJson.MaxBytes, "tokenizer.json"));
     }
 
-    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
-
     /// <summary>Reads a small JSON file (config.json) with a size cap.</summary>
     public static JsonElement ReadJson(string path)
     {
@@ -197,16 +195,7 @@ public static class CheckpointLoader
 
     private static JsonElement ParseJson(string path, string name, byte[] bytes)
     {
-        try
-        {
-            // Some tools write config.json with a UTF-8 byte-order mark; JSON parsers must accept it.
-            ReadOnlyMemory<byte> json = bytes.AsSpan().StartsWith(Utf8Bom) ? bytes.AsMemory(Utf8Bom.Length) : bytes;
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
-            return doc.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidModelFileException(path, $"{name} is not valid JSON: " + SafetensorsReader.FirstLine(e.Message));
-        }
+        using var doc = UntrustedJson.Parse(path, name, bytes);
+        return doc.RootElement.Clone();
     }
 }

@@ -58,6 +58,13 @@ public sealed class TensorInfo
     /// <summary>Elements per row: the product of all dimensions after the first (1 for a vector).</summary>
     public long Columns => Rows == 0 ? 0 : ElementCount / Rows;
 
+    private int _nonFinite;
+
+    /// <summary>True once a read of this tensor met a NaN or ±Infinity (read as 0, or left out of moments).</summary>
+    public bool HasNonFiniteValues => Volatile.Read(ref _nonFinite) != 0;
+
+    internal void NoteNonFinite() => Volatile.Write(ref _nonFinite, 1);
+
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
     public override string ToString() => $"{Name} {DType.Name()} {ShapeText}";

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Hashing;
+using System.Numerics;
 using WeightPrint.IO;
 using WeightPrint.Numerics;
 
@@ -25,8 +26,47 @@ public static class TensorReader
     /// <summary>Streams shorter than this take no paging hints (small tensors share pages with their neighbours).</summary>
     public const int MinAdvisedBytes = 1 << 20;
 
-    /// <summary>Reads elements [firstElement, firstElement + destination.Length) in row-major order as float.</summary>
+    /// <summary>Reads elements [firstElement, firstElement + destination.Length) in row-major order as float.
+    /// Non-finite stored values (NaN, ±Infinity) are read as 0 and the tensor is marked
+    /// (<see cref="TensorInfo.HasNonFiniteValues"/>), so every method sees finite input and the result can name it.</summary>
     public static void ReadFloats(TensorInfo t, long firstElement, Span<float> destination)
+    {
+        ReadFloatsAsStored(t, firstElement, destination);
+        ReplaceNonFinite(t, destination);
+    }
+
+    /// <summary>Replaces NaN and ±Infinity by 0 in place and marks <paramref name="t"/> when there were any.</summary>
+    private static void ReplaceNonFinite(TensorInfo t, Span<float> values)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var spans = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Vector<float>>(values);
+            foreach (var v in spans)
+            {
+                // x − x is 0 for every finite x and NaN for NaN and ±Infinity.
+                if (!Vector.EqualsAll(v - v, Vector<float>.Zero)) goto slow;
+            }
+
+            i = spans.Length * Vector<float>.Count;
+        }
+
+        for (; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) goto slow;
+        }
+
+        return;
+    slow:
+        foreach (ref float v in values)
+        {
+            if (!float.IsFinite(v)) v = 0;
+        }
+
+        t.NoteNonFinite();
+    }
+
+    private static void ReadFloatsAsStored(TensorInfo t, long firstElement, Span<float> destination)
     {
         if (firstElement < 0 || destination.Length > t.ElementCount - firstElement)
             throw new ArgumentOutOfRangeException(nameof(firstElement), $"{t.Name}: element range {firstElement}+{destination.Length} outside {t.ElementCount}");
@@ -164,6 +204,7 @@ public static class TensorReader
                 if (rented != null) ArrayPool<byte>.Shared.Return(rented);
             }
 
+            if (m.NaNCount + m.InfinityCount > 0) t.NoteNonFinite();
             return m;
         }
 

@@ -2,7 +2,8 @@ namespace WeightPrint.IO;
 
 /// <summary>
 /// The one exception for a file that cannot be read as a model: wrong magic, truncated data, a header that
-/// contradicts itself, an unsupported dtype, a refused pickle global. The message is one line and names the file.
+/// contradicts itself, an unsupported dtype, a refused pickle global. The message is one bounded line (see
+/// <see cref="ErrorText"/>) and names the file.
 /// </summary>
 public sealed class InvalidModelFileException : Exception
 {
@@ -12,23 +13,25 @@ public sealed class InvalidModelFileException : Exception
         Problem = "";
     }
 
-    public InvalidModelFileException(string message) : base(message)
+    public InvalidModelFileException(string message) : base(ErrorText.Bound(message))
     {
         FilePath = "";
-        Problem = message;
+        Problem = ErrorText.Bound(message);
     }
 
-    public InvalidModelFileException(string message, Exception inner) : base(message, inner)
+    public InvalidModelFileException(string message, Exception inner) : base(ErrorText.Bound(message), inner)
     {
         FilePath = "";
-        Problem = message;
+        Problem = ErrorText.Bound(message);
     }
 
+    /// <summary>The message is <c>path: problem</c>, control characters escaped and cut to
+    /// <see cref="ErrorText.MaxLineChars"/>; a long path is cut first so the problem stays readable.</summary>
     public InvalidModelFileException(string filePath, string problem, Exception? inner = null)
-        : base($"{filePath}: {problem}", inner)
+        : base(ErrorText.Bound($"{ErrorText.Bound(filePath, ErrorText.MaxLineChars / 3)}: {problem}"), inner)
     {
         FilePath = filePath;
-        Problem = problem;
+        Problem = ErrorText.Bound(problem);
     }
 
     /// <summary>The file (or URL) that is invalid.</summary>

@@ -67,7 +67,7 @@ public static class HubLoader
             }
         }
 
-        var cache = options.CacheDirectory != null ? new HubRangeCache(options.CacheDirectory, reference) : null;
+        var cache = options.CacheDirectory != null ? new HubRangeCache(options.CacheDirectory, reference) { MaxBytes = options.CacheMaxBytes } : null;
         HubListing listing;
         HttpFetcher? fetcher = null;
         string source;

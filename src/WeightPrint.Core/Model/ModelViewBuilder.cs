@@ -105,6 +105,20 @@ public static class ModelViewBuilder
     private static ModelView Assemble(Checkpoint checkpoint, List<WeightSource> sources, ModelConfig config, AttentionGeometry? known, bool adapter,
         List<string> preNotes, List<IgnoredTensor> ignored)
     {
+        try
+        {
+            return AssembleParts(checkpoint, sources, config, known, adapter, preNotes, ignored);
+        }
+        catch (InvalidModelFileException e) when (e.FilePath.Length == 0)
+        {
+            // Name patterns know tensor names only; the checkpoint knows where they came from.
+            throw new InvalidModelFileException(checkpoint.Location, e.Problem, e);
+        }
+    }
+
+    private static ModelView AssembleParts(Checkpoint checkpoint, List<WeightSource> sources, ModelConfig config, AttentionGeometry? known, bool adapter,
+        List<string> preNotes, List<IgnoredTensor> ignored)
+    {
         var ctx = new MappingContext(checkpoint, config, sources);
         foreach (var n in preNotes) ctx.Note(n);
         var unrecognised = new List<string>();
@@ -154,6 +168,8 @@ public static class ModelViewBuilder
         foreach (var (role, s) in model)
             modelViews[role] = role is ModelRole.FinalNorm or ModelRole.EmbeddingNorm or ModelRole.EncoderFinalNorm ? s.Vector() : s.Matrix();
 
+        // An adapter's updates are checked against its base model's weights when they are merged.
+        if (!adapter) ValidateShapes(checkpoint, geometry.HiddenSize, layers, modelViews);
         mapping.Finish(ctx, geometry);
         if (!adapter && mapping.ConfiguredLayers(ctx) is > 0 and var configured && configured != layers.Count)
             ctx.Note($"The config promises {configured} layers but {layers.Count} were found.");
@@ -166,6 +182,60 @@ public static class ModelViewBuilder
         string arch = mapping.ArchitectureName(ctx);
         if (adapter) arch = $"peft-lora({arch})";
         return new ModelView(checkpoint, arch, geometry, layers, modelViews, unrecognised, ctx.Notes, ignored);
+    }
+
+    /// <summary>
+    /// The one shape check between reading and the methods: every weight that takes or returns the residual stream
+    /// must have <paramref name="hidden"/> columns (Q, K, V, gate, up: unless Q or K/V take a low-rank latent, as in
+    /// MLA) or rows (O, down), gate and up must agree, down must take what up gives, and the per-layer norms and the
+    /// embedding must have <paramref name="hidden"/> elements per row. A file whose shapes contradict its own
+    /// geometry (a reshaped or transposed weight, a scalar where a matrix belongs) is refused here, naming the
+    /// tensor and the expected shape, so no method meets it.
+    /// </summary>
+    private static void ValidateShapes(Checkpoint checkpoint, int hidden, IReadOnlyList<LayerView> layers, Dictionary<ModelRole, TensorView> model)
+    {
+        if (hidden <= 0) return;
+        void Fail(TensorView t, string what, string expected) => throw new InvalidModelFileException(checkpoint.Location,
+            $"tensor {ErrorText.Quote(t.Description)} ({what}) has shape {t.ShapeText} but this model needs {expected} (hidden size {hidden})");
+        void Columns(TensorView? t, string what, long expected)
+        {
+            if (t != null && t.Columns != expected) Fail(t, what, $"[*, {expected}]");
+        }
+
+        void Rows(TensorView? t, string what, long expected)
+        {
+            if (t != null && t.Rows != expected) Fail(t, what, $"[{expected}, *]");
+        }
+
+        void Mlp(Func<TensorRole, TensorView?> get, string where)
+        {
+            TensorView? gate = get(TensorRole.MlpGate), up = get(TensorRole.MlpUp), down = get(TensorRole.MlpDown);
+            Columns(gate, where + " MLP gate", hidden);
+            Columns(up, where + " MLP up", hidden);
+            Rows(down, where + " MLP down", hidden);
+            if (gate != null && up != null) Rows(up, where + " MLP up", gate.Rows);
+            if (down != null && (up ?? gate) is { } input) Columns(down, where + " MLP down", input.Rows);
+        }
+
+        foreach (var l in layers)
+        {
+            string where = $"{l.Stack} layer {l.Index}";
+            if (l.Get(TensorRole.AttnQLowRank) == null) Columns(l.Get(TensorRole.AttnQ), where + " attention Q", hidden);
+            if (l.Get(TensorRole.AttnKvLowRank) == null)
+            {
+                Columns(l.Get(TensorRole.AttnK), where + " attention K", hidden);
+                Columns(l.Get(TensorRole.AttnV), where + " attention V", hidden);
+            }
+
+            Rows(l.Get(TensorRole.AttnO), where + " attention O", hidden);
+            foreach (var norm in (ReadOnlySpan<TensorRole>)[TensorRole.AttnNorm, TensorRole.MlpNorm])
+                Columns(l.Get(norm), $"{where} {norm}", hidden);
+            Mlp(l.Get, where);
+            foreach (var e in l.Experts) Mlp(e.Get, $"{where} expert {e.Index}");
+        }
+
+        Columns(model.GetValueOrDefault(ModelRole.Embedding), "token embedding", hidden);
+        Columns(model.GetValueOrDefault(ModelRole.LmHead), "output head", hidden);
     }
 
     /// <summary>The family for this checkpoint: GGUF by metadata, llama2.c by format, config model_type, then the

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using WeightPrint.IO;
 using WeightPrint.Model;
 
 namespace WeightPrint.Signals;
@@ -52,6 +53,27 @@ public abstract class SignalMethod
     /// <summary>Compares two inputs. Returns a result with <see cref="MethodStatus.NotApplicable"/> and a reason
     /// (never throws) when the inputs lack what the method needs.</summary>
     public abstract MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context);
+
+    /// <summary>
+    /// <see cref="Compare"/>, for callers: a signature read from a fingerprint file is untrusted input, so when
+    /// decoding one fails (a missing field, a wrong type, an array of the wrong shape) the failure becomes an
+    /// <see cref="InvalidModelFileException"/> naming the file and the method, whatever the method's decoder
+    /// threw. Methods therefore read saved signatures with plain accessors and need no checks of their own.
+    /// </summary>
+    public MethodResult CompareInputs(ComparisonInput a, ComparisonInput b, MethodContext context)
+    {
+        try
+        {
+            return Compare(a, b, context);
+        }
+        catch (Exception e) when (e is not InvalidModelFileException and not OperationCanceledException and not OutOfMemoryException
+            && (a.Signatures.ContainsKey(Id) || b.Signatures.ContainsKey(Id)))
+        {
+            var file = a.Signatures.ContainsKey(Id) ? a : b;
+            var cause = e is AggregateException { InnerExceptions.Count: > 0 } agg ? agg.InnerExceptions[0] : e;
+            throw new InvalidModelFileException(file.Label, $"the saved {Id} signature is malformed ({cause.GetType().Name}: {cause.Message})", e);
+        }
+    }
 
     /// <summary>The signature of an input: from its fingerprint file when present, else extracted from its weights.</summary>
     protected JsonObject? SignatureOf(ComparisonInput input, MethodContext context)
@@ -177,15 +199,49 @@ public enum Evidence
     Unclear,
 }
 
-/// <summary>JSON helpers for signatures.</summary>
+/// <summary>JSON helpers for signatures, and the one policy for numbers JSON cannot hold: NaN and ±Infinity are
+/// written as <c>null</c> (<see cref="Number"/> for one value, <see cref="FiniteOnly"/> for a whole tree).</summary>
 public static class SignatureJson
 {
+    /// <summary>The value, or null (JSON null) when it is NaN or ±Infinity.</summary>
+    public static JsonValue? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
     public static JsonArray ToArray(IEnumerable<double> values)
     {
         var a = new JsonArray();
-        foreach (var v in values) a.Add((JsonNode?)(double.IsFinite(v) ? JsonValue.Create(v) : null));
+        foreach (var v in values) a.Add((JsonNode?)Number(v));
         return a;
     }
+
+    /// <summary>Replaces, in place, every NaN or ±Infinity number in the tree by null; returns the tree.</summary>
+    public static JsonNode? FiniteOnly(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var key in o.Select(kv => kv.Key).ToList())
+                {
+                    if (IsNonFinite(o[key])) o[key] = null;
+                    else FiniteOnly(o[key]);
+                }
+
+                break;
+            case JsonArray a:
+                for (int i = 0; i < a.Count; i++)
+                {
+                    if (IsNonFinite(a[i])) a[i] = null;
+                    else FiniteOnly(a[i]);
+                }
+
+                break;
+        }
+
+        return node;
+    }
+
+    private static bool IsNonFinite(JsonNode? node) =>
+        node is JsonValue v && node.GetValueKind() == System.Text.Json.JsonValueKind.Number
+        && (v.TryGetValue(out double d) ? !double.IsFinite(d) : v.TryGetValue(out float f) && !float.IsFinite(f));
 
     public static double[] ReadDoubles(JsonNode? node)
     {

@@ -7,7 +7,8 @@ namespace WeightPrint.Verdict;
 /// Turns method results into a verdict. Null hypothesis throughout: the two models were trained from independent
 /// random initialisations.
 /// <list type="bullet">
-/// <item><b>derived</b>: identical weights, or some method's p-value rejects independence at α = <see cref="Alpha"/>
+/// <item><b>derived</b>: identical weights, or at least one non-trivial tensor of B holding A's values exactly
+/// (bit for bit, transposed or permuted: <see cref="SharedTensors"/>), or some method's p-value rejects independence at α = <see cref="Alpha"/>
 /// after Bonferroni correction over the methods that report p-values, and no invariant method
 /// (<see cref="InvariantMethods"/>) contradicts it by placing the pair inside the unrelated background.</item>
 /// <item><b>independent</b>: at least one test ran, every test has p &gt; <see cref="IndependenceLevel"/>, and every
@@ -37,9 +38,10 @@ public static class VerdictRules
     /// rejection, but cannot call a pair derived on their own.</summary>
     public static IReadOnlySet<string> SupportingTests { get; } = new HashSet<string>(StringComparer.Ordinal) { "spectral" };
 
-    public static Verdict Decide(IReadOnlyList<MethodResult> results, bool identicalWeights)
+    public static Verdict Decide(IReadOnlyList<MethodResult> results, bool identicalWeights, SharedTensors? sharedTensors = null)
     {
         if (identicalWeights) return new Verdict(Verdict.Derived, "identical weights");
+        if (sharedTensors is { Matches.Count: > 0 }) return new Verdict(Verdict.Derived, sharedTensors.Sentence());
         var ok = results.Where(r => r.Status == MethodStatus.Ok).ToList();
         if (ok.Count == 0) return new Verdict(Verdict.Inconclusive, "no method applied to this pair" + NotApplicableSuffix(results) + ".");
         var tests = ok.Where(r => r.PValue is double p && !double.IsNaN(p)).ToList();

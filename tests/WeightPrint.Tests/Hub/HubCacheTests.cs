@@ -13,7 +13,8 @@ public sealed class HubCacheTests : IDisposable
 
     public void Dispose() => _env.Dispose();
 
-    private static void HashAll(Checkpoint c)
+    /// <summary>Reads every tensor's bytes once (through the cache).</summary>
+    internal static void HashAll(Checkpoint c)
     {
         foreach (var t in c.Tensors) TensorReader.ContentHash(t);
     }

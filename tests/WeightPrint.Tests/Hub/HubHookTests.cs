@@ -69,4 +69,21 @@ public sealed class HubHookTests : IDisposable
         Assert.Equal(0, quiet.ExitCode);
         Assert.Equal("", quiet.Stderr);
     }
+
+    [Fact]
+    public void Cache_info_and_clear_report_and_empty_the_block_cache()
+    {
+        var files = HubTestModels.LlamaFolder(new HubTestModels.LlamaShape(), seed: 52);
+        _env.Hub.AddRepo("acme/info", files);
+        Assert.Equal(0, CliRunner.Run("inspect", "hf:acme/info").ExitCode);
+        var info = CliRunner.Run("cache", "info");
+        Assert.Equal(0, info.ExitCode);
+        Assert.Contains(_env.WpCache, info.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"blocks  [1-9][0-9,]* files", info.Stdout);
+        Assert.Contains("cap     21,474,836,480 bytes", info.Stdout, StringComparison.Ordinal);
+        var clear = CliRunner.Run("cache", "clear");
+        Assert.Equal(0, clear.ExitCode);
+        Assert.False(Directory.Exists(_env.WpCache));
+        Assert.Contains("blocks  0 files", CliRunner.Run("cache", "info").Stdout, StringComparison.Ordinal);
+    }
 }

@@ -660,7 +660,7 @@ public static class SyntheticModels
         return a;
     }
 
-    private static int[] Permutation(int n, Random rnd)
+    public static int[] Permutation(int n, Random rnd)
     {
         var p = Enumerable.Range(0, n).ToArray();
         for (int i = n - 1; i > 0; i--)
@@ -675,7 +675,7 @@ public static class SyntheticModels
     private static int[] Expand(int[] blocks, int size) => blocks.SelectMany(b => Enumerable.Range(b * size, size)).ToArray();
 
     /// <summary>Rows in the order given: result row i = source row p[i].</summary>
-    private static float[] PermuteRows(float[] w, int cols, int[] p)
+    public static float[] PermuteRows(float[] w, int cols, int[] p)
     {
         var r = new float[p.Length * cols];
         for (int i = 0; i < p.Length; i++) Array.Copy(w, p[i] * cols, r, i * cols, cols);
@@ -683,7 +683,7 @@ public static class SyntheticModels
     }
 
     /// <summary>Columns in the order given: result column j = source column p[j].</summary>
-    private static float[] PermuteColumns(float[] w, int cols, int[] p)
+    public static float[] PermuteColumns(float[] w, int cols, int[] p)
     {
         int rows = w.Length / cols;
         var r = new float[rows * p.Length];

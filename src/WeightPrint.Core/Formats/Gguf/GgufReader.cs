@@ -38,7 +38,7 @@ public static class GgufReader
     public const uint MaxVersion = 3;
 
     /// <summary>Most tensors a file may declare.</summary>
-    public const ulong MaxTensorCount = 1 << 20;
+    public const ulong MaxTensorCount = Checkpoint.MaxTensors;
 
     /// <summary>Most metadata key/value pairs a file may declare.</summary>
     public const ulong MaxMetadataCount = 1 << 20;

@@ -99,7 +99,8 @@ public static class Llama2cReader
         for (int i = 0; i < 7; i++) v[i] = BitConverter.ToInt32(b[(4 * i)..]);
         int dim = v[0], hidden = v[1], layers = v[2], heads = v[3], kvHeads = v[4], vocab = v[5], seq = v[6];
         bool shared = vocab > 0;
-        vocab = Math.Abs(vocab);
+        long vocabMagnitude = Math.Abs((long)vocab); // −2³¹ has no Int32 magnitude
+        vocab = vocabMagnitude > MaxDimension ? 0 : (int)vocabMagnitude;
         if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || vocab <= 0 || seq <= 0
             || dim > MaxDimension || hidden > MaxDimension || layers > 4096 || heads > dim || kvHeads > heads
             || vocab > MaxDimension || seq > MaxDimension || dim % heads != 0 || heads % kvHeads != 0)

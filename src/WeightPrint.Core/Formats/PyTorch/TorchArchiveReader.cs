@@ -182,7 +182,7 @@ public static class TorchArchiveReader
             }
             catch (InvalidDataException x)
             {
-                throw new InvalidModelFileException(file, $"zip entry {e.Name} is not valid deflate data: {SafetensorsReader.FirstLine(x.Message)}");
+                throw new InvalidModelFileException(file, $"zip entry {e.Name} is not valid deflate data: {UntrustedJson.FirstLine(x.Message)}");
             }
         }
         else

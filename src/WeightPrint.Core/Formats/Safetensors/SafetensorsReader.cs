@@ -45,19 +45,11 @@ public static class SafetensorsReader
             throw new InvalidModelFileException(file, $"safetensors header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit");
         if ((long)headerLength > source.Length - 8)
             throw new InvalidModelFileException(file, $"safetensors header claims {headerLength} bytes but the file has only {source.Length - 8} after the length field (truncated file)");
-        string json = cursor.ReadUtf8((long)headerLength, MaxHeaderBytes, "safetensors header");
+        byte[] json = cursor.ReadBytes((long)headerLength, MaxHeaderBytes, "safetensors header");
         long dataStart = 8 + (long)headerLength;
         long dataLength = source.Length - dataStart;
 
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidModelFileException(file, "safetensors header is not valid JSON: " + FirstLine(e.Message));
-        }
+        var doc = UntrustedJson.Parse(file, "safetensors header", json, maxDepth: 16);
 
         var tensors = new List<TensorInfo>();
         var metadata = new Dictionary<string, object>(StringComparer.Ordinal);
@@ -69,6 +61,7 @@ public static class SafetensorsReader
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
+                Checkpoint.CheckTensorCount(file, seen.Count + 1L);
                 if (!seen.Add(prop.Name)) throw new InvalidModelFileException(file, $"duplicate tensor name '{prop.Name}' in safetensors header");
                 if (prop.Name == "__metadata__")
                 {
@@ -175,10 +168,4 @@ public static class SafetensorsReader
         "BOOL" => TensorDType.Bool,
         _ => null,
     };
-
-    internal static string FirstLine(string s)
-    {
-        int i = s.IndexOfAny(['\r', '\n']);
-        return i < 0 ? s : s[..i];
-    }
 }

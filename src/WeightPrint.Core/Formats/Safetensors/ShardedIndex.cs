@@ -25,15 +25,7 @@ public static class ShardedIndex
     /// says whether a shard file is present beside the index.</summary>
     public static (Dictionary<string, string> WeightMap, List<string> Shards) Parse(string indexPath, byte[] json, Func<string, bool> shardExists)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidModelFileException(indexPath, "index is not valid JSON: " + SafetensorsReader.FirstLine(e.Message));
-        }
+        var doc = UntrustedJson.Parse(indexPath, "index", json);
 
         using (doc)
         {

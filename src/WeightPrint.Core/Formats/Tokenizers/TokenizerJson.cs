@@ -22,15 +22,7 @@ public static class TokenizerJson
     /// <summary>Parses tokenizer.json bytes already read (at most <see cref="MaxBytes"/>); <paramref name="path"/> names them in errors.</summary>
     public static IReadOnlyList<string> Parse(string path, byte[] json)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidModelFileException(path, "tokenizer.json is not valid JSON: " + e.Message.Split('\n')[0]);
-        }
+        var doc = UntrustedJson.Parse(path, "tokenizer.json", json);
 
         using (doc)
         {
@@ -43,7 +35,9 @@ public static class TokenizerJson
                 {
                     foreach (var p in vocab.EnumerateObject())
                     {
-                        if (p.Value.TryGetInt32(out int id)) Put(path, byId, id, p.Name);
+                        if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id))
+                            throw new InvalidModelFileException(path, $"tokenizer.json: model.vocab gives token {ErrorText.Quote(p.Name)} the id {ErrorText.Quote(p.Value.GetRawText())}, not an integer");
+                        Put(path, byId, id, p.Name);
                     }
                 }
                 else if (vocab.ValueKind == JsonValueKind.Array)
@@ -62,7 +56,7 @@ public static class TokenizerJson
             {
                 foreach (var a in added.EnumerateArray())
                 {
-                    if (a.ValueKind == JsonValueKind.Object && a.TryGetProperty("id", out var idEl) && idEl.TryGetInt32(out int id)
+                    if (a.ValueKind == JsonValueKind.Object && a.TryGetProperty("id", out var idEl) && idEl.ValueKind == JsonValueKind.Number && idEl.TryGetInt32(out int id)
                         && a.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String)
                         Put(path, byId, id, c.GetString()!);
                 }

@@ -1,22 +1,32 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Hashing;
 
 namespace WeightPrint.IO.Http;
 
 /// <summary>
 /// Blocks of one remote file kept on disk, one file per aligned block (named by its index) in a folder that
-/// also records the block size, so a later run reads them instead of the network. Each block is written to a
-/// temporary name and renamed into place, so a reader never sees a partial block; a block whose size is not
-/// the expected one is ignored. Content is keyed by an immutable commit, so it never goes stale.
+/// also records the block size, so a later run reads them instead of the network. A block file is the block's
+/// bytes followed by their 8-byte XxHash64: a file of the wrong length or whose hash does not match is deleted
+/// and reported absent, so the block is fetched again. Each block is written to a temporary name and renamed
+/// into place, so a reader (in this or another process) never sees a partial block. Reading a block sets its
+/// modification time, which <see cref="BlockCacheBudget"/> uses to evict the least recently used blocks.
+/// Content is keyed by an immutable commit, so it never goes stale.
 /// </summary>
 public sealed class DiskBlockStore
 {
+    /// <summary>Bytes of the hash stored after each block.</summary>
+    public const int HashBytes = 8;
+
     private readonly string _folder;
+    private readonly BlockCacheBudget? _budget;
     private volatile bool _writable = true;
 
-    public DiskBlockStore(string fileFolder, int blockBytes)
+    public DiskBlockStore(string fileFolder, int blockBytes, BlockCacheBudget? budget = null)
     {
         FileFolder = fileFolder;
         BlockBytes = blockBytes;
+        _budget = budget;
         _folder = Path.Combine(fileFolder, "b" + blockBytes.ToString(CultureInfo.InvariantCulture));
     }
 
@@ -25,14 +35,18 @@ public sealed class DiskBlockStore
 
     public int BlockBytes { get; }
 
+    /// <summary>True for the name of a stored block file (digits only; temporary files end in .tmp).</summary>
+    public static bool IsBlockFileName(string name) => name.Length > 0 && name.All(char.IsAsciiDigit);
+
     private string BlockPath(long block) => Path.Combine(_folder, block.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>True when a block file of the right length is present (its hash is checked when it is read).</summary>
     public bool Contains(long block, int expectedLength)
     {
         try
         {
             var info = new FileInfo(BlockPath(block));
-            return info.Exists && info.Length == expectedLength;
+            return info.Exists && info.Length == expectedLength + HashBytes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -40,21 +54,43 @@ public sealed class DiskBlockStore
         }
     }
 
-    /// <summary>The block's bytes, or null when absent, unreadable or of the wrong size.</summary>
+    /// <summary>The block's bytes, or null when absent or unreadable; a block of the wrong length or hash is deleted.</summary>
     public byte[]? TryRead(long block, int expectedLength)
     {
+        string path = BlockPath(block);
         try
         {
-            using var stream = new FileStream(BlockPath(block), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
-            if (stream.Length != expectedLength) return null;
-            var data = new byte[expectedLength];
-            stream.ReadExactly(data);
+            byte[] data;
+            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None))
+            {
+                if (stream.Length != expectedLength + HashBytes) return Corrupt(path);
+                data = new byte[expectedLength];
+                stream.ReadExactly(data);
+                Span<byte> stored = stackalloc byte[HashBytes];
+                stream.ReadExactly(stored);
+                if (XxHash64.HashToUInt64(data) != BinaryPrimitives.ReadUInt64LittleEndian(stored)) return Corrupt(path);
+            }
+
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow); // most recently used
             return data;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
+    }
+
+    private static byte[]? Corrupt(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return null;
     }
 
     /// <summary>Stores a block; returns an error message instead of throwing (a cache failure never fails a read).</summary>
@@ -66,8 +102,15 @@ public sealed class DiskBlockStore
         {
             Directory.CreateDirectory(_folder);
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+            {
                 stream.Write(data);
+                Span<byte> hash = stackalloc byte[HashBytes];
+                BinaryPrimitives.WriteUInt64LittleEndian(hash, XxHash64.HashToUInt64(data));
+                stream.Write(hash);
+            }
+
             File.Move(temp, BlockPath(block), overwrite: true);
+            _budget?.Written(data.Length + HashBytes);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

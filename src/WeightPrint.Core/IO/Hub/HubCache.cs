@@ -57,7 +57,10 @@ public sealed class HubRangeCache
 
     /// <summary>The block store for one file at one commit.</summary>
     public DiskBlockStore BlocksFor(string sha, string file, int blockBytes) =>
-        new(Path.Combine(RepoFolder, "blocks", sha, Escape(file)), blockBytes);
+        new(Path.Combine(RepoFolder, "blocks", sha, Escape(file)), blockBytes, BlockCacheBudget.For(Root, MaxBytes));
+
+    /// <summary>The size cap of the whole cache under <see cref="Root"/> (least recently used blocks are evicted).</summary>
+    public long MaxBytes { get; init; } = BlockCacheBudget.DefaultMaxBytes;
 
     /// <summary>A file-system-safe, reversible-enough name: [A-Za-z0-9._-] kept, everything else %XX (UTF-8);
     /// long names are shortened and suffixed with a hash.</summary>

@@ -46,15 +46,7 @@ public sealed record HubListing(string Sha, IReadOnlyList<HubFile> Files)
     /// <summary>Parses an API answer (or a cached copy); every problem is an <see cref="InvalidModelFileException"/>.</summary>
     public static HubListing Parse(string source, byte[] json)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32 });
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidModelFileException(source, "the Hub's repository listing is not valid JSON: " + e.Message.Split('\n')[0]);
-        }
+        var doc = UntrustedJson.Parse(source, "the Hub's repository listing", json, maxDepth: 32);
 
         using (doc)
         {

@@ -30,6 +30,23 @@ public sealed record HubOptions
     /// <summary>Where fetched byte ranges are kept between runs; null for no disk cache.</summary>
     public string? CacheDirectory { get; init; }
 
+    /// <summary>Size cap of <see cref="CacheDirectory"/> (<c>WEIGHTPRINT_CACHE_MAX</c>, e.g. <c>20G</c>, <c>500M</c>);
+    /// least recently used blocks are evicted beyond it.</summary>
+    public long CacheMaxBytes { get; init; } = BlockCacheBudget.DefaultMaxBytes;
+
+    /// <summary>Parses a size: bytes, or a number with K, M, G or T (powers of 1024, optional trailing B).</summary>
+    public static long ParseSize(string what, string text)
+    {
+        string t = text.Trim().ToUpperInvariant();
+        if (t.EndsWith('B')) t = t[..^1];
+        int shift = t.Length == 0 ? 0 : t[^1] switch { 'K' => 10, 'M' => 20, 'G' => 30, 'T' => 40, _ => 0 };
+        if (shift > 0) t = t[..^1];
+        if (!double.TryParse(t, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out double v)
+            || v <= 0 || v * Math.Pow(2, shift) > long.MaxValue / 2)
+            throw new InvalidModelFileException(what, $"{ErrorText.Quote(text)} is not a size (bytes, or a number with K, M, G or T)");
+        return (long)(v * Math.Pow(2, shift));
+    }
+
     /// <summary>Blocks, readahead, concurrency, retries and timeouts.</summary>
     public HttpReadOptions Http { get; init; } = new();
 
@@ -38,7 +55,7 @@ public sealed record HubOptions
 
     /// <summary>The variables <see cref="FromEnvironment"/> reads, for help text.</summary>
     public static IReadOnlyList<string> EnvironmentVariables { get; } =
-        ["HF_ENDPOINT", "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME", "WEIGHTPRINT_CACHE"];
+        ["HF_ENDPOINT", "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME", "WEIGHTPRINT_CACHE", "WEIGHTPRINT_CACHE_MAX"];
 
     /// <summary>Options from environment variables (<paramref name="getVariable"/> defaults to the process environment).</summary>
     public static HubOptions FromEnvironment(Func<string, string?>? getVariable = null)
@@ -70,6 +87,7 @@ public sealed record HubOptions
             Offline = IsTrue(Get("HF_HUB_OFFLINE")),
             HuggingFaceCache = hubCache,
             CacheDirectory = wpCache != null ? Path.Combine(wpCache, "hub") : null,
+            CacheMaxBytes = Get("WEIGHTPRINT_CACHE_MAX") is { } max ? ParseSize("WEIGHTPRINT_CACHE_MAX", max) : BlockCacheBudget.DefaultMaxBytes,
         };
     }
 

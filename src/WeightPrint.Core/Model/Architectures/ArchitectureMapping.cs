@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using WeightPrint.IO;
 
 namespace WeightPrint.Model.Architectures;
 
@@ -66,11 +67,24 @@ internal abstract class ArchitectureMapping
         return new AttentionGeometry(hidden, heads, kv, headDim, ff, vocab, experts, perToken, shared, expertFf);
     }
 
+    /// <summary>Largest layer, block or expert number accepted in a tensor name (a bound on what the view allocates).</summary>
+    public const int MaxIndex = 1 << 20;
+
+    /// <summary>The decimal layer/block/expert number a name pattern captured; a number beyond <see cref="MaxIndex"/>
+    /// (or beyond Int32) is an invalid file, not an overflow.</summary>
+    protected static int Index(Group group, string tensorName)
+    {
+        if (!int.TryParse(group.ValueSpan, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) || value > MaxIndex)
+            throw new InvalidModelFileException($"tensor {ErrorText.Quote(tensorName)}: index {ErrorText.Bound(group.Value, 24)} exceeds the limit of {MaxIndex}");
+        return value;
+    }
+
     /// <summary>Splits "prefix.N.rest.weight" with <paramref name="pattern"/> (groups: layer, rest, kind).</summary>
     protected static (int Layer, string Remainder, string Kind)? Split(Regex pattern, string name)
     {
         var m = pattern.Match(name);
-        if (!m.Success || !int.TryParse(m.Groups["layer"].Value, out int layer)) return null;
+        if (!m.Success) return null;
+        int layer = Index(m.Groups["layer"], name);
         return (layer, m.Groups["rest"].Value, m.Groups["kind"].Success ? m.Groups["kind"].Value : "");
     }
 

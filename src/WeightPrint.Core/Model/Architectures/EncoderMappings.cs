@@ -152,8 +152,8 @@ internal sealed partial class T5Mapping : ArchitectureMapping
         var m = LayerPattern().Match(name);
         if (!m.Success) return null;
         string stack = m.Groups["stack"].Value;
-        int block = int.Parse(m.Groups["block"].Value);
-        int sub = int.Parse(m.Groups["sub"].Value);
+        int block = Index(m.Groups["block"], name);
+        int sub = Index(m.Groups["sub"], name);
         string rest = m.Groups["rest"].Value;
         if (rest == "SelfAttention.relative_attention_bias") return new IgnoreTarget("relative position bias table, not a weight matrix");
         string? key = rest switch

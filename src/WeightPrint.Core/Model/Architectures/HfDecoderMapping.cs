@@ -104,7 +104,7 @@ internal abstract partial class HfDecoderMapping : ArchitectureMapping
         {
             if (kind != "weight") return new IgnoreTarget("expert biases are not mapped");
             string key = ExpertKey(e.Groups["proj"].Value);
-            int expert = e.Groups["shared"].Success ? LayerTarget.SharedExpert : int.Parse(e.Groups["expert"].Value);
+            int expert = e.Groups["shared"].Success ? LayerTarget.SharedExpert : Index(e.Groups["expert"], name);
             return new LayerTarget("decoder", layer, key, expert);
         }
 

@@ -146,7 +146,7 @@ internal sealed partial class GgufMapping : ArchitectureMapping
         var m = LayerPattern().Match(name);
         if (!m.Success) return name.EndsWith(".bias", StringComparison.Ordinal) && !name.StartsWith("blk.", StringComparison.Ordinal) ? new IgnoreTarget("model-level bias, not mapped") : null;
         string stack = m.Groups["stack"].Value switch { "enc" => "encoder", _ => "decoder" };
-        int layer = int.Parse(m.Groups["layer"].Value);
+        int layer = Index(m.Groups["layer"], name);
         string rest = m.Groups["rest"].Value;
         string kind = m.Groups["kind"].Value;
         var e = ExpertPattern().Match(rest);
@@ -154,7 +154,7 @@ internal sealed partial class GgufMapping : ArchitectureMapping
         {
             string key = e.Groups["proj"].Value;
             if (kind != "weight") return new IgnoreTarget("expert biases are not mapped");
-            return e.Groups["shexp"].Success ? new LayerTarget(stack, layer, key, LayerTarget.SharedExpert) : new LayerTarget(stack, layer, key, int.Parse(e.Groups["expert"].Value));
+            return e.Groups["shexp"].Success ? new LayerTarget(stack, layer, key, LayerTarget.SharedExpert) : new LayerTarget(stack, layer, key, Index(e.Groups["expert"], name));
         }
 
         if (rest is "attn_rel_b" or "ffn_exp_probs_b" or "attn_sinks")

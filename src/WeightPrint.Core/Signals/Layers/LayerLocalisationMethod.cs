@@ -32,7 +32,7 @@ public sealed class LayerLocalisationMethod : SignalMethod
         var skipped = new JsonObject();
         foreach (var m in new SignalMethod[] { new SpectralMethod(), new CkaMethod(), new PcsMethod() })
         {
-            var r = m.Compare(a, b, context);
+            var r = m.CompareInputs(a, b, context);
             if (r.Status != MethodStatus.Ok || r.LayerMatrix == null || r.LayerMatrix.Length == 0)
             {
                 skipped[m.Id] = r.Reason ?? "no layer matrix";

@@ -70,6 +70,7 @@ public sealed class NeuronMatchMethod : SignalMethod
         }
 
         if (jobs.Count == 0) return NotApplicable("no MLP pair with the same residual width (up_proj columns) in both models");
+        var experts = ExpertMatching.Run(blocksA, blocksB, pairs, context.Seed, context.Threads);
         int d = (int)jobs[0].A.Up.Columns;
         var alignment = ResidualAlignment.Estimate(va, vb, context.Seed, threads: context.Threads);
         if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
@@ -119,9 +120,11 @@ public sealed class NeuronMatchMethod : SignalMethod
                 ["alignment"] = alignment.ToJson(),
                 ["seed"] = context.Seed,
                 ["per_mlp"] = mlps,
+                ["experts"] = experts?.ToJson(),
             },
             Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs (Fisher {PValueText.Equation(p)})"
-                + (alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Kind} first"),
+                + (alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Kind} first")
+                + (experts == null ? "" : "; " + experts.Summary()),
         };
     }
 
