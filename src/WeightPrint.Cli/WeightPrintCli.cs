@@ -29,6 +29,8 @@ public static class WeightPrintCli
         root.Subcommands.Add(CompareCommand.Create(context));
         root.Subcommands.Add(FingerprintCommand.Create(context));
         root.Subcommands.Add(MatrixCommand.Create(context));
+        root.Subcommands.Add(DbCommand.Create(context));
+        root.Subcommands.Add(IdentifyCommand.Create(context));
         root.Subcommands.Add(CacheCommand.Create(context));
         root.Subcommands.Add(MethodsCommand.Create(context));
 
@@ -76,6 +78,7 @@ public static class WeightPrintCli
         {
             case InvalidModelFileException:
             case UsageException:
+            case WeightPrint.Catalog.CatalogException:
                 stderr.WriteLine("error: " + OneLine(e.Message));
                 return ExitBadInput;
             case IOException or UnauthorizedAccessException:

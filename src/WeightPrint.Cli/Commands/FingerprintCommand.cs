@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using WeightPrint.Cli.Progress;
 using WeightPrint.Comparison;
+using WeightPrint.Signals;
 
 namespace WeightPrint.Cli.Commands;
 
@@ -14,7 +15,7 @@ public static class FingerprintCommand
         var output = new Option<string?>("--output", "-o") { Description = "Where to write the fingerprint JSON (default: stdout)", HelpName = "FILE" }.OutputFile();
         var common = new CommonOptions();
         var command = new Command("fingerprint", HelpText.Describe(
-            "Write a model's per-method signatures to a JSON file that compare accepts in place of the model (stdout without -o, or with --json)",
+            "Write a model's fingerprint (sampled rows for pcs and neuron-match, signatures, file hashes) that compare, identify and db accept in place of the model (stdout without -o, or with --json)",
             [
                 "weightprint fingerprint model/ -o model.fp.json",
                 "weightprint fingerprint hf:ORG/NAME --methods pdf --json > fp.json",
@@ -24,30 +25,46 @@ public static class FingerprintCommand
         command.SetAction(parse =>
         {
             var methods = common.SelectedMethods(parse).Where(m => m.HasSignature).ToList();
-            if (methods.Count == 0) throw new UsageException("none of the selected methods has a per-model signature (pairwise methods need both models' weights)");
             var progress = common.ProgressReporter(parse, context);
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
             string path = parse.GetValue(model)!;
-            using var input = common.Hub(parse, context, progress).Open(path);
-            if (input.Input.View is not { } view) throw new UsageException($"{path} is already a fingerprint file");
-            SignaturePrefetch.Run([input], [path], methods, methodContext, router, progress);
-            // Extracted above under the progress bars; a failure there is raised here, where it is reported.
-            var signatures = methods.ToDictionary(m => m.Id, m => input.Input.CachedSignature(m.Id, () => m.ExtractSignature(view, methodContext)));
-
-            if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, [input]);
-            string json = FingerprintFile.Serialize(input.Summary, signatures);
+            var fingerprint = Make(path, methods, methodContext, router, progress, context, parse.GetValue(common.Quiet));
             string? target = parse.GetValue(output);
             // --json: the fingerprint document on stdout (as without -o), also when it is written to a file.
-            if (string.IsNullOrEmpty(target) || parse.GetValue(common.Json)) context.Out.WriteLine(json);
+            if (string.IsNullOrEmpty(target) || parse.GetValue(common.Json)) context.Out.WriteLine(fingerprint.ToJsonLine());
             if (!string.IsNullOrEmpty(target))
             {
-                ReportOptions.Writing("--output", target, () => File.WriteAllText(target, json + "\n"));
-                if (!parse.GetValue(common.Quiet)) context.Err.WriteLine($"wrote {target} ({string.Join(", ", signatures.Keys)})");
+                ReportOptions.Writing("--output", target, () =>
+                {
+                    using var file = File.Create(target);
+                    fingerprint.Write(file);
+                });
+                if (!parse.GetValue(common.Quiet))
+                    context.Err.WriteLine($"wrote {target} ({fingerprint.Samples.Count} sampled tensors, {fingerprint.SampleBytes / 1e6:F1} MB of samples; signatures: {(fingerprint.Signatures.Count == 0 ? "none" : string.Join(", ", fingerprint.Signatures.Keys))})");
             }
 
             return WeightPrintCli.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>Opens a model and makes its fingerprint: the samples always, the signatures of <paramref name="methods"/>.</summary>
+    public static Fingerprint Make(string path, IReadOnlyList<SignalMethod> methods, MethodContext methodContext, ProgressRouter router,
+        ProgressReporter progress, CliContext context, bool quiet)
+    {
+        using var input = new HubTransferDisplay(progress).Open(path);
+        if (input.Input.IsFingerprint || input.Input.View is not { } view) throw new UsageException($"{path} is already a fingerprint file");
+        SignaturePrefetch.Run([input], [path], methods, methodContext, router, progress);
+        // Extracted above under the progress bars; a failure there is raised here, where it is reported.
+        var signatures = methods.ToDictionary(m => m.Id, m => input.Input.CachedSignature(m.Id, () => m.ExtractSignature(view, methodContext)));
+        Fingerprint fingerprint;
+        using (var task = progress.Start($"sampling {path}", FingerprintBuilder.SampleReadBytes(view, methodContext.Seed)))
+        {
+            fingerprint = FingerprintBuilder.Build(view, input.Summary, signatures, methodContext.Seed);
+        }
+
+        if (!quiet) HubTransferDisplay.WriteSummary(context.Err, [input]);
+        return fingerprint;
     }
 }

@@ -18,7 +18,7 @@ public static class SignaturePrefetch
         for (int i = 0; i < inputs.Count; i++)
         {
             var input = inputs[i].Input;
-            if (input.View is not { } view) continue;
+            if (input.View is not { } view || input.IsFingerprint) continue;
             foreach (var m in methods.Where(m => m.HasSignature && !input.Signatures.ContainsKey(m.Id)))
             {
                 using var task = progress.Start($"reading {labels[i]} ({m.Id})", m.SignatureBytes(view));

@@ -33,16 +33,20 @@ public sealed class OpenedInput : IDisposable
 {
     private readonly Checkpoint? _base;
 
-    private OpenedInput(ModelSummary summary, ComparisonInput input, Checkpoint? checkpoint, Checkpoint? baseCheckpoint = null)
+    private OpenedInput(ModelSummary summary, ComparisonInput input, Checkpoint? checkpoint, Checkpoint? baseCheckpoint = null, Fingerprint? fingerprint = null)
     {
         Summary = summary;
         Input = input;
         Checkpoint = checkpoint;
         _base = baseCheckpoint;
+        Fingerprint = fingerprint;
     }
 
     /// <summary>True when the input is a LoRA adapter described on its own: an update (ΔW), not a model.</summary>
     public bool IsUpdate { get; private init; }
+
+    /// <summary>The fingerprint, when the input is a fingerprint file.</summary>
+    public Fingerprint? Fingerprint { get; }
 
     public ModelSummary Summary { get; }
 
@@ -57,12 +61,7 @@ public sealed class OpenedInput : IDisposable
     /// with <paramref name="hubOptions"/> (default: <see cref="HubLoader.DefaultOptions"/>, else the environment).</summary>
     public static OpenedInput Open(string path, HubOptions? hubOptions = null)
     {
-        if (FingerprintFile.IsFingerprint(path))
-        {
-            var (summary, signatures) = FingerprintFile.Read(path);
-            summary = summary with { Path = path };
-            return new OpenedInput(summary, new ComparisonInput(path, null, signatures), null);
-        }
+        if (Fingerprint.LooksLikeFingerprint(path)) return Of(Fingerprint.ReadFile(path), path);
 
         var checkpoint = ModelSource.Open(path, hubOptions);
         try
@@ -76,6 +75,10 @@ public sealed class OpenedInput : IDisposable
             throw;
         }
     }
+
+    /// <summary>An input made of a fingerprint (read from a file or a catalog), labelled <paramref name="label"/>.</summary>
+    public static OpenedInput Of(Fingerprint fingerprint, string label)
+        => new(fingerprint.Model with { Path = label, Source = "fingerprint" }, fingerprint.ToInput(label), null, null, fingerprint);
 
     /// <summary>Wraps a checkpoint opened by the caller (and its view); the input owns and disposes it.</summary>
     public static OpenedInput FromCheckpoint(Checkpoint checkpoint, ModelView view, string label) =>
@@ -116,14 +119,14 @@ public static class ComparisonRunner
 {
     public static ComparisonResult Run(OpenedInput a, OpenedInput b, IReadOnlyList<SignalMethod> methods, MethodContext context)
     {
-        IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null
+        IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null && !a.Input.IsFingerprint && !b.Input.IsFingerprint
             ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads, fingerprints: a.Transfer == null && b.Transfer == null)
             : null;
         var results = new List<MethodResult>(methods.Count);
         foreach (var m in methods)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            results.Add(m.CompareInputs(a.Input, b.Input, context, results));
+            results.Add(RunMethod(m, a.Input, b.Input, context, results));
         }
 
         var verdict = WeightPrint.Verdict.VerdictRules.Decide(new WeightPrint.Verdict.VerdictInput(results,
@@ -132,6 +135,19 @@ public static class ComparisonRunner
         {
             NonFinite = [.. NonFiniteTensors(0, a), .. NonFiniteTensors(1, b)],
         };
+    }
+
+    /// <summary>Runs one method; a method that needs rows a fingerprint does not hold is "not applicable", with the reason.</summary>
+    public static MethodResult RunMethod(SignalMethod method, ComparisonInput a, ComparisonInput b, MethodContext context, IReadOnlyList<MethodResult>? earlier = null)
+    {
+        try
+        {
+            return method.CompareInputs(a, b, context, earlier);
+        }
+        catch (SampleNotStoredException e)
+        {
+            return new MethodResult { Id = method.Id, Status = MethodStatus.NotApplicable, Reason = e.Message, NullDescription = method.NullDescription };
+        }
     }
 
     /// <summary>The tensors of <paramref name="input"/> in which a read met NaN or ±Infinity so far.</summary>

@@ -93,7 +93,7 @@ public abstract class SignalMethod
     protected JsonObject? SignatureOf(ComparisonInput input, MethodContext context)
     {
         if (input.Signatures.TryGetValue(Id, out var saved)) return saved;
-        if (input.View == null) return null;
+        if (input.View == null || input.IsFingerprint) return null;
         return input.CachedSignature(Id, () => ExtractSignature(input.View, context));
     }
 
@@ -110,6 +110,10 @@ public sealed class ComparisonInput(string label, ModelView? view, IReadOnlyDict
 
     /// <summary>The model's canonical view; null when only a fingerprint file was given.</summary>
     public ModelView? View { get; } = view;
+
+    /// <summary>True when the input is a fingerprint file: <see cref="View"/> (when not null) then holds only the
+    /// fingerprint's sampled rows, and signatures are never extracted from it.</summary>
+    public bool IsFingerprint { get; init; }
 
     /// <summary>Signatures read from a fingerprint file, by method id.</summary>
     public IReadOnlyDictionary<string, JsonObject> Signatures { get; } = signatures ?? new Dictionary<string, JsonObject>();

@@ -25,6 +25,7 @@ public sealed class LayeringTests
         ("WeightPrint.Comparison", 7),
         ("WeightPrint", 8), // the library's front door (Lineage): the root namespace alone, not its children
         ("WeightPrint.Reports", 9),
+        ("WeightPrint.Catalog", 9),
         ("WeightPrint.Cli", 10),
     ];
 
@@ -41,7 +42,7 @@ public sealed class LayeringTests
     ];
 
     private static readonly Assembly[] Assemblies =
-        [typeof(ModelView).Assembly, typeof(WeightPrint.Reports.Html.HtmlReport).Assembly, typeof(WeightPrint.Cli.Program).Assembly];
+        [typeof(ModelView).Assembly, typeof(WeightPrint.Reports.Html.HtmlReport).Assembly, typeof(WeightPrint.Catalog.CatalogStore).Assembly, typeof(WeightPrint.Cli.Program).Assembly];
 
     [Fact]
     public void Every_namespace_uses_only_its_own_stage_and_lower_ones()

@@ -42,7 +42,7 @@ public sealed class CkaMethod : SignalMethod
 
     public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
     {
-        if (a.View == null || b.View == null) return NotApplicable("cka compares weights and needs both models' weights");
+        if (a.View == null || b.View == null || a.IsFingerprint || b.IsFingerprint) return NotApplicable("cka compares weights and needs both models' weights (a fingerprint holds samples only)");
         var va = a.View;
         var vb = b.View;
         if (va.Vocabulary == null || vb.Vocabulary == null)

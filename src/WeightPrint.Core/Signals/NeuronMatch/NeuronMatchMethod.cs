@@ -38,10 +38,10 @@ namespace WeightPrint.Signals.NeuronMatch;
 public sealed class NeuronMatchMethod : SignalMethod
 {
     /// <summary>Neurons of the narrower MLP matched per layer.</summary>
-    public const int MaxNeurons = 256;
+    public const int MaxNeurons = SampleLayout.Neurons;
 
     /// <summary>Residual dimensions used for the neuron cosines.</summary>
-    public const int MaxResidualDims = 512;
+    public const int MaxResidualDims = SampleLayout.ResidualDims;
 
     /// <summary>Random residual signed permutations drawn for the agreement statistic's null.</summary>
     public const int NullDraws = 19;
@@ -98,7 +98,9 @@ public sealed class NeuronMatchMethod : SignalMethod
         int d = (int)jobs[0].A.Up.Columns;
         var alignment = ResidualAlignment.Cached(va, vb, context.Seed, context.Threads);
         if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
-        var dims = ModelParts.Sample(d, Math.Min(d, MaxResidualDims), ModelParts.DeriveSeed(context.Seed, "neuron-match-residual"));
+        if (!alignment.IsIdentity && SampleLayout.IsSampled(jobs[0].B.Up))
+            alignment = ResidualAlignment.Identity(d, "B is a fingerprint's sample, whose residual stream cannot be mapped; weights are compared as stored");
+        var dims = SampleLayout.Residual(d, context.Seed);
         var draws = SignedPermutations(dims.Length, NullDraws, ModelParts.DeriveSeed(context.Seed, "neuron-match-null"));
 
         var outcomes = new MlpOutcome?[jobs.Count];
@@ -227,12 +229,17 @@ public sealed class NeuronMatchMethod : SignalMethod
         string part = ma.Label == mb.Label ? ma.Label : $"{ma.Label}~{mb.Label}";
         bool gated = ma.Gate != null && mb.Gate != null;
         int na = (int)ma.Neurons, nb = (int)mb.Neurons;
-        // Rows: a seeded sample of the narrower MLP's neurons; columns: every neuron of the other.
-        bool rowsFromA = na <= nb;
-        int nRows = rowsFromA ? na : nb, nCols = rowsFromA ? nb : na;
+        // Rows: the seeded neuron block of the narrower MLP (of the fingerprint when one side is a fingerprint's
+        // sample); columns: every neuron of the other (every stored neuron of a fingerprint).
+        bool sampledA = SampleLayout.IsSampled(ma.Up), sampledB = SampleLayout.IsSampled(mb.Up);
+        bool rowsFromA = sampledA != sampledB ? sampledA : na <= nb;
+        if (SampleLayout.NeuronBlock(rowsFromA ? na : nb, seed).Length > SampleLayout.AvailableRows(rowsFromA ? mb.Up : ma.Up).Length) rowsFromA = !rowsFromA;
+        int nRows = rowsFromA ? na : nb;
         if (nRows < 3) return new MlpOutcome(layerA, layerB, part, nRows, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, []);
-        var rows = ModelParts.Sample(nRows, Math.Min(nRows, MaxNeurons), ModelParts.DeriveSeed(seed, $"neuron-match-rows-{layerA}-{layerB}-{part}"));
-        var all = Enumerable.Range(0, nCols).ToArray();
+        var rows = SampleLayout.NeuronBlock(nRows, seed);
+        var all = SampleLayout.AvailableRows(rowsFromA ? mb.Up : ma.Up);
+        int nCols = all.Length;
+        if (rows.Length > nCols) return new MlpOutcome(layerA, layerB, part, rows.Length, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, []);
         int k = dims.Length;
 
         float[] FeaturesA(bool first, IReadOnlyList<int> neurons) => first

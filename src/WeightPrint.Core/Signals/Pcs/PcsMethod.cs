@@ -18,10 +18,10 @@ namespace WeightPrint.Signals.Pcs;
 public sealed class PcsMethod : SignalMethod
 {
     /// <summary>Residual dimensions sampled (shared by all tensors).</summary>
-    public const int MaxResidualSample = 256;
+    public const int MaxResidualSample = SampleLayout.PcsResidualDims;
 
     /// <summary>Indices sampled along each tensor's other axis (output rows of readers, input columns of writers).</summary>
-    public const int MaxOtherSample = 256;
+    public const int MaxOtherSample = SampleLayout.OtherRows;
 
     private static readonly TensorRole[] Readers = [TensorRole.AttnQ, TensorRole.AttnK, TensorRole.AttnV, TensorRole.MlpGate, TensorRole.MlpUp];
     private static readonly TensorRole[] Writers = [TensorRole.AttnO, TensorRole.MlpDown];
@@ -60,8 +60,10 @@ public sealed class PcsMethod : SignalMethod
         var pairs = LayerPairing.Pair(a, b, context, out string pairing);
         var alignment = ResidualAlignment.Cached(va, vb, context.Seed, context.Threads);
         if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
-        int s = Math.Min(d, MaxResidualSample);
-        var residual = ModelParts.Sample(d, s, ModelParts.DeriveSeed(context.Seed, "pcs-residual"));
+        if (!alignment.IsIdentity && (SampleLayout.IsSampled(va.Get(ModelRole.Embedding)) || SampleLayout.IsSampled(vb.Get(ModelRole.Embedding))))
+            alignment = ResidualAlignment.Identity(d, "one side is a fingerprint's sample, whose residual stream cannot be mapped; weights are compared as stored");
+        var residual = SampleLayout.PcsResidual(d, context.Seed);
+        int s = residual.Length;
 
         // Sampled tensors per layer pair (plus one group for model-level tensors).
         var groups = new List<(int LayerA, int LayerB, List<TensorSample> Tensors, int Attention)>();
@@ -267,7 +269,7 @@ public sealed class PcsMethod : SignalMethod
     {
         string role = name.Contains('.', StringComparison.Ordinal) ? name[(name.LastIndexOf('.') + 1)..] : name;
         int other = (int)(writer ? t.Columns : t.Rows);
-        var otherIdx = ModelParts.Sample(other, Math.Min(other, MaxOtherSample), ModelParts.DeriveSeed(seed, "pcs-other-" + role));
+        var otherIdx = SampleLayout.Other(role, other, seed);
         if (alignment != null) return writer ? alignment.ReadWriter(t, otherIdx, residual) : alignment.ReadReader(t, otherIdx, residual);
         return writer ? ResidualAlignment.ReadWriterAsIs(t, otherIdx, residual) : ResidualAlignment.ReadReaderAsIs(t, otherIdx, residual);
     }

@@ -254,6 +254,7 @@ public sealed class ResidualAlignment
         if (ea == null || eb == null) return Identity(d, "no embeddings to align residual streams with; the identity is used");
         if (ea.Columns != eb.Columns) return Identity(d, $"embedding widths differ ({ea.Columns} vs {eb.Columns}); no alignment");
         var (pairs, how) = SharedTokens(a, b, (int)Math.Min(ea.Rows, int.MaxValue), (int)Math.Min(eb.Rows, int.MaxValue), requireVocabulary);
+        pairs = pairs.Where(p => SampleLayout.HasRow(ea, p.A) && SampleLayout.HasRow(eb, p.B)).ToList(); // a fingerprint holds some rows
         if (pairs.Count < 2) return Identity(d, "too few shared tokens to align residual streams; the identity is used");
         if (pairs.Count > MaxTokens)
         {

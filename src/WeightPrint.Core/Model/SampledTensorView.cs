@@ -1,0 +1,74 @@
+using WeightPrint.Formats;
+using WeightPrint.Numerics;
+
+namespace WeightPrint.Model;
+
+/// <summary>A rectangle of a matrix stored in a fingerprint: rows [RowStart, RowStart + RowCount) × columns
+/// [ColumnStart, ColumnStart + ColumnCount), row-major values.</summary>
+public sealed record SampleBlock(int RowStart, int RowCount, int ColumnStart, int ColumnCount, float[] Values)
+{
+    public bool HasRow(long row) => row >= RowStart && row < RowStart + RowCount;
+}
+
+/// <summary>Raised when a method asks a fingerprint for rows it does not hold.</summary>
+public sealed class SampleNotStoredException(string message) : Exception(message)
+{
+    public SampleNotStoredException() : this("the fingerprint does not hold these rows")
+    {
+    }
+
+    public SampleNotStoredException(string message, Exception inner) : this(message + ": " + inner.Message)
+    {
+    }
+}
+
+/// <summary>
+/// A matrix known only on a few stored blocks (a fingerprint's sample), with the full model's shape. Reading a
+/// row that no block covers throws <see cref="SampleNotStoredException"/>; within a covered row, columns outside
+/// the stored blocks read as NaN, so a method that strays outside the sample cannot produce a plausible number.
+/// </summary>
+public sealed class SampledTensorView(string name, long rows, long columns, IReadOnlyList<SampleBlock> blocks) : TensorView
+{
+    public IReadOnlyList<SampleBlock> Blocks { get; } = blocks;
+
+    public override long Rows { get; } = rows;
+
+    public override long Columns { get; } = columns;
+
+    public override TensorDType DType => TensorDType.BF16;
+
+    public override string Description { get; } = name + " (fingerprint sample)";
+
+    public override IReadOnlyList<TensorInfo> Sources => [];
+
+    public bool HasRow(long row) => Blocks.Any(b => b.HasRow(row));
+
+    /// <summary>The stored row indices, ascending.</summary>
+    public int[] StoredRows() => Blocks.SelectMany(b => Enumerable.Range(b.RowStart, b.RowCount)).Distinct().Order().ToArray();
+
+    public override void ReadRows(long firstRow, int count, Span<float> destination)
+    {
+        CheckRows(firstRow, count);
+        int width = checked((int)Columns);
+        destination[..(count * width)].Fill(float.NaN);
+        for (int i = 0; i < count; i++)
+        {
+            long r = firstRow + i;
+            bool found = false;
+            foreach (var b in Blocks)
+            {
+                if (!b.HasRow(r)) continue;
+                found = true;
+                b.Values.AsSpan((int)(r - b.RowStart) * b.ColumnCount, b.ColumnCount).CopyTo(destination.Slice(i * width + b.ColumnStart, b.ColumnCount));
+            }
+
+            if (!found) throw new SampleNotStoredException($"{Description}: row {r} is not in the fingerprint's sample");
+        }
+    }
+
+    public override Moments ComputeMoments()
+        => throw new SampleNotStoredException($"{Description}: a fingerprint holds a sample, not the whole tensor");
+
+    public override Moments ComputeRowMoments(long firstRow, long rowCount)
+        => throw new SampleNotStoredException($"{Description}: a fingerprint holds a sample, not the whole tensor");
+}

@@ -1,0 +1,155 @@
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using WeightPrint.Catalog;
+using WeightPrint.Tests.Support;
+
+namespace WeightPrint.Tests.Catalog;
+
+public class CatalogTests
+{
+    private static string Sample(params string[] parts) => Path.Combine([SharedModels.RepoRoot, "samples", .. parts]);
+
+    [Fact]
+    public void Add_list_show_export_import_and_remove_round_trip()
+    {
+        using var dir = new TempDir();
+        string db = dir.File("c.db");
+        var add = CliRunner.Run("db", "add", Sample("stories260K-llama2c", "stories260K.bin"), "--db", db, "--name", "s260", "--note", "MIT", "--quiet");
+        Assert.True(add.ExitCode == 0, add.Stderr);
+        Assert.Equal(0, CliRunner.Run("db", "add", Sample("llama2xs-hf-f32"), "--db", db, "--quiet").ExitCode);
+        var list = JsonNode.Parse(CliRunner.Run("db", "list", "--db", db, "--json").Stdout)!.AsArray();
+        Assert.Equal(["s260", "llama2xs-hf-f32"], list.Select(e => (string)e!["name"]!));
+        Assert.Equal("MIT", (string)list[0]!["note"]!);
+        var show = JsonNode.Parse(CliRunner.Run("db", "show", "s260", "--db", db, "--json").Stdout)!;
+        Assert.Equal(64, (int)show["hidden_size"]!);
+        Assert.NotNull(show["files"]![0]!["sha256"]);
+
+        var again = CliRunner.Run("db", "add", Sample("llama2xs-hf-f32"), "--db", db, "--quiet");
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("already has an entry named 'llama2xs-hf-f32'", again.Stderr);
+
+        Assert.Equal(0, CliRunner.Run("db", "export", dir.File("c.jsonl"), "--db", db).ExitCode);
+        Assert.Equal(2, File.ReadAllLines(dir.File("c.jsonl")).Length);
+        string other = dir.File("other.db");
+        Assert.Equal(0, CliRunner.Run("db", "import", dir.File("c.jsonl"), "--db", other).ExitCode);
+        Assert.Equal(0, CliRunner.Run("db", "import", dir.File("c.jsonl"), "--db", other).ExitCode); // same fingerprints: skipped
+        using (var store = CatalogStore.Open(other))
+        {
+            Assert.Equal(2, store.Count());
+            Assert.Equal(store.LoadFingerprintBytes(store.Find("s260")!), File.ReadAllLines(dir.File("c.jsonl"))[0].Split("\"fingerprint\":", 2)[1][..^1].Select(c => (byte)c).ToArray());
+        }
+
+        Assert.Equal(0, CliRunner.Run("db", "remove", "s260", "--db", db).ExitCode);
+        Assert.Equal(2, CliRunner.Run("db", "remove", "s260", "--db", db).ExitCode);
+        Assert.Single(JsonNode.Parse(CliRunner.Run("db", "list", "--db", db, "--json").Stdout)!.AsArray());
+    }
+
+    [Fact]
+    public void Identify_finds_the_base_in_the_bundled_catalog_and_says_so_when_nothing_matches()
+    {
+        using var dir = new TempDir();
+        string db = dir.File("c.db");
+        Assert.Equal(0, CliRunner.Run("db", "import", Sample("catalog.jsonl"), "--db", db).ExitCode);
+        var r = CliRunner.Run("identify", Sample("stories260K-gguf-q8_0"), "--db", db, "--json", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var json = JsonNode.Parse(r.Stdout)!;
+        Assert.Equal("stories260K", (string)json["best"]!["name"]!);
+        Assert.Equal("derived", (string)json["best"]!["label"]!);
+        Assert.Contains("Bonferroni over the 2 catalog entries", (string)json["best"]!["reason"]!);
+        Assert.Equal(2, (int)json["catalog"]!["tested"]!);
+        Assert.NotEqual("derived", (string)json["candidates"]![1]!["verdict"]!["label"]!);
+
+        // Without the base in the catalog: a plain "no match".
+        Assert.Equal(0, CliRunner.Run("db", "remove", "stories260K", "--db", db).ExitCode);
+        var none = CliRunner.Run("identify", Sample("stories260K-hf-bf16"), "--db", db, "--quiet");
+        Assert.Equal(0, none.ExitCode);
+        Assert.Contains("no match", none.Stdout);
+        Assert.DoesNotContain("best match", none.Stdout);
+    }
+
+    [Fact]
+    public void The_prefilter_keeps_the_top_entries_of_a_stream_and_skips_other_widths()
+    {
+        var fp = WeightPrint.Comparison.Fingerprint.ReadFile(FingerprintFiles.Stories);
+        var sketch = Sketch.Of(fp);
+        var rnd = new Random(3);
+        IEnumerable<CatalogEntry> Entries()
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                var s = i == 777 ? sketch : sketch.Select(_ => (float)rnd.NextDouble() - 0.5f).ToArray();
+                yield return new CatalogEntry(i + 1, $"e{i}", null, "", "llama", i % 10 == 3 ? 32 : 64, 5, 1, "", "", s);
+            }
+        }
+
+        var (count, compatible, list) = Identify.Prefilter(Entries(), fp, 3);
+        Assert.Equal(1000, count);
+        Assert.Equal(900, compatible);
+        Assert.Equal(3, list.Count);
+        Assert.Equal("e777", list[0].Entry.Name);
+        Assert.Equal(1, list[0].Score, 6);
+    }
+
+    [Theory]
+    [InlineData("mysql://u:p@localhost/db", "unknown catalog scheme 'mysql://'")]
+    [InlineData("postgres://u:secret@127.0.0.1:1/db", "cannot use the PostgreSQL catalog")]
+    [InlineData("postgres://u:p@127.0.0.1:1/", "names no database")]
+    public void Bad_catalog_locations_give_one_line_and_exit_code_2(string db, string expected)
+    {
+        var r = CliRunner.Run("db", "list", "--db", db);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Contains(expected, r.Stderr);
+        Assert.DoesNotContain("secret", r.Stderr);
+    }
+
+    [Fact]
+    public void A_corrupt_file_and_a_newer_schema_are_refused_with_one_line()
+    {
+        using var dir = new TempDir();
+        string corrupt = dir.File("corrupt.db");
+        File.WriteAllBytes(corrupt, [.. Enumerable.Range(0, 8192).Select(i => (byte)(i * 37))]);
+        var r = CliRunner.Run("db", "list", "--db", corrupt);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("not a usable SQLite catalog", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+
+        string newer = dir.File("newer.db");
+        using (CatalogStore.Open(newer))
+        {
+        }
+
+        using (var c = new SqliteConnection($"Data Source={newer};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "UPDATE schema_version SET version = 99";
+            cmd.ExecuteNonQuery();
+        }
+
+        var n = CliRunner.Run("db", "list", "--db", newer);
+        Assert.Equal(2, n.ExitCode);
+        Assert.Contains("schema version 99, newer than this weightprint supports (1)", n.Stderr);
+    }
+
+    [Fact]
+    public void The_default_catalog_is_under_XDG_DATA_HOME_and_the_environment_variable_overrides_it()
+    {
+        string? saved = Environment.GetEnvironmentVariable(CatalogStore.EnvironmentVariable);
+        string? xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        try
+        {
+            Environment.SetEnvironmentVariable(CatalogStore.EnvironmentVariable, null);
+            Environment.SetEnvironmentVariable("XDG_DATA_HOME", "/data/x");
+            Assert.Equal("/data/x/weightprint/catalog.db", CatalogStore.Resolve(null));
+            Environment.SetEnvironmentVariable(CatalogStore.EnvironmentVariable, "/e.db");
+            Assert.Equal("/e.db", CatalogStore.Resolve(null));
+            Assert.Equal("/o.db", CatalogStore.Resolve("/o.db"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(CatalogStore.EnvironmentVariable, saved);
+            Environment.SetEnvironmentVariable("XDG_DATA_HOME", xdg);
+        }
+    }
+}
