@@ -130,8 +130,8 @@ public static class CompareCommand
 
         if (r.Identity is { } id)
         {
-            context.WholeLine($"identity: {id.Identical} of {NumberText.Count(id.Compared, "canonical tensor")} hold identical values" + (id.OnlyInOne > 0 ? $" ({id.OnlyInOne} exist in one model only)" : "")
-                + (id.Shared is { } s ? $"; {s.Matches.Count} of {s.NonTrivialInB} non-trivial tensors of B hold A's values exactly (bit for bit, transposed or permuted)" : ""));
+            context.WholeLine($"identity: {id.Identical} of {NumberText.Count(id.Compared, "canonical tensor")} hold identical values" + (id.OnlyInOne > 0 ? $" ({id.OnlyInOne} exist in one model only)" : ""));
+            if (id.Shared is { } s) context.WholeLine($"shared:   {s.Matches.Count} of {s.NonTrivialInB} non-trivial tensors of B hold A's values exactly");
         }
 
         foreach (var group in r.NonFinite.GroupBy(t => t.Model))

@@ -125,13 +125,12 @@ public class UsageErrorTests
     [Fact]
     public void Layers_not_applicable_reason_is_text_not_a_json_object()
     {
-        using var dir = new TempDir();
-        string fp = dir.File("fp.json");
-        Assert.Equal(0, CliRunner.Run("fingerprint", A, "--methods", "pdf", "-o", fp, "--quiet").ExitCode);
-        var r = CliRunner.Run("compare", fp, B, "--methods", "layers", "--json", "--quiet");
-        Assert.Equal(0, r.ExitCode);
-        string reason = (string)System.Text.Json.Nodes.JsonNode.Parse(r.Stdout)!["methods"]![0]!["reason"]!;
-        Assert.StartsWith("no method could build a layer × layer matrix (spectral: ", reason);
-        Assert.DoesNotContain("{", reason);
+        // Two inputs with neither weights nor saved signatures: no method can build a layer matrix.
+        var a = new WeightPrint.Signals.ComparisonInput("a", null);
+        var b = new WeightPrint.Signals.ComparisonInput("b", null);
+        var r = new WeightPrint.Signals.Layers.LayerLocalisationMethod().Compare(a, b, new WeightPrint.Signals.MethodContext(), []);
+        Assert.Equal(WeightPrint.Signals.MethodStatus.NotApplicable, r.Status);
+        Assert.StartsWith("no method could build a layer × layer matrix (", r.Reason);
+        Assert.DoesNotContain("{", r.Reason);
     }
 }

@@ -185,7 +185,7 @@ public class FingerprintTests
     }
 
     /// <summary>Changes the payload and writes a matching hash, as a careless (not malicious) tool would.</summary>
-    private static string Rehash(string text, Action<JsonObject> change)
+    internal static string Rehash(string text, Action<JsonObject> change)
     {
         var root = (JsonObject)JsonNode.Parse(text)!;
         var payload = (JsonObject)root["payload"]!;

@@ -287,23 +287,29 @@ public class HostileInputTests
         string fp = dir.File("fp.json");
         var made = CliRunner.Run("fingerprint", model, "-o", fp, "--quiet", "--methods", "pdf,spectral");
         Assert.True(made.ExitCode == 0, made.Stderr);
+        // Version 2: the content sits under "payload", covered by "payload_sha256"; a damaged payload is re-hashed, as a
+        // careless (not malicious) tool would, so that the reader reaches the damaged field itself.
         var root = JsonNode.Parse(File.ReadAllText(fp))!.AsObject();
-        var pdf = root["methods"]!["pdf"]!.AsObject();
-        var spectral = root["methods"]!["spectral"]!.AsObject();
+        var payload = root["payload"]!.AsObject();
+        var pdf = payload["signatures"]!["pdf"]!.AsObject();
+        var spectral = payload["signatures"]!["spectral"]!.AsObject();
         string text;
         switch (damage)
         {
             case "duplicate-key":
-                text = root.ToJsonString().Replace("\"version\":1", "\"version\":1,\"version\":1", StringComparison.Ordinal);
-                Assert.Contains("\"version\":1,\"version\":1", text, StringComparison.Ordinal);
+                text = root.ToJsonString().Replace("\"version\":2", "\"version\":2,\"version\":2", StringComparison.Ordinal);
+                Assert.Contains("\"version\":2,\"version\":2", text, StringComparison.Ordinal);
+                break;
+            case "version-string":
+                root["version"] = "2";
+                text = root.ToJsonString();
                 break;
             default:
                 switch (damage)
                 {
-                    case "version-string": root["version"] = "1"; break;
-                    case "layers-string": root["model"]!["layers"] = "two"; break;
-                    case "model-array": root["model"] = new JsonArray(1, 2); break;
-                    case "methods-string": root["methods"] = "pdf"; break;
+                    case "layers-string": payload["model"]!["layers"] = "two"; break;
+                    case "model-array": payload["model"] = new JsonArray(1, 2); break;
+                    case "methods-string": payload["signatures"] = "pdf"; break;
                     case "drop-pdf-std": pdf.Remove("std"); break;
                     case "pdf-std-string": pdf["std"] = "x"; break;
                     case "pdf-layers-array": pdf["layers"] = new JsonArray(new JsonArray()); break;
@@ -312,7 +318,7 @@ public class HostileInputTests
                     case "spectral-hidden-huge": spectral["hidden"] = 1e300; break;
                 }
 
-                text = root.ToJsonString();
+                text = WeightPrint.Tests.Comparison.FingerprintTests.Rehash(root.ToJsonString(), _ => { });
                 break;
         }
 

@@ -172,6 +172,8 @@ public sealed class Fingerprint
         return new JsonObject
         {
             ["tool"] = Tool,
+            ["tool_version"] = ToolInfo.Version,
+            ["tool_commit"] = ToolInfo.Commit,
             ["seed"] = Seed,
             ["sample_layout"] = LayoutVersion,
             ["model"] = ModelJson(),
