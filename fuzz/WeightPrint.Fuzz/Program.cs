@@ -159,9 +159,8 @@ public static class Program
 
     private static void Fingerprint(byte[] b)
     {
-        string path = Path.Combine(Path.GetTempPath(), $"weightprint-fuzz-{Environment.ProcessId}.json");
-        File.WriteAllBytes(path, b);
-        _ = FingerprintFile.Read(path);
+        using var stream = new MemoryStream(b, writable: false);
+        _ = WeightPrint.Comparison.Fingerprint.Read(stream, "fuzz fingerprint");
     }
 
     /// <summary>Response handling: the first line is a Content-Range header value, the rest a Hub API listing.</summary>

@@ -9,7 +9,7 @@ namespace WeightPrint.Catalog;
 
 /// <summary>A catalog problem a user can fix (unknown scheme, unreachable server, newer schema, corrupt file,
 /// duplicate name, dropped connection): one line, exit code 2.</summary>
-public sealed class CatalogException : Exception
+internal sealed class CatalogException : Exception
 {
     public CatalogException()
     {
@@ -25,7 +25,7 @@ public sealed class CatalogException : Exception
 }
 
 /// <summary>What the catalog keeps about an entry apart from its fingerprint (enough for listing and the prefilter).</summary>
-public sealed record CatalogEntry(long Id, string Name, string? Note, string Added, string Architecture, int HiddenSize, int Layers, long Parameters,
+internal sealed record CatalogEntry(long Id, string Name, string? Note, string Added, string Architecture, int HiddenSize, int Layers, long Parameters,
     string Source, string PayloadSha256, float[] Sketch);
 
 /// <summary>
@@ -34,7 +34,7 @@ public sealed record CatalogEntry(long Id, string Name, string? Note, string Add
 /// fingerprint JSON). The schema is migrated on open; a catalog from a newer schema is refused. Every write runs
 /// in one transaction, so an entry and its fingerprint are stored together or not at all.
 /// </summary>
-public sealed class CatalogStore : IDisposable
+internal sealed class CatalogStore : IDisposable
 {
     /// <summary>Schema version this build writes.</summary>
     public const int SchemaVersion = 1;

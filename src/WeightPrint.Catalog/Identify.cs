@@ -7,10 +7,10 @@ namespace WeightPrint.Catalog;
 
 /// <summary>One catalog entry that reached the exact tests: its prefilter score, the comparison (entry as A, suspect
 /// as B) and the verdict after Bonferroni over the entries tested.</summary>
-public sealed record IdentifyCandidate(CatalogEntry Entry, double PrefilterScore, ComparisonResult Comparison, Verdict.Verdict Verdict);
+internal sealed record IdentifyCandidate(CatalogEntry Entry, double PrefilterScore, ComparisonResult Comparison, Verdict.Verdict Verdict);
 
 /// <summary>What <c>identify</c> found.</summary>
-public sealed record IdentifyResult(long Entries, long Compatible, IReadOnlyList<IdentifyCandidate> Candidates)
+internal sealed record IdentifyResult(long Entries, long Compatible, IReadOnlyList<IdentifyCandidate> Candidates)
 {
     public int Tested => Candidates.Count;
 
@@ -26,7 +26,7 @@ public sealed record IdentifyResult(long Entries, long Compatible, IReadOnlyList
 /// (2) The exact tests run on those candidates, entry as model A and the suspect as model B; each p-value is
 /// multiplied by the number of entries tested (Bonferroni) before the usual verdict rules decide.
 /// </summary>
-public static class Identify
+internal static class Identify
 {
     public static IdentifyResult Run(CatalogStore store, OpenedInput suspect, Fingerprint suspectFingerprint, int top, IReadOnlyList<SignalMethod> methods,
         MethodContext context)

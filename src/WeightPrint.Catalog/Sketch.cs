@@ -11,7 +11,7 @@ namespace WeightPrint.Catalog;
 /// fine-tuned, quantised or merged descendant's sketch points the same way (cosine near 1) and an unrelated one's is
 /// near 0. It only orders candidates for the exact tests; it is never evidence.
 /// </summary>
-public static class Sketch
+internal static class Sketch
 {
     private static readonly double[] Depths = [0, 0.25, 0.5, 0.75, 1];
 

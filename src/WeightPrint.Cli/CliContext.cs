@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace WeightPrint.Cli;
 
 /// <summary>Where a command writes: stdout (results), stderr (progress, errors), and a console for tables.</summary>
-public sealed class CliContext
+internal sealed class CliContext
 {
     /// <summary>Width of output that is not a terminal (a pipe or a file) when COLUMNS does not say otherwise.</summary>
     public const int PipedWidth = 120;

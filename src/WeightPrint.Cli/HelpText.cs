@@ -1,7 +1,7 @@
 namespace WeightPrint.Cli;
 
 /// <summary>The parts every command's help shows: what a MODEL may be, an "Examples:" block and the exit codes.</summary>
-public static class HelpText
+internal static class HelpText
 {
     /// <summary>How every MODEL argument is described.</summary>
     public const string Model = "a model file (safetensors, GGUF, torch .bin/.pt, llama2.c .bin), a Hugging Face folder, a PEFT adapter folder or hf:ORG/NAME[@REVISION] on the Hub";

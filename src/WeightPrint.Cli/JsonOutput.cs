@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace WeightPrint.Cli;
 
 /// <summary>Writes indented JSON documents with <see cref="Utf8JsonWriter"/> (AOT-safe, no reflection).</summary>
-public static class JsonOutput
+internal static class JsonOutput
 {
     public static string Write(Action<Utf8JsonWriter> body)
     {

@@ -3,7 +3,7 @@ using Spectre.Console.Rendering;
 
 namespace WeightPrint.Cli;
 
-public static class TableExtensions
+internal static class TableExtensions
 {
     /// <summary>Adds a row of plain text cells (no markup interpretation: tensor shapes contain brackets).</summary>
     public static Table AddPlainRow(this Table table, params string[] cells)

@@ -11,7 +11,7 @@ namespace WeightPrint.Cli;
 /// commands get them by being added to the root command; output options opt in with <see cref="OutputFile"/> or
 /// <see cref="OutputFolder"/>.
 /// </summary>
-public static partial class UsageChecks
+internal static partial class UsageChecks
 {
     /// <summary>The usage problems of a parsed command line, one line each (empty when it is fine).</summary>
     public static IReadOnlyList<string> Problems(ParseResult parse, RootCommand root)

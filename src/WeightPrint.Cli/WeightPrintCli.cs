@@ -7,7 +7,7 @@ using WeightPrint.IO;
 namespace WeightPrint.Cli;
 
 /// <summary>The <c>weightprint</c> command line. Exit codes: 0 ran, 2 bad input or usage, 1 internal error, 3 with --fail-on when a verdict matched.</summary>
-public static class WeightPrintCli
+internal static class WeightPrintCli
 {
     public const int ExitOk = 0;
     public const int ExitInternalError = 1;
@@ -95,7 +95,7 @@ public static class WeightPrintCli
 }
 
 /// <summary>A usage problem found after parsing (incompatible options, unknown method id).</summary>
-public sealed class UsageException : Exception
+internal sealed class UsageException : Exception
 {
     public UsageException()
     {

@@ -5,7 +5,7 @@ namespace WeightPrint.Reports;
 
 /// <summary>Reference scores a method's observed score is drawn against: unrelated pairs (or a null sample), and
 /// optionally related pairs.</summary>
-public sealed record Background(IReadOnlyList<double> Unrelated, IReadOnlyList<double>? Related, string Source, string UnrelatedLabel, string RelatedLabel);
+internal sealed record Background(IReadOnlyList<double> Unrelated, IReadOnlyList<double>? Related, string Source, string UnrelatedLabel, string RelatedLabel);
 
 /// <summary>
 /// Finds the background of a method result. Built in: pdf uses the published MDGBench background
@@ -18,7 +18,7 @@ public sealed record Background(IReadOnlyList<double> Unrelated, IReadOnlyList<d
 /// </list>
 /// Non-numeric entries are ignored; at most <see cref="MaxScores"/> are read from a method's raw object.
 /// </summary>
-public static class Backgrounds
+internal static class Backgrounds
 {
     /// <summary>Largest background read from a method's raw JSON.</summary>
     public const int MaxScores = 1_000_000;

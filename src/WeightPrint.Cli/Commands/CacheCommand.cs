@@ -6,7 +6,7 @@ using WeightPrint.Loading;
 namespace WeightPrint.Cli.Commands;
 
 /// <summary><c>weightprint cache info|clear</c>: the Hub block cache's folder, size and cap; or empty it.</summary>
-public static class CacheCommand
+internal static class CacheCommand
 {
     public static Command Create(CliContext context)
     {

@@ -6,7 +6,7 @@ using WeightPrint.Signals;
 namespace WeightPrint.Cli.Commands;
 
 /// <summary>Options shared by the commands that run methods.</summary>
-public sealed class CommonOptions
+internal sealed class CommonOptions
 {
     public Option<string?> Methods { get; } = new("--methods")
     {
@@ -69,7 +69,7 @@ public sealed class CommonOptions
 }
 
 /// <summary>Options of the commands that can write an HTML report.</summary>
-public sealed class ReportOptions
+internal sealed class ReportOptions
 {
     public Option<string?> Report { get; } = new Option<string?>("--report") { Description = "Write a self-contained HTML report (verdict, evidence, plots, methods, model metadata) to FILE", HelpName = "FILE" }.OutputFile();
 

@@ -10,7 +10,7 @@ using WeightPrint.Statistics;
 namespace WeightPrint.Cli.Commands;
 
 /// <summary><c>weightprint compare A B [--methods …] [--json]</c>: the main job.</summary>
-public static class CompareCommand
+internal static class CompareCommand
 {
     public static Command Create(CliContext context)
     {

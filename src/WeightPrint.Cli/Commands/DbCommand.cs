@@ -13,7 +13,7 @@ using WeightPrint.Loading;
 namespace WeightPrint.Cli.Commands;
 
 /// <summary><c>weightprint db add|list|show|remove|export|import</c>: the catalog of fingerprints.</summary>
-public static class DbCommand
+internal static class DbCommand
 {
     /// <summary>The <c>--db</c> option shared by db and identify.</summary>
     public static Option<string?> DbOption() => new("--db")

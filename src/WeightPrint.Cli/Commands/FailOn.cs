@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace WeightPrint.Cli.Commands;
 
 /// <summary><c>--fail-on derived|inconclusive</c>: an exit code for CI gating (<see cref="WeightPrintCli.ExitFailOn"/>).</summary>
-public static class FailOn
+internal static class FailOn
 {
     public const string Derived = "derived";
     public const string Inconclusive = "inconclusive";

@@ -7,7 +7,7 @@ using WeightPrint.Signals;
 namespace WeightPrint.Cli.Commands;
 
 /// <summary><c>weightprint fingerprint MODEL -o fp.json [--methods …]</c>: saves each method's per-model signature.</summary>
-public static class FingerprintCommand
+internal static class FingerprintCommand
 {
     public static Command Create(CliContext context)
     {

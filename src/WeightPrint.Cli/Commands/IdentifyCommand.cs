@@ -9,7 +9,7 @@ using WeightPrint.Signals;
 namespace WeightPrint.Cli.Commands;
 
 /// <summary><c>weightprint identify MODEL [--db …] [--top K]</c>: which catalog entry is MODEL derived from.</summary>
-public static class IdentifyCommand
+internal static class IdentifyCommand
 {
     /// <summary>Candidates that reach the exact tests by default.</summary>
     public const int DefaultTop = 5;

@@ -9,7 +9,7 @@ using WeightPrint.Loading;
 namespace WeightPrint.Cli.Commands;
 
 /// <summary><c>weightprint inspect MODEL [--roles] [--json]</c>: format, dtypes, sizes, metadata, tensors, roles.</summary>
-public static class InspectCommand
+internal static class InspectCommand
 {
     /// <summary>Metadata values longer than this are summarised in the console table.</summary>
     private const int MaxShownMetadataArray = 8;

@@ -8,7 +8,7 @@ using WeightPrint.Signals;
 namespace WeightPrint.Cli.Commands;
 
 /// <summary><c>weightprint matrix M1 M2 … [--methods …] [--report FILE] [--json]</c>: every pair of several models.</summary>
-public static class MatrixCommand
+internal static class MatrixCommand
 {
     public static Command Create(CliContext context)
     {

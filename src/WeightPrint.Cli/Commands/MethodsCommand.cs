@@ -4,7 +4,7 @@ using WeightPrint.Comparison;
 namespace WeightPrint.Cli.Commands;
 
 /// <summary><c>weightprint methods</c>: each method id with one line on what it measures.</summary>
-public static class MethodsCommand
+internal static class MethodsCommand
 {
     public static Command Create(CliContext context)
     {

@@ -12,7 +12,7 @@ namespace WeightPrint.Cli.Progress;
 /// process-global changes); when the command ends, <see cref="WriteSummary"/> says per model how much was fetched,
 /// against the model's size, and the commit read.
 /// </summary>
-public sealed class HubTransferDisplay : IProgress<RemoteTransferStatus>
+internal sealed class HubTransferDisplay : IProgress<RemoteTransferStatus>
 {
     private readonly ProgressReporter _progress;
     private readonly ConcurrentDictionary<string, RemoteTransferStatus> _latest = new(StringComparer.Ordinal);

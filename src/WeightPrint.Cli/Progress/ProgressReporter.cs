@@ -10,7 +10,7 @@ namespace WeightPrint.Cli.Progress;
 /// without NO_COLOR. On a terminal one line is redrawn in place and erased when the task ends; when forced onto a
 /// file or pipe each task ends with a newline so logs stay readable. Thread-safe: methods report from worker threads.
 /// </summary>
-public sealed class ProgressReporter
+internal sealed class ProgressReporter
 {
     /// <summary>Minimum time between redraws.</summary>
     public static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(100);
@@ -194,7 +194,7 @@ public sealed class ProgressReporter
 /// Forwards <see cref="Signals.MethodContext.BytesRead"/> reports to whichever task is current, so one method
 /// context serves a whole run while the bar changes per model.
 /// </summary>
-public sealed class ProgressRouter : IProgress<long>
+internal sealed class ProgressRouter : IProgress<long>
 {
     private IProgress<long>? _target;
 

@@ -10,7 +10,7 @@ namespace WeightPrint.Cli.Progress;
 /// where the methods find them; results are unchanged. A failure here is left for the comparison itself to report
 /// (methods decide whether it is "not applicable").
 /// </summary>
-public static class SignaturePrefetch
+internal static class SignaturePrefetch
 {
     public static void Run(IReadOnlyList<OpenedInput> inputs, IReadOnlyList<string> labels, IReadOnlyList<SignalMethod> methods,
         MethodContext context, ProgressRouter router, ProgressReporter progress)

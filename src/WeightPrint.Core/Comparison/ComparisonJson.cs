@@ -8,7 +8,7 @@ namespace WeightPrint.Comparison;
 /// The documented JSON contract of <c>compare</c> (README, "JSON output"): models, identity, methods (id, status,
 /// score, p_value, null, background_percentile, per_curve, per_layer, raw), verdict.
 /// </summary>
-public static class ComparisonJson
+internal static class ComparisonJson
 {
     public const int SchemaVersion = 1;
 

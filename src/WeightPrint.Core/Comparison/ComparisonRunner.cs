@@ -48,14 +48,15 @@ public sealed class OpenedInput : IDisposable
     /// <summary>The fingerprint, when the input is a fingerprint file.</summary>
     public Fingerprint? Fingerprint { get; }
 
+    /// <summary>What was opened: path, format, architecture, size.</summary>
     public ModelSummary Summary { get; }
 
-    public ComparisonInput Input { get; }
+    internal ComparisonInput Input { get; }
 
-    public Checkpoint? Checkpoint { get; }
+    internal Checkpoint? Checkpoint { get; }
 
     /// <summary>What reading a Hub model has cost so far (null for local models and fingerprint files).</summary>
-    public WeightPrint.IO.Http.RemoteTransfer? Transfer => Checkpoint != null ? HubLoader.TransferOf(Checkpoint) : null;
+    internal WeightPrint.IO.Http.RemoteTransfer? Transfer => Checkpoint != null ? HubLoader.TransferOf(Checkpoint) : null;
 
     /// <summary>Opens a model path (file, folder, hf: reference) or a fingerprint JSON file; Hub references are read
     /// with <paramref name="hubOptions"/> (default: <see cref="HubLoader.DefaultOptions"/>, else the environment).</summary>
@@ -81,7 +82,7 @@ public sealed class OpenedInput : IDisposable
         => new(fingerprint.Model with { Path = label, Source = "fingerprint" }, fingerprint.ToInput(label), null, null, fingerprint);
 
     /// <summary>Wraps a checkpoint opened by the caller (and its view); the input owns and disposes it.</summary>
-    public static OpenedInput FromCheckpoint(Checkpoint checkpoint, ModelView view, string label) =>
+    internal static OpenedInput FromCheckpoint(Checkpoint checkpoint, ModelView view, string label) =>
         new(ModelSummary.Of(view, label), new ComparisonInput(label, view), checkpoint);
 
     /// <summary>Opens <paramref name="path"/>; when it is a LoRA adapter and <paramref name="basePath"/> is given, the
@@ -107,6 +108,7 @@ public sealed class OpenedInput : IDisposable
         }
     }
 
+    /// <summary>Closes the files (or Hub connections) behind the input.</summary>
     public void Dispose()
     {
         Checkpoint?.Dispose();
@@ -115,7 +117,7 @@ public sealed class OpenedInput : IDisposable
 }
 
 /// <summary>Runs the selected methods on a pair and decides the verdict.</summary>
-public static class ComparisonRunner
+internal static class ComparisonRunner
 {
     public static ComparisonResult Run(OpenedInput a, OpenedInput b, IReadOnlyList<SignalMethod> methods, MethodContext context)
     {

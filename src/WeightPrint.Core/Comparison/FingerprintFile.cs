@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace WeightPrint.Comparison;
 
 /// <summary>The JSON of a model summary, as fingerprints, <c>compare --json</c> and <c>matrix --json</c> write it.</summary>
-public static class FingerprintFile
+internal static class FingerprintFile
 {
     public static JsonObject ModelJson(ModelSummary m)
     {

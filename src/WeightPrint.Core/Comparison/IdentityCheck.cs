@@ -30,9 +30,9 @@ public static class IdentityCheck
     private static readonly ConditionalWeakTable<TensorView, TensorFingerprint> Cache = new();
 
     /// <summary>The fingerprint of a view, computed once per view.</summary>
-    public static TensorFingerprint FingerprintOf(TensorView view) => Cache.GetValue(view, TensorFingerprint.Of);
+    internal static TensorFingerprint FingerprintOf(TensorView view) => Cache.GetValue(view, TensorFingerprint.Of);
 
-    public static Result Run(ModelView a, ModelView b, int threads, bool fingerprints = true)
+    internal static Result Run(ModelView a, ModelView b, int threads, bool fingerprints = true)
     {
         var pa = Pairs(a);
         var pb = Pairs(b);
@@ -94,7 +94,7 @@ public static class IdentityCheck
     }
 
     /// <summary>True when two views hold bit-identical float values (after dtype conversion).</summary>
-    public static bool SameValues(TensorView x, TensorView y)
+    internal static bool SameValues(TensorView x, TensorView y)
     {
         try
         {

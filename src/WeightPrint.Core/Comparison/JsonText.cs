@@ -10,7 +10,7 @@ namespace WeightPrint.Comparison;
 /// The one way WeightPrint turns a JSON tree into text. JSON has no NaN or Infinity: every non-finite number, wherever
 /// it sits (a method's <c>raw</c> section included), is written as <c>null</c>, never as an exception.
 /// </summary>
-public static class JsonText
+internal static class JsonText
 {
     /// <summary>Indented text of <paramref name="node"/>, non-finite numbers as <c>null</c>.</summary>
     public static string Serialize(JsonNode? node, bool indented = true, System.Text.Encodings.Web.JavaScriptEncoder? encoder = null)

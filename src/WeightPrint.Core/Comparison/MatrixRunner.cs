@@ -6,22 +6,25 @@ using WeightPrint.Statistics;
 namespace WeightPrint.Comparison;
 
 /// <summary>One compared pair of a matrix run (indices into <see cref="MatrixResult.Models"/>, A &lt; B).</summary>
-public sealed record MatrixPair(int A, int B, ComparisonResult Result);
+internal sealed record MatrixPair(int A, int B, ComparisonResult Result);
 
 /// <summary>Every pair of several models compared with the same methods.</summary>
-public sealed record MatrixResult(IReadOnlyList<ModelSummary> Models, IReadOnlyList<MatrixPair> Pairs, IReadOnlyList<string> MethodIds, int Seed);
+internal sealed record MatrixResult(IReadOnlyList<ModelSummary> Models, IReadOnlyList<MatrixPair> Pairs, IReadOnlyList<string> MethodIds, int Seed);
 
 /// <summary>
 /// Runs <see cref="ComparisonRunner"/> on all pairs of already opened inputs. The inputs stay open for the whole
 /// run, so each model's per-method signature is extracted once (<see cref="ComparisonInput.CachedSignature"/>)
 /// however many pairs it is in.
 /// </summary>
-public static class MatrixRunner
+internal static class MatrixRunner
 {
     /// <summary>Most models in one matrix (pairs grow quadratically).</summary>
     public const int MaxModels = 64;
 
     /// <param name="beforePair">Called before each pair with (pair index, pair count, a, b), e.g. for progress.</param>
+    /// <param name="inputs">The opened models (or fingerprints), each read once.</param>
+    /// <param name="methods">The methods run on every pair.</param>
+    /// <param name="context">Seed, threads and progress shared by all pairs.</param>
     public static MatrixResult Run(IReadOnlyList<OpenedInput> inputs, IReadOnlyList<SignalMethod> methods, MethodContext context, Action<int, int, int, int>? beforePair = null)
     {
         if (inputs.Count < 2) throw new ArgumentException("a matrix needs at least two models", nameof(inputs));
@@ -50,7 +53,7 @@ public static class MatrixRunner
 /// similarities defined for every pair are clustered (<c>clustered</c>); otherwise <c>order</c> is the input order,
 /// <c>merges</c> is empty, <c>linkage</c> is "none" and <c>not_clustered_reason</c> says why.
 /// </summary>
-public static class MatrixJson
+internal static class MatrixJson
 {
     public static JsonObject ToJson(MatrixResult m)
     {

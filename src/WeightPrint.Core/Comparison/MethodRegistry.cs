@@ -10,7 +10,7 @@ namespace WeightPrint.Comparison;
 
 /// <summary>The one list of methods: every method by its stable id, in the order they run and are shown (layers last,
 /// since it reuses the layer matrices of the methods before it).</summary>
-public static class MethodRegistry
+internal static class MethodRegistry
 {
     public static IReadOnlyList<SignalMethod> All { get; } =
         [new PdfMethod(), new PdfMlpMethod(), new PcsMethod(), new NeuronMatchMethod(), new CkaMethod(), new SpectralMethod(), new LayerLocalisationMethod()];

@@ -6,7 +6,7 @@ namespace WeightPrint.Comparison;
 public sealed record ModelSummary(string Path, string Source, string Format, string Architecture, int Layers, long Parameters, long Bytes,
     AttentionGeometry? Geometry, string? Revision = null)
 {
-    public static ModelSummary Of(ModelView view, string path)
+    internal static ModelSummary Of(ModelView view, string path)
     {
         var c = view.Checkpoint;
         string? revision = c.Metadata.TryGetValue("hub.commit", out var sha) ? sha as string : null;

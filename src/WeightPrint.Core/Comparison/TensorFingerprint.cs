@@ -21,7 +21,7 @@ namespace WeightPrint.Comparison;
 /// Multiset hashes are sums over 2^64 of mixed values. 64-bit hashes: a chance collision has probability about
 /// 2^-64 per comparison.
 /// </remarks>
-public sealed record TensorFingerprint(
+internal sealed record TensorFingerprint(
     long Rows, long Columns, bool NonTrivial, int DistinctValues,
     ulong Flat, ulong Transposed, ulong RowSet, ulong ColumnSet, ulong RowMultisets, ulong ColumnMultisets, ulong Values)
 {

@@ -4,7 +4,7 @@ namespace WeightPrint.Comparison;
 
 /// <summary>Which build of the tool produced a document: the version and the git commit embedded at build time
 /// (Directory.Build.props), written into every JSON document and report so a claim can be reproduced.</summary>
-public static class ToolInfo
+internal static class ToolInfo
 {
     private static readonly string Informational =
         typeof(ToolInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";

@@ -7,7 +7,7 @@ namespace WeightPrint.Formats;
 /// What a format reader returns: the tensor index of a model (one file or a sharded folder), its metadata,
 /// its config.json and vocabulary when present. Owns and disposes its byte sources.
 /// </summary>
-public sealed class Checkpoint : IDisposable
+internal sealed class Checkpoint : IDisposable
 {
     private readonly Dictionary<string, TensorInfo> _byName;
     private readonly List<IDisposable> _owned = [];

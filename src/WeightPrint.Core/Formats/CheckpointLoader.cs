@@ -14,7 +14,7 @@ namespace WeightPrint.Formats;
 /// (single or sharded safetensors, torch .bin, PEFT adapter, GGUF), with config.json and tokenizer.json,
 /// Local only: <c>hf:</c> references are opened one layer up, by <c>WeightPrint.Loading.ModelSource</c>.
 /// </summary>
-public static class CheckpointLoader
+internal static class CheckpointLoader
 {
     /// <summary>Largest config.json / adapter_config.json accepted.</summary>
     public const long MaxConfigBytes = 16L << 20;

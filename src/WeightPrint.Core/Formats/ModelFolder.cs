@@ -6,7 +6,7 @@ namespace WeightPrint.Formats;
 /// The files of a model folder as <see cref="CheckpointLoader"/> sees them: a local directory, or a remote
 /// repository snapshot (the Hugging Face Hub). Names are plain file names relative to the folder.
 /// </summary>
-public interface IModelFolder
+internal interface IModelFolder
 {
     /// <summary>What the user named (a folder path, or <c>hf:ORG/NAME@REVISION</c>).</summary>
     string Location { get; }
@@ -28,7 +28,7 @@ public interface IModelFolder
 }
 
 /// <summary>A local directory, opening files through the loader's open function (a memory map by default).</summary>
-public sealed class LocalModelFolder(string folder, Func<string, IByteSource> openFile) : IModelFolder
+internal sealed class LocalModelFolder(string folder, Func<string, IByteSource> openFile) : IModelFolder
 {
     public string Location => folder;
 

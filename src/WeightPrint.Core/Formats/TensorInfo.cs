@@ -7,7 +7,7 @@ namespace WeightPrint.Formats;
 /// One stored tensor: its name, dtype and logical row-major shape (outermost dimension first), and where its
 /// bytes are. Listing tensors never reads tensor data.
 /// </summary>
-public sealed class TensorInfo
+internal sealed class TensorInfo
 {
     public TensorInfo(string name, TensorDType dtype, IReadOnlyList<long> shape, IByteSource source, long dataOffset,
         IReadOnlyList<long>? elementStrides = null)

@@ -10,7 +10,7 @@ namespace WeightPrint.Formats;
 /// Reads tensor data from any format as float32, in bounded chunks: never a whole model, never more than
 /// <see cref="ChunkBytes"/> of raw data at a time.
 /// </summary>
-public static class TensorReader
+internal static class TensorReader
 {
     /// <summary>Raw bytes processed per step when streaming (a multiple of every block size's lcm is not
     /// required: chunk boundaries are rounded down to whole blocks).</summary>

@@ -7,7 +7,7 @@ namespace WeightPrint.IO;
 /// Sequential little-endian reader over a byte source for parsing headers. Every read is bounds-checked
 /// and failures raise <see cref="InvalidModelFileException"/> naming the file.
 /// </summary>
-public sealed class ByteCursor(IByteSource source, long position = 0)
+internal sealed class ByteCursor(IByteSource source, long position = 0)
 {
     public IByteSource Source { get; } = source;
 

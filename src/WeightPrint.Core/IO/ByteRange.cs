@@ -1,7 +1,7 @@
 namespace WeightPrint.IO;
 
 /// <summary>The one bounds check of every byte source: a read must lie inside the file.</summary>
-public static class ByteRange
+internal static class ByteRange
 {
     /// <summary>Throws <see cref="InvalidModelFileException"/> naming <paramref name="name"/> when
     /// [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) is not inside a file of

@@ -8,7 +8,7 @@ namespace WeightPrint.IO;
 /// result is cut to a bounded length with "…" at the end. Used where <see cref="InvalidModelFileException"/>
 /// builds its message and by the CLI's error printer, so no input can flood or drive the terminal.
 /// </summary>
-public static class ErrorText
+internal static class ErrorText
 {
     /// <summary>Longest error line, in characters (escapes included).</summary>
     public const int MaxLineChars = 500;

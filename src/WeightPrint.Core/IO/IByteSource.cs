@@ -4,7 +4,7 @@ namespace WeightPrint.IO;
 /// Random-access bytes of one file: a memory-mapped local file, or (later) a remote file read with
 /// HTTP ranges. Format readers only ever see this interface.
 /// </summary>
-public interface IByteSource : IDisposable
+internal interface IByteSource : IDisposable
 {
     /// <summary>A human-readable name (the path or URL) used in error messages.</summary>
     string Name { get; }

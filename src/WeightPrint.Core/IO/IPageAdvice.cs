@@ -4,7 +4,7 @@ namespace WeightPrint.IO;
 /// Optional paging hints of a byte source backed by a memory map. Hints never change what a read returns: a
 /// released range reads back the same bytes (faulted in again from the page cache).
 /// </summary>
-public interface IPageAdvice
+internal interface IPageAdvice
 {
     /// <summary>The range will be read soon: start reading it in the background.</summary>
     void WillNeed(long offset, long length);

@@ -7,18 +7,21 @@ namespace WeightPrint.IO;
 /// </summary>
 public sealed class InvalidModelFileException : Exception
 {
+    /// <summary>An invalid-input error with no message.</summary>
     public InvalidModelFileException()
     {
         FilePath = "";
         Problem = "";
     }
 
+    /// <summary>An invalid-input error with a one-line message.</summary>
     public InvalidModelFileException(string message) : base(ErrorText.Bound(message))
     {
         FilePath = "";
         Problem = ErrorText.Bound(message);
     }
 
+    /// <summary>An invalid-input error with a one-line message and its cause.</summary>
     public InvalidModelFileException(string message, Exception inner) : base(ErrorText.Bound(message), inner)
     {
         FilePath = "";

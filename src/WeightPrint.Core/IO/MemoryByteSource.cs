@@ -2,7 +2,7 @@
 namespace WeightPrint.IO;
 
 /// <summary>Bytes held in memory: for tests, for small embedded files and for decoded headers.</summary>
-public sealed class MemoryByteSource(string name, ReadOnlyMemory<byte> bytes) : IByteSource
+internal sealed class MemoryByteSource(string name, ReadOnlyMemory<byte> bytes) : IByteSource
 {
     public string Name { get; } = name;
 

@@ -9,10 +9,10 @@ namespace WeightPrint.IO;
 /// (<c>pread</c>) into the caller's buffer. Streaming a mapping page by page costs a page fault per few pages
 /// (measured on a 2-core VM: 0.7–4.8 GB/s for BF16 moments in place against 4.7–10.6 GB/s through a 1 MB pread
 /// buffer, page cache warm) and makes the resident set grow with the model; a pread copy out of the page cache
-/// does neither. Streaming readers (<see cref="TensorReader"/>) also hint a bounded window ahead
+/// does neither. Streaming readers (<c>Formats.TensorReader</c>) also hint a bounded window ahead
 /// (<see cref="WillNeed"/>) and release what they have reduced from the map (<see cref="DontNeed"/>).
 /// </summary>
-public sealed unsafe class MemoryMappedFileSource : IByteSource, IPageAdvice
+internal sealed unsafe class MemoryMappedFileSource : IByteSource, IPageAdvice
 {
     /// <summary>Largest range <see cref="TryGetSpan"/> exposes in place; longer reads go through <see cref="Read"/> (pread).
     /// One page: mapped pages a process touches count in its resident set until released, and methods that read

@@ -4,7 +4,7 @@ namespace WeightPrint.IO;
 /// A seekable <see cref="Stream"/> as a byte source: each read seeks and reads under a lock, so the stream is never
 /// loaded whole. The caller keeps the stream open while the source is in use; disposing the source does not close it.
 /// </summary>
-public sealed class StreamByteSource : IByteSource
+internal sealed class StreamByteSource : IByteSource
 {
     private readonly Stream _stream;
     private readonly Lock _lock = new();
@@ -51,7 +51,7 @@ public sealed class StreamByteSource : IByteSource
 }
 
 /// <summary>A non-seekable stream copied to a temporary file, memory-mapped, and deleted when disposed.</summary>
-public static class TemporaryFileSource
+internal static class TemporaryFileSource
 {
     /// <summary>Copies <paramref name="stream"/> to a new temporary file and opens it.</summary>
     public static async Task<IByteSource> CopyAsync(Stream stream, string name, CancellationToken cancellationToken)

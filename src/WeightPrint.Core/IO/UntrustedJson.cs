@@ -11,7 +11,7 @@ namespace WeightPrint.IO;
 /// <c>\ud800</c> would otherwise fail later, when a value is read). Every problem is an
 /// <see cref="InvalidModelFileException"/> naming <c>source</c> and <c>what</c>.
 /// </summary>
-public static class UntrustedJson
+internal static class UntrustedJson
 {
     /// <summary>Deepest nesting accepted unless a reader asks for less.</summary>
     public const int DefaultMaxDepth = 64;

@@ -14,7 +14,7 @@ using WeightPrint.IO.Hub;
 /// WeightPrint range cache, then the network. The checkpoint's metadata carries <c>hub.repo</c>,
 /// <c>hub.revision</c>, <c>hub.commit</c> and <c>hub.source</c>; <see cref="TransferOf"/> gives the byte counter.
 /// </summary>
-public static class HubLoader
+internal static class HubLoader
 {
     private static readonly ConditionalWeakTable<Checkpoint, RemoteTransfer> Transfers = [];
 

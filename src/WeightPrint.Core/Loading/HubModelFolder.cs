@@ -11,7 +11,7 @@ using WeightPrint.IO.Hub;
 /// memory-mapped; the others are read remotely with ranges (through the WeightPrint cache), or only from that
 /// cache when offline.
 /// </summary>
-public sealed class HubModelFolder : IModelFolder
+internal sealed class HubModelFolder : IModelFolder
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly HttpFetcher? _fetcher;

@@ -8,7 +8,7 @@ namespace WeightPrint.Loading;
 /// or a Hugging Face Hub reference <c>hf:ORG/NAME[@REVISION]</c> (through <see cref="HubLoader"/>, read with
 /// ranged requests). This is the one place that decides between the two, which keeps Hub loading above Formats.
 /// </summary>
-public static class ModelSource
+internal static class ModelSource
 {
     /// <summary>Opens <paramref name="path"/>; Hub references use <paramref name="hubOptions"/> (default:
     /// <see cref="HubLoader.DefaultOptions"/>, else the environment). Throws

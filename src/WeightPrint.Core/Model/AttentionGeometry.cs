@@ -15,5 +15,6 @@ namespace WeightPrint.Model;
 public sealed record AttentionGeometry(int HiddenSize, int Heads, int KvHeads, int HeadDim, int IntermediateSize, int VocabSize,
     int Experts = 0, int ExpertsPerToken = 0, int SharedExperts = 0, int ExpertIntermediateSize = 0)
 {
+    /// <summary>True when fewer key/value heads than query heads (grouped-query or multi-query attention).</summary>
     public bool IsGroupedQuery => KvHeads != Heads;
 }

@@ -1,7 +1,7 @@
 namespace WeightPrint.Model;
 
 /// <summary>One transformer block: its canonical tensors and, for MoE blocks, its experts.</summary>
-public sealed class LayerView(int index, string stack, IReadOnlyDictionary<TensorRole, TensorView> tensors, IReadOnlyList<ExpertView>? experts = null,
+internal sealed class LayerView(int index, string stack, IReadOnlyDictionary<TensorRole, TensorView> tensors, IReadOnlyList<ExpertView>? experts = null,
     IReadOnlyDictionary<TensorRole, TensorView>? biases = null)
 {
     /// <summary>Index within its stack.</summary>
@@ -25,7 +25,7 @@ public sealed class LayerView(int index, string stack, IReadOnlyDictionary<Tenso
 }
 
 /// <summary>One MoE expert's MLP (gate, up, down); <see cref="IsShared"/> for always-on shared experts.</summary>
-public sealed class ExpertView(int index, bool isShared, IReadOnlyDictionary<TensorRole, TensorView> tensors, int group = -1)
+internal sealed class ExpertView(int index, bool isShared, IReadOnlyDictionary<TensorRole, TensorView> tensors, int group = -1)
 {
     public int Index { get; } = index;
 

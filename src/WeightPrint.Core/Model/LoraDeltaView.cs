@@ -11,7 +11,7 @@ namespace WeightPrint.Model;
 /// [vocab, dim]), computed row block by row block: a read of n rows touches n·r values of B and A in column
 /// blocks of at most <see cref="BlockFloats"/> floats, never the full product.
 /// </summary>
-public sealed class LoraDeltaView : TensorView
+internal sealed class LoraDeltaView : TensorView
 {
     /// <summary>Most floats of A (or B for embeddings) held at once.</summary>
     public const int BlockFloats = 1 << 20;

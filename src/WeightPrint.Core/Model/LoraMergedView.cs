@@ -9,7 +9,7 @@ namespace WeightPrint.Model;
 /// Conv1D base and a fan_in_fan_out adapter need no special case here). Values are summed in float and not
 /// rounded back to the base dtype.
 /// </summary>
-public sealed class LoraMergedView : TensorView
+internal sealed class LoraMergedView : TensorView
 {
     public LoraMergedView(TensorView baseView, TensorView delta)
     {

@@ -4,13 +4,13 @@ namespace WeightPrint.Model;
 
 /// <summary>A tensor the view understood but gave no role (buffers, task heads, quantisation state, a vision
 /// tower), with the reason.</summary>
-public sealed record IgnoredTensor(string Name, string Reason);
+internal sealed record IgnoredTensor(string Name, string Reason);
 
 /// <summary>
 /// The canonical view of a checkpoint: architecture, geometry, and per layer the Q, K, V, O, MLP and norm
 /// tensors in Hugging Face orientation and element order, whatever the file calls or lays them out as.
 /// </summary>
-public sealed class ModelView(Checkpoint checkpoint, string architecture, AttentionGeometry geometry, IReadOnlyList<LayerView> layers,
+internal sealed class ModelView(Checkpoint checkpoint, string architecture, AttentionGeometry geometry, IReadOnlyList<LayerView> layers,
     IReadOnlyDictionary<ModelRole, TensorView> modelTensors, IReadOnlyList<string> unrecognised, IReadOnlyList<string> notes,
     IReadOnlyList<IgnoredTensor>? ignored = null)
 {

@@ -11,7 +11,7 @@ namespace WeightPrint.Model;
 /// name patterns: one mapping per family under <c>Model/Architectures</c>. A PEFT LoRA adapter becomes a view
 /// of its updates ΔW (on its own) or of the merged model W + ΔW (with a base model).
 /// </summary>
-public static class ModelViewBuilder
+internal static class ModelViewBuilder
 {
     private static readonly Func<ArchitectureMapping>[] Mappings =
     [

@@ -12,7 +12,7 @@ namespace WeightPrint.Model;
 /// features, so the view is already [out, in]; <see cref="RowStep"/> 2 picks gate (even) or up (odd) rows of
 /// the interleaved gate_up projection. <see cref="DType"/> reports U8, the stored byte type.
 /// </summary>
-public sealed class Mxfp4View : TensorView
+internal sealed class Mxfp4View : TensorView
 {
     /// <summary>Values per MXFP4 block (one scale each).</summary>
     public const int BlockValues = 32;

@@ -10,7 +10,7 @@ namespace WeightPrint.Model;
 /// bitsandbytes LLM.int8 checkpoints store int8 weights with <c>SCB</c> (the row's absolute maximum), so
 /// W = int8 × SCB / 127.
 /// </summary>
-public sealed class RowScaledView : TensorView
+internal sealed class RowScaledView : TensorView
 {
     public RowScaledView(TensorView inner, TensorInfo scales, float divisor, string transform)
     {

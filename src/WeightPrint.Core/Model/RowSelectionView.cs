@@ -10,7 +10,7 @@ namespace WeightPrint.Model;
 /// The selection is a list of runs of consecutive rows of the inner view (a stored tensor, a transposed
 /// Conv1D, a LoRA ΔW …).
 /// </summary>
-public sealed class RowSelectionView : TensorView
+internal sealed class RowSelectionView : TensorView
 {
     private readonly (long Start, long Count)[] _runs;
     private readonly long[] _runStartsInView;

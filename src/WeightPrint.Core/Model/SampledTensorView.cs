@@ -7,11 +7,12 @@ namespace WeightPrint.Model;
 /// [ColumnStart, ColumnStart + ColumnCount), row-major values.</summary>
 public sealed record SampleBlock(int RowStart, int RowCount, int ColumnStart, int ColumnCount, float[] Values)
 {
+    /// <summary>True when the block holds row <paramref name="row"/>.</summary>
     public bool HasRow(long row) => row >= RowStart && row < RowStart + RowCount;
 }
 
 /// <summary>Raised when a method asks a fingerprint for rows it does not hold.</summary>
-public sealed class SampleNotStoredException(string message) : Exception(message)
+internal sealed class SampleNotStoredException(string message) : Exception(message)
 {
     public SampleNotStoredException() : this("the fingerprint does not hold these rows")
     {
@@ -27,7 +28,7 @@ public sealed class SampleNotStoredException(string message) : Exception(message
 /// row that no block covers throws <see cref="SampleNotStoredException"/>; within a covered row, columns outside
 /// the stored blocks read as NaN, so a method that strays outside the sample cannot produce a plausible number.
 /// </summary>
-public sealed class SampledTensorView(string name, long rows, long columns, IReadOnlyList<SampleBlock> blocks) : TensorView
+internal sealed class SampledTensorView(string name, long rows, long columns, IReadOnlyList<SampleBlock> blocks) : TensorView
 {
     public IReadOnlyList<SampleBlock> Blocks { get; } = blocks;
 

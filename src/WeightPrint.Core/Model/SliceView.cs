@@ -9,7 +9,7 @@ namespace WeightPrint.Model;
 /// stacked [experts, out, in] tensor, a 1-D bias as a column [n, 1] (so it can be split like a fused weight),
 /// or a whole tensor with its own row width.
 /// </summary>
-public sealed class SliceView : TensorView
+internal sealed class SliceView : TensorView
 {
     private readonly string _transform;
 

@@ -4,7 +4,7 @@ using WeightPrint.Numerics;
 namespace WeightPrint.Model;
 
 /// <summary>A stored tensor used as it is (first dimension = rows; a vector is one row).</summary>
-public sealed class StoredTensorView(TensorInfo tensor) : TensorView
+internal sealed class StoredTensorView(TensorInfo tensor) : TensorView
 {
     public TensorInfo Tensor { get; } = tensor;
 

@@ -7,7 +7,7 @@ namespace WeightPrint.Model;
 /// post_attention_layernorm, Gemma 2/3's pre_feedforward_layernorm), <see cref="PostAttnNorm"/> and
 /// <see cref="PostMlpNorm"/> norms applied to a sub-block's output (Gemma 2/3's post norms, BERT's post-LN).
 /// </remarks>
-public enum TensorRole
+internal enum TensorRole
 {
     AttnQ,
     AttnK,
@@ -44,7 +44,7 @@ public enum TensorRole
 }
 
 /// <summary>Model-level roles (not per layer).</summary>
-public enum ModelRole
+internal enum ModelRole
 {
     Embedding,
     PositionEmbedding,

@@ -9,7 +9,7 @@ namespace WeightPrint.Model;
 /// a transposed Conv1D, a row permutation (RoPE un-permutation) or a LoRA-merged weight. Views never copy
 /// the model: they read rows on demand from the stored tensor.
 /// </summary>
-public abstract class TensorView
+internal abstract class TensorView
 {
     /// <summary>Floats read per step by the default streaming implementations.</summary>
     public const int StepFloats = 1 << 18;

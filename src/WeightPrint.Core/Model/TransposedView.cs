@@ -11,7 +11,7 @@ namespace WeightPrint.Model;
 /// matrix may be a slice of a bigger tensor (one expert of [experts, in, out]). Reads stream one stored row
 /// span at a time; nothing is copied ahead.
 /// </summary>
-public sealed class TransposedView : TensorView
+internal sealed class TransposedView : TensorView
 {
     private readonly string _transform;
 

@@ -4,7 +4,7 @@ using WeightPrint.Numerics;
 namespace WeightPrint.Model;
 
 /// <summary>A column view [n, 1] (a slice of a fused bias) presented as a vector [1, n], like a stored 1-D tensor.</summary>
-public sealed class VectorView : TensorView
+internal sealed class VectorView : TensorView
 {
     public VectorView(TensorView column)
     {

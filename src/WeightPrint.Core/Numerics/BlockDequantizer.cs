@@ -25,7 +25,7 @@ namespace WeightPrint.Numerics;
 /// Sixteen lanes are decoded at a time with <see cref="Vector128"/> (integer unpacking, then one float multiply
 /// and at most one add per element, exactly as the reference rounds).
 /// </summary>
-public static class BlockDequantizer
+internal static class BlockDequantizer
 {
     /// <summary>Dequantises whole blocks: <paramref name="destination"/>.Length must be a multiple of the block size
     /// and <paramref name="source"/> must hold at least that many blocks.</summary>

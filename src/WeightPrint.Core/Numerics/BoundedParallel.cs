@@ -7,7 +7,7 @@ namespace WeightPrint.Numerics;
 /// each taking the next item in list order, results returned in list order whatever the timing. Memory stays
 /// bounded because each worker streams one item at a time (the streaming readers hold one chunk each).
 /// </summary>
-public static class BoundedParallel
+internal static class BoundedParallel
 {
     /// <summary>Workers used when none is asked for: one per logical processor.</summary>
     public static int DefaultDegree => Math.Max(1, Environment.ProcessorCount);

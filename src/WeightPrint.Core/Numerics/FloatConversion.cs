@@ -8,7 +8,7 @@ namespace WeightPrint.Numerics;
 /// The scalar f16 and fp8 conversions use exact lookup tables (scalar <c>(float)Half</c> is slow); the span
 /// conversion of F16, BF16 and the fp8 formats runs vectorised (exact bit manipulation, see <see cref="HalfBits"/>).
 /// </summary>
-public static unsafe class FloatConversion
+internal static unsafe class FloatConversion
 {
     private static readonly float[] F16Table = BuildF16Table();
     private static readonly float[] E4M3Table = BuildE4M3Table();

@@ -8,7 +8,7 @@ namespace WeightPrint.Numerics;
 /// Vector512 (AVX-512) or Vector256 (AVX2) loops where the machine has them and a scalar loop otherwise.
 /// Sums are kept in float per chunk of <see cref="ChunkElements"/> and in double across chunks.
 /// </summary>
-public static unsafe class MomentKernels
+internal static unsafe class MomentKernels
 {
     /// <summary>Elements reduced in float before the partial sums are folded into double.</summary>
     public const int ChunkElements = 4096;

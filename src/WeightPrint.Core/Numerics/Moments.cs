@@ -4,7 +4,7 @@ namespace WeightPrint.Numerics;
 /// Count, sum, sum of squares, min, max and non-finite counts of a set of values, accumulated in double.
 /// Non-finite values are counted apart and left out of the sums.
 /// </summary>
-public struct Moments
+internal struct Moments
 {
     public long Count;
     public double Sum;

@@ -8,7 +8,7 @@ namespace WeightPrint.Numerics;
 /// (<see cref="PairMoments"/>), straight from stored bytes for F32, F16, BF16, F8_E4M3 and F8_E5M2.
 /// Float per chunk of <see cref="MomentKernels.ChunkElements"/>, double across chunks, as <see cref="MomentKernels"/>.
 /// </summary>
-public static unsafe class PairKernels
+internal static unsafe class PairKernels
 {
     /// <summary>Accumulates pairs (a[i], b[i]) of floats already converted. The spans must be equally long.</summary>
     public static void Accumulate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ref PairMoments m) =>

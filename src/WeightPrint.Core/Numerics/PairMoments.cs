@@ -5,7 +5,7 @@ namespace WeightPrint.Numerics;
 /// enough for cosine similarity and Pearson correlation in one pass. A pair in which either value is NaN or
 /// infinite is counted in <see cref="NonFiniteCount"/> and left out of everything else.
 /// </summary>
-public struct PairMoments
+internal struct PairMoments
 {
     /// <summary>Pairs of finite values accumulated.</summary>
     public long Count;

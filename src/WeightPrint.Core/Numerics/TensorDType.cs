@@ -3,32 +3,54 @@ namespace WeightPrint.Numerics;
 /// <summary>Element types of stored tensors: the safetensors dtypes plus GGML block quantisations.</summary>
 public enum TensorDType
 {
+    /// <summary>64-bit IEEE float.</summary>
     F64,
+    /// <summary>32-bit IEEE float.</summary>
     F32,
+    /// <summary>16-bit IEEE float.</summary>
     F16,
+    /// <summary>bfloat16 (the top half of a float32).</summary>
     BF16,
+    /// <summary>8-bit float, 4 exponent and 3 mantissa bits.</summary>
     F8_E4M3,
+    /// <summary>8-bit float, 5 exponent and 2 mantissa bits.</summary>
     F8_E5M2,
+    /// <summary>64-bit integer.</summary>
     I64,
+    /// <summary>32-bit integer.</summary>
     I32,
+    /// <summary>16-bit integer.</summary>
     I16,
+    /// <summary>8-bit integer.</summary>
     I8,
+    /// <summary>8-bit unsigned integer.</summary>
     U8,
+    /// <summary>Boolean (one byte).</summary>
     Bool,
+    /// <summary>GGML 4-bit blocks of 32 with one scale.</summary>
     Q4_0,
+    /// <summary>GGML 4-bit blocks of 32 with a scale and a minimum.</summary>
     Q4_1,
+    /// <summary>GGML 5-bit blocks of 32 with one scale.</summary>
     Q5_0,
+    /// <summary>GGML 5-bit blocks of 32 with a scale and a minimum.</summary>
     Q5_1,
+    /// <summary>GGML 8-bit blocks of 32 with one scale.</summary>
     Q8_0,
+    /// <summary>GGML 2-bit k-quant super-blocks of 256.</summary>
     Q2_K,
+    /// <summary>GGML 3-bit k-quant super-blocks of 256.</summary>
     Q3_K,
+    /// <summary>GGML 4-bit k-quant super-blocks of 256.</summary>
     Q4_K,
+    /// <summary>GGML 5-bit k-quant super-blocks of 256.</summary>
     Q5_K,
+    /// <summary>GGML 6-bit k-quant super-blocks of 256.</summary>
     Q6_K,
 }
 
 /// <summary>Storage geometry of a dtype: how many elements make one block and how many bytes it takes.</summary>
-public static class TensorDTypes
+internal static class TensorDTypes
 {
     /// <summary>Elements per storage block (1 for plain element types, 32 or 256 for GGML quantisations).</summary>
     public static int BlockElements(this TensorDType t) => t switch

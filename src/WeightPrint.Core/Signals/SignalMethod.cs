@@ -9,7 +9,7 @@ namespace WeightPrint.Signals;
 /// One similarity method (pdf, pcs, neuron-match, cka, spectral, layers). A method may extract a compact
 /// per-model signature (saved in fingerprint files) or need both models' weights (pairwise methods).
 /// </summary>
-public abstract class SignalMethod
+internal abstract class SignalMethod
 {
     /// <summary>Stable id used by <c>--methods</c> and JSON ("pdf", "pcs", …).</summary>
     public abstract string Id { get; }
@@ -69,7 +69,7 @@ public abstract class SignalMethod
     public virtual MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context, IReadOnlyList<MethodResult> earlier) => Compare(a, b, context);
 
     /// <summary>
-    /// <see cref="Compare"/>, for callers: a signature read from a fingerprint file is untrusted input, so when
+    /// <see cref="Compare(ComparisonInput, ComparisonInput, MethodContext)"/>, for callers: a signature read from a fingerprint file is untrusted input, so when
     /// decoding one fails (a missing field, a wrong type, an array of the wrong shape) the failure becomes an
     /// <see cref="InvalidModelFileException"/> naming the file and the method, whatever the method's decoder
     /// threw. Methods therefore read saved signatures with plain accessors and need no checks of their own.
@@ -101,7 +101,7 @@ public abstract class SignalMethod
 }
 
 /// <summary>One side of a comparison: a model's weights, a fingerprint file's signatures, or both.</summary>
-public sealed class ComparisonInput(string label, ModelView? view, IReadOnlyDictionary<string, JsonObject>? signatures = null)
+internal sealed class ComparisonInput(string label, ModelView? view, IReadOnlyDictionary<string, JsonObject>? signatures = null)
 {
     private readonly Dictionary<string, JsonObject> _cache = [];
 
@@ -135,7 +135,7 @@ public sealed class ComparisonInput(string label, ModelView? view, IReadOnlyDict
 }
 
 /// <summary>Options shared by all methods.</summary>
-public sealed class MethodContext
+internal sealed class MethodContext
 {
     /// <summary>Seed for every sampled or permuted quantity (same inputs + seed = same output bytes).</summary>
     public int Seed { get; init; } = 20250701;
@@ -153,9 +153,12 @@ public sealed class MethodContext
     public CancellationToken Cancellation { get; init; }
 }
 
+/// <summary>Whether a method ran on a pair.</summary>
 public enum MethodStatus
 {
+    /// <summary>The method ran; its score and p-value are set.</summary>
     Ok,
+    /// <summary>The inputs lack what the method needs; the reason says what.</summary>
     NotApplicable,
 }
 
@@ -165,8 +168,10 @@ public sealed record LayerScore(int LayerA, int LayerB, double Score, double? PV
 /// <summary>What one method concluded about one pair.</summary>
 public sealed class MethodResult
 {
+    /// <summary>The method's stable id (<c>pdf</c>, <c>pcs</c>, <c>neuron-match</c> …).</summary>
     public required string Id { get; init; }
 
+    /// <summary>Whether the method ran on this pair.</summary>
     public MethodStatus Status { get; init; } = MethodStatus.Ok;
 
     /// <summary>Why the method did not apply (NotApplicable), or a caveat.</summary>
@@ -232,7 +237,7 @@ public enum NullKind
 }
 
 /// <summary>Evidence levels shared by the methods (each result's <see cref="Evidence"/>) and the verdict.</summary>
-public static class EvidenceLevels
+internal static class EvidenceLevels
 {
     /// <summary>Family-wise significance level for "derived" (before Bonferroni over the tests that ran).</summary>
     public const double Derived = 1e-3;
@@ -253,14 +258,17 @@ public enum Evidence
 {
     /// <summary>Descriptive only, or not applicable.</summary>
     None,
+    /// <summary>The method's evidence says derived.</summary>
     Derived,
+    /// <summary>The method's evidence says independent.</summary>
     Independent,
+    /// <summary>The method ran but its evidence decides nothing.</summary>
     Unclear,
 }
 
 /// <summary>JSON helpers for signatures, and the one policy for numbers JSON cannot hold: NaN and ±Infinity are
 /// written as <c>null</c> (<see cref="Number"/> for one value, <see cref="FiniteOnly"/> for a whole tree).</summary>
-public static class SignatureJson
+internal static class SignatureJson
 {
     /// <summary>The value, or null (JSON null) when it is NaN or ±Infinity.</summary>
     public static JsonValue? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;

@@ -1,17 +1,17 @@
 namespace WeightPrint.Statistics;
 
 /// <summary>One merge of two clusters. Node ids: 0…n−1 are the leaves, n+i is the cluster made by merge i.</summary>
-public sealed record Merge(int Left, int Right, double Height, int Size);
+internal sealed record Merge(int Left, int Right, double Height, int Size);
 
 /// <summary>A hierarchical clustering: the merges in order and the leaf order that draws it without crossings.</summary>
-public sealed record Dendrogram(int Leaves, IReadOnlyList<Merge> Merges, IReadOnlyList<int> Order);
+internal sealed record Dendrogram(int Leaves, IReadOnlyList<Merge> Merges, IReadOnlyList<int> Order);
 
 /// <summary>
 /// Agglomerative clustering with average linkage (UPGMA): the distance between two clusters is the mean of the
 /// distances between their members. Deterministic: ties go to the pair with the smallest cluster ids, and in each
 /// merge the cluster holding the lower-numbered leaf is drawn on the left.
 /// </summary>
-public static class AverageLinkage
+internal static class AverageLinkage
 {
     /// <summary>Largest matrix clustered (the algorithm is cubic in the number of leaves).</summary>
     public const int MaxLeaves = 2048;

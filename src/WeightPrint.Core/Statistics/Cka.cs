@@ -7,7 +7,7 @@ namespace WeightPrint.Statistics;
 /// CKA = HSIC₁(K, L) / √(HSIC₁(K, K)·HSIC₁(L, L)). Needs n ≥ 4 examples. Invariant to orthogonal transforms and
 /// isotropic scaling of either representation's features; its expectation is ≈ 0 for independent ones.
 /// </summary>
-public static class Cka
+internal static class Cka
 {
     /// <summary>Unbiased HSIC of two n × n kernel (Gram) matrices.</summary>
     public static double UnbiasedHsic(ReadOnlySpan<double> k, ReadOnlySpan<double> l, int n)

@@ -1,7 +1,7 @@
 namespace WeightPrint.Statistics;
 
 /// <summary>Pearson and Spearman correlation (Spearman with ties: average ranks).</summary>
-public static class Correlation
+internal static class Correlation
 {
     /// <summary>Pearson's r; NaN when either input is constant or the lengths differ or are below 2.</summary>
     public static double Pearson(ReadOnlySpan<double> x, ReadOnlySpan<double> y)

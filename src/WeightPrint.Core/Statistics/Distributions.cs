@@ -1,7 +1,7 @@
 namespace WeightPrint.Statistics;
 
 /// <summary>Tail probabilities of the reference distributions used by the tests.</summary>
-public static class Distributions
+internal static class Distributions
 {
     /// <summary>P(Z &gt; z) for a standard normal Z.</summary>
     public static double NormalSurvival(double z) => 0.5 * SpecialFunctions.Erfc(z / Math.Sqrt(2));

@@ -4,7 +4,7 @@ namespace WeightPrint.Statistics;
 /// Fisher's method: for L independent p-values, X = −2 Σ ln pᵢ follows χ² with 2L degrees of freedom under
 /// the joint null; the combined p-value is its survival function.
 /// </summary>
-public static class FisherMethod
+internal static class FisherMethod
 {
     /// <summary>Smallest p-value used (a p-value of exactly 0 would make X infinite).</summary>
     public const double MinPValue = 1e-300;

@@ -1,7 +1,7 @@
 namespace WeightPrint.Statistics;
 
 /// <summary>One-sample Kolmogorov–Smirnov statistic and p-value.</summary>
-public sealed record KsResult(double D, double PValue, int N, bool Exact);
+internal sealed record KsResult(double D, double PValue, int N, bool Exact);
 
 /// <summary>
 /// One-sample Kolmogorov–Smirnov test of a sample against the uniform distribution on [0, 1] (the check that
@@ -9,7 +9,7 @@ public sealed record KsResult(double D, double PValue, int N, bool Exact);
 /// Tsang and Wang 2003, "Evaluating Kolmogorov's distribution", J. Stat. Softw. 8(18)); above it, the
 /// limiting Kolmogorov distribution with Stephens' (1970) small-sample correction.
 /// </summary>
-public static class KolmogorovSmirnov
+internal static class KolmogorovSmirnov
 {
     /// <summary>Largest n for which the exact distribution is evaluated.</summary>
     public const int MaxExactN = 2000;

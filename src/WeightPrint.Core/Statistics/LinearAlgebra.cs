@@ -5,7 +5,7 @@ namespace WeightPrint.Statistics;
 
 /// <summary>Small dense linear algebra on row-major arrays: dot products, Gram matrices, Cholesky, singular
 /// values (one-sided Jacobi) and the orthogonal Procrustes rotation.</summary>
-public static class LinearAlgebra
+internal static class LinearAlgebra
 {
     /// <summary>Elements summed in float before folding into double (the project's accumulation rule).</summary>
     public const int ChunkElements = 4096;

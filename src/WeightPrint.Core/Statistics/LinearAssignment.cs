@@ -9,7 +9,7 @@ namespace WeightPrint.Statistics;
 /// O(r² c) worst case for r rows ≤ c columns, O(r + c) memory besides the float cost matrix, which the caller
 /// owns (a 11 008 × 11 008 float matrix is 485 MB; callers match subsets instead — see NeuronMatchMethod).
 /// </summary>
-public static class LinearAssignment
+internal static class LinearAssignment
 {
     /// <summary>Largest cost matrix accepted (cells).</summary>
     public const long MaxCells = 1L << 31;

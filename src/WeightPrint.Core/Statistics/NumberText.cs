@@ -5,7 +5,7 @@ namespace WeightPrint.Statistics;
 /// <summary>How numbers read everywhere a user sees them (console, HTML): one scientific format ("2.3e-95"), p-values
 /// at the floor as a bound ("&lt; 1e-300"), "—" for undefined values, counted nouns with their plural ("1 layer",
 /// "5 layers") and ordinal percentiles ("25.2nd").</summary>
-public static class NumberText
+internal static class NumberText
 {
     /// <summary>Shown for a number that is undefined (NaN) or absent.</summary>
     public const string Undefined = "—";

@@ -4,7 +4,7 @@ namespace WeightPrint.Statistics;
 
 /// <summary>How p-values read in sentences: "p = 0.0288", or "p &lt; 1e-300" at <see cref="FisherMethod.MinPValue"/>,
 /// the floor below which p-values are not resolved (a floored value is a bound, not an estimate).</summary>
-public static class PValueText
+internal static class PValueText
 {
     /// <summary>How a p-value at the floor reads in tables and sentences: a bound, not an estimate.</summary>
     public const string FloorBound = "< 1e-300";

@@ -7,7 +7,7 @@ namespace WeightPrint.Statistics;
 /// <param name="Permutations">m.</param>
 /// <param name="NullMean">Mean of the permuted statistics.</param>
 /// <param name="NullStdDev">Standard deviation of the permuted statistics.</param>
-public sealed record PermutationResult(double Observed, double PValue, int Exceeding, int Permutations, double NullMean, double NullStdDev)
+internal sealed record PermutationResult(double Observed, double PValue, int Exceeding, int Permutations, double NullMean, double NullStdDev)
 {
     /// <summary>(observed − null mean) / null standard deviation; NaN when the null has no spread.</summary>
     public double ZScore => NullStdDev > 0 ? (Observed - NullMean) / NullStdDev : double.NaN;
@@ -18,7 +18,7 @@ public sealed record PermutationResult(double Observed, double PValue, int Excee
 /// p-value (b + 1) / (m + 1) counts the observed arrangement as one of the permutations, so it is valid
 /// (never anti-conservative) for any m whenever the null makes the permuted data exchangeable.
 /// </summary>
-public static class PermutationTest
+internal static class PermutationTest
 {
     /// <summary>Relative tolerance under which a permuted statistic counts as reaching the observed one
     /// (floating-point sums in a different order must not turn ties into exceedances).</summary>

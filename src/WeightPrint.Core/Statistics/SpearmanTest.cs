@@ -1,7 +1,7 @@
 namespace WeightPrint.Statistics;
 
 /// <summary>Which deviation from ρ = 0 a test looks for.</summary>
-public enum Alternative
+internal enum Alternative
 {
     TwoSided,
     Greater,
@@ -9,14 +9,14 @@ public enum Alternative
 }
 
 /// <summary>Spearman's ρ with its p-value and how the p-value was obtained.</summary>
-public sealed record SpearmanResult(double Rho, double PValue, int N, bool Exact);
+internal sealed record SpearmanResult(double Rho, double PValue, int N, bool Exact);
 
 /// <summary>
 /// Test of ρ = 0 (independence of x and y). For n ≤ <see cref="MaxExactN"/> without ties the p-value is
 /// exact: the proportion of all n! rank permutations whose ρ is at least as extreme. Otherwise it uses
 /// Student's t approximation t = ρ √((n − 2) / (1 − ρ²)) with n − 2 degrees of freedom (as scipy's spearmanr).
 /// </summary>
-public static class SpearmanTest
+internal static class SpearmanTest
 {
     /// <summary>Largest n whose null distribution is enumerated (9! = 362 880 permutations).</summary>
     public const int MaxExactN = 9;

@@ -5,7 +5,7 @@ namespace WeightPrint.Statistics;
 /// functions P and Q (series / continued fraction), the regularized incomplete beta function (continued
 /// fraction) and the complementary error function. Accurate to about 1e-13 relative over the ranges used.
 /// </summary>
-public static class SpecialFunctions
+internal static class SpecialFunctions
 {
     private const double Epsilon = 1e-16;
     private const double Tiny = 1e-300;

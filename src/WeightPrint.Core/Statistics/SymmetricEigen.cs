@@ -7,7 +7,7 @@ namespace WeightPrint.Statistics;
 /// simple, kept as an independent check. Eigenvalues come back in ascending order; eigenvector k is column k
 /// of the returned row-major matrix.
 /// </summary>
-public static class SymmetricEigen
+internal static class SymmetricEigen
 {
     /// <summary>Largest matrix accepted (the methods are O(n³)).</summary>
     public const int MaxOrder = 8192;

@@ -5,17 +5,17 @@ namespace WeightPrint.Verdict;
 
 /// <summary>What tensor identity says about a pair: every canonical tensor identical, and the non-trivial tensors of B
 /// that hold A's values exactly (null when they were not computed).</summary>
-public sealed record IdentityEvidence(bool AllIdentical, SharedTensors? Shared)
+internal sealed record IdentityEvidence(bool AllIdentical, SharedTensors? Shared)
 {
     public static IdentityEvidence None { get; } = new(false, null);
 }
 
 /// <summary>Everything the verdict reads: the methods' results (each carrying its kind of null and its per-part tests)
 /// and the identity evidence.</summary>
-public sealed record VerdictInput(IReadOnlyList<MethodResult> Results, IdentityEvidence Identity);
+internal sealed record VerdictInput(IReadOnlyList<MethodResult> Results, IdentityEvidence Identity);
 
 /// <summary>One rule: returns a verdict when it decides the pair, null to pass it to the next rule.</summary>
-public sealed record VerdictRule(string Name, Func<VerdictInput, Verdict?> Apply);
+internal sealed record VerdictRule(string Name, Func<VerdictInput, Verdict?> Apply);
 
 /// <summary>
 /// Turns method results into a verdict by an ordered list of rules (<see cref="Rules"/>); the first rule that decides
@@ -36,7 +36,7 @@ public sealed record VerdictRule(string Name, Func<VerdictInput, Verdict?> Apply
 /// <item>otherwise <b>independent</b>, stating what the tests would have detected (<see cref="PowerNote"/>).</item>
 /// </list>
 /// </summary>
-public static class VerdictRules
+internal static class VerdictRules
 {
     /// <summary>Family-wise significance level for "derived".</summary>
     public const double Alpha = EvidenceLevels.Derived;

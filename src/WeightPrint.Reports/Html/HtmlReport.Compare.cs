@@ -5,7 +5,7 @@ using WeightPrint.Signals;
 
 namespace WeightPrint.Reports.Html;
 
-public static partial class HtmlReport
+internal static partial class HtmlReport
 {
     private static readonly string[] PairLetters = ["A", "B"];
 

@@ -7,7 +7,7 @@ using WeightPrint.Comparison;
 
 namespace WeightPrint.Reports.Html;
 
-public static partial class HtmlReport
+internal static partial class HtmlReport
 {
     /// <summary>The report of a matrix run.</summary>
     public static ReportOutput Matrix(MatrixResult result, IEnumerable<SignalMethod> methods)

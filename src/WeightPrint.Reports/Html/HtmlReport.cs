@@ -13,7 +13,7 @@ namespace WeightPrint.Reports.Html;
 /// id="weightprint-data"&gt;</c>. Order: verdict and reason, evidence (tables and plots), methods (what each
 /// statistic measures, its null, its failure modes), model metadata. No scripts, no external resources.
 /// </summary>
-public static partial class HtmlReport
+internal static partial class HtmlReport
 {
     public const string DataElementId = "weightprint-data";
 

@@ -9,7 +9,7 @@ namespace WeightPrint.Reports.Html;
 /// <see cref="Num"/>, which reads it from the report's JSON document by path and records the path and exact JSON
 /// text in <c>data-json</c> / <c>data-value</c> attributes, so tests can check that the page shows the JSON's numbers.
 /// </summary>
-public sealed class HtmlWriter(JsonNode document)
+internal sealed class HtmlWriter(JsonNode document)
 {
     private readonly StringBuilder _sb = new();
 

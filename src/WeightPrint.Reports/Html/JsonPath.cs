@@ -7,7 +7,7 @@ namespace WeightPrint.Reports.Html;
 /// Minimal paths into a JSON document, as written in the report's <c>data-json</c> attributes:
 /// <c>methods[0].score</c>, <c>matrices.pdf.scores[1][2]</c>. Property names are [A-Za-z0-9_-]+.
 /// </summary>
-public static class JsonPath
+internal static class JsonPath
 {
     public static JsonNode? Resolve(JsonNode? root, string path)
     {

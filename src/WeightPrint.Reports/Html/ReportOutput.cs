@@ -4,7 +4,7 @@ using WeightPrint.Reports.Plots;
 namespace WeightPrint.Reports.Html;
 
 /// <summary>A built report: the self-contained HTML page and the figures it embeds.</summary>
-public sealed record ReportOutput(string Html, IReadOnlyList<RenderedFigure> Figures)
+internal sealed record ReportOutput(string Html, IReadOnlyList<RenderedFigure> Figures)
 {
     public void WriteHtml(string path) => File.WriteAllText(path, Html, new UTF8Encoding(false));
 
@@ -25,7 +25,7 @@ public sealed record ReportOutput(string Html, IReadOnlyList<RenderedFigure> Fig
 }
 
 /// <summary>What the report's methods section says about one method (from <see cref="Signals.SignalMethod"/>).</summary>
-public sealed record MethodInfo(string Id, string Description, string NullDescription, string FailureModes)
+internal sealed record MethodInfo(string Id, string Description, string NullDescription, string FailureModes)
 {
     public static MethodInfo Of(Signals.SignalMethod m) => new(m.Id, m.Description, m.NullDescription, m.FailureModes);
 }

@@ -6,10 +6,10 @@ namespace WeightPrint.Reports.Plots;
 /// <param name="Id">File-name-safe id, unique within a report ("pdf-normalised-q").</param>
 /// <param name="Title">Heading shown above the image.</param>
 /// <param name="Caption">What the figure shows (HTML-escaped when written).</param>
-public sealed record RenderedFigure(string Id, string Title, string Caption, byte[] Png, string Svg, int Width, int Height);
+internal sealed record RenderedFigure(string Id, string Title, string Caption, byte[] Png, string Svg, int Width, int Height);
 
 /// <summary>Renders ScottPlot plots with the embedded fonts and the report's styling.</summary>
-public static class FigureRenderer
+internal static class FigureRenderer
 {
     /// <summary>PNGs are drawn at this multiple of their CSS size so they stay sharp on high-density screens.</summary>
     public const float PngScale = 2f;

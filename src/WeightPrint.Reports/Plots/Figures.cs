@@ -4,13 +4,13 @@ using WeightPrint.Statistics;
 namespace WeightPrint.Reports.Plots;
 
 /// <summary>One model's pdf depth curves (q, k, v, o), as read from the JSON's <c>raw.a</c> / <c>raw.b</c>.</summary>
-public sealed record ModelCurves(string Label, IReadOnlyDictionary<string, double[]> Normalised, IReadOnlyDictionary<string, double[]> Std);
+internal sealed record ModelCurves(string Label, IReadOnlyDictionary<string, double[]> Normalised, IReadOnlyDictionary<string, double[]> Std);
 
 /// <summary>An observed score to mark on a background histogram.</summary>
-public sealed record Observed(string Label, double Score);
+internal sealed record Observed(string Label, double Score);
 
 /// <summary>The report's plots. Each takes plain data (read from the JSON document) and returns a rendered figure.</summary>
-public static class Figures
+internal static class Figures
 {
     public const int Width = 560;
     public const int Height = 380;

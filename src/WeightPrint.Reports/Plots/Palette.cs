@@ -3,7 +3,7 @@ using ScottPlot;
 namespace WeightPrint.Reports.Plots;
 
 /// <summary>Colours distinguishable for colour-blind readers (Okabe–Ito), cycled for many models.</summary>
-public static class Palette
+internal static class Palette
 {
     private static readonly Color[] Series =
     [

@@ -8,7 +8,7 @@ namespace WeightPrint.Reports.Plots;
 /// asked for: plots render identically on machines with no fonts installed (SkiaSharp's NoDependencies native
 /// library has no fontconfig, so system font look-up would find nothing and text would vanish).
 /// </summary>
-public static class ReportFonts
+internal static class ReportFonts
 {
     public const string Family = "DejaVu Sans";
 

@@ -6,7 +6,7 @@ using WeightPrint.Tests.Support;
 namespace WeightPrint.Tests.Signals;
 
 /// <summary>Helpers for method tests: comparing views and opening shared models.</summary>
-public static class MethodTestKit
+internal static class MethodTestKit
 {
     public static MethodContext Context { get; } = new() { Seed = 12345, Permutations = 999, Threads = 2 };
 

@@ -8,7 +8,7 @@ using WeightPrint.Numerics;
 namespace WeightPrint.Tests.Support;
 
 /// <summary>A typed GGUF metadata value for <see cref="GgufWriter"/>: scalars, strings and (nested) arrays.</summary>
-public sealed class GgufValue
+internal sealed class GgufValue
 {
     private GgufValue(GgufValueType type, object value, GgufValueType elementType = GgufValueType.UInt8)
     {
@@ -94,7 +94,7 @@ public sealed class GgufValue
 }
 
 /// <summary>Little-endian byte building for GGUF files (the writer and the hostile-file tests use it).</summary>
-public sealed class GgufBytes
+internal sealed class GgufBytes
 {
     private readonly ArrayBufferWriter<byte> _s = new();
 
@@ -177,7 +177,7 @@ public sealed class GgufBytes
 /// Writes GGUF v3 (or v2) files: metadata of every value type, tensors of any ggml type with their data laid out
 /// at aligned offsets. Shapes are given outermost first (WeightPrint's order) and written as ne[] fastest first.
 /// </summary>
-public sealed class GgufWriter
+internal sealed class GgufWriter
 {
     private readonly List<(string Key, GgufValue Value)> _kvs = [];
     private readonly List<(string Name, ulong[] Ne, uint Type, byte[] Data)> _tensors = [];

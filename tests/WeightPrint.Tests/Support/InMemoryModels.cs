@@ -7,7 +7,7 @@ using WeightPrint.Numerics;
 namespace WeightPrint.Tests.Support;
 
 /// <summary>Builds small F32 checkpoints in memory (no files) from named float arrays.</summary>
-public static class InMemoryModels
+internal static class InMemoryModels
 {
     public static Checkpoint Checkpoint(string name, IReadOnlyList<(string Name, long[] Shape, float[] Values)> tensors, string format = "safetensors")
     {

@@ -56,7 +56,7 @@ public sealed class SyntheticLayer
 }
 
 /// <summary>A small Llama-shaped model held in memory, written to safetensors bytes on demand.</summary>
-public sealed class SyntheticModel
+internal sealed class SyntheticModel
 {
     public required int Hidden { get; init; }
 
@@ -287,7 +287,7 @@ public sealed class SyntheticModel
 /// with the RMSNorm gains folded in, Gaussian noise, a LoRA-style low-rank update, BF16 and simulated Q8_0 round
 /// trips, layer removal, MLP neuron pruning and MoE upcycling.
 /// </summary>
-public static class SyntheticModels
+internal static class SyntheticModels
 {
     /// <summary>A freshly initialised model: Gaussian weights (std 0.02, like Hugging Face's Llama init), RMSNorm
     /// gains drawn around 1 (log-normal, σ = 0.3, as trained gains spread) and a synthetic vocabulary.</summary>

@@ -3,7 +3,7 @@ using WeightPrint.Formats;
 namespace WeightPrint.Tests.Support;
 
 /// <summary>Test-side conveniences over <see cref="TensorReader"/> that the product never needs.</summary>
-public static class TestTensors
+internal static class TestTensors
 {
     /// <summary>Reads the whole (small) tensor into a new array.</summary>
     public static float[] ReadAll(TensorInfo t)

@@ -30,6 +30,7 @@ public sealed record TensorSample(string Tensor, long Rows, long Columns, IReadO
 /// </summary>
 public sealed class Fingerprint
 {
+    /// <summary>The <c>format</c> value every fingerprint file carries.</summary>
     public const string FormatName = "weightprint-fingerprint";
 
     /// <summary>The format version this build writes; it reads this one and version 1 (signatures only).</summary>
@@ -41,14 +42,19 @@ public sealed class Fingerprint
     /// <summary>Compact JSON without escaping base64's '+' (the file is data, never embedded in HTML).</summary>
     private static readonly JsonSerializerOptions WriteOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The tool and version that wrote the fingerprint.</summary>
     public string Tool { get; init; } = ToolVersion;
 
+    /// <summary>The seed that chose the sampled rows (the same seed must be used to compare).</summary>
     public int Seed { get; init; }
 
+    /// <summary>The version of the sample layout (which rows a seed chooses).</summary>
     public int LayoutVersion { get; init; } = Signals.Toolbox.SampleLayout.Version;
 
+    /// <summary>The fingerprinted model: path, format, architecture, size.</summary>
     public required ModelSummary Model { get; init; }
 
+    /// <summary>Where the model came from, with its files' sizes and hashes.</summary>
     public FingerprintSource? Source { get; init; }
 
     /// <summary>What <see cref="TensorHashes"/> covers, in words.</summary>
@@ -60,8 +66,10 @@ public sealed class Fingerprint
     /// <summary>Token ids whose embedding rows are stored, with their strings (null when the model has no vocabulary).</summary>
     public IReadOnlyList<int> TokenIds { get; init; } = [];
 
+    /// <summary>The strings of <see cref="TokenIds"/> (null where the vocabulary has none).</summary>
     public IReadOnlyList<string?> TokenStrings { get; init; } = [];
 
+    /// <summary>The sampled row blocks, per canonical tensor.</summary>
     public IReadOnlyList<TensorSample> Samples { get; init; } = [];
 
     /// <summary>Per-method signatures (pdf, pdf-mlp, spectral), by method id.</summary>
@@ -119,7 +127,7 @@ public sealed class Fingerprint
     }
 
     /// <summary>The comparison input of this fingerprint: its signatures and, when it holds samples, a model view of them.</summary>
-    public Signals.ComparisonInput ToInput(string label)
+    internal Signals.ComparisonInput ToInput(string label)
         => new(label, Samples.Count > 0 ? FingerprintView.Build(this) : null, Signatures) { IsFingerprint = true };
 
     /// <summary>Bytes of stored sample values (BF16).</summary>
@@ -197,7 +205,7 @@ public sealed class Fingerprint
 }
 
 /// <summary>BF16 (round to nearest even), little-endian, base64: how samples are stored.</summary>
-public static class Bf16
+internal static class Bf16
 {
     public static ushort FromSingle(float f)
     {

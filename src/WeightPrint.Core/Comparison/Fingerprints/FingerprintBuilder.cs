@@ -11,7 +11,7 @@ namespace WeightPrint.Comparison;
 /// Makes a <see cref="Fingerprint"/> from a model: reads exactly the blocks of <see cref="SampleLayout"/> that pcs
 /// and neuron-match read, the embedding rows of the token block, and hashes the files of a local model.
 /// </summary>
-public static class FingerprintBuilder
+internal static class FingerprintBuilder
 {
     /// <summary>Routed experts sampled per MoE layer (expert 0, 1, …; shared experts always).</summary>
     public const int MaxExperts = 8;
@@ -186,7 +186,7 @@ public static class FingerprintBuilder
 }
 
 /// <summary>The model view of a fingerprint's samples: the full shapes, with only the stored blocks readable.</summary>
-public static class FingerprintView
+internal static class FingerprintView
 {
     public static ModelView? Build(Fingerprint fp)
     {

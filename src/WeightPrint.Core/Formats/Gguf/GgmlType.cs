@@ -5,7 +5,7 @@ namespace WeightPrint.Formats.Gguf;
 /// The ggml tensor types a GGUF tensor info may name (ggml.h <c>enum ggml_type</c>; the enum is append-only
 /// and has gaps where types were removed). Only some are readable: see <see cref="GgmlTypes.ToTensorDType"/>.
 /// </summary>
-public enum GgmlType : uint
+internal enum GgmlType : uint
 {
     F32 = 0,
     F16 = 1,
@@ -57,7 +57,7 @@ public enum GgmlType : uint
 }
 
 /// <summary>Names of ggml types and their mapping to WeightPrint's <see cref="TensorDType"/>.</summary>
-public static class GgmlTypes
+internal static class GgmlTypes
 {
     /// <summary>The largest ggml type number this table names.</summary>
     public const uint MaxKnownType = (uint)GgmlType.Q2_0;
@@ -115,7 +115,7 @@ public static class GgmlTypes
 }
 
 /// <summary>GGUF metadata value types (gguf.md <c>gguf_metadata_value_type</c>).</summary>
-public enum GgufValueType : uint
+internal enum GgufValueType : uint
 {
     UInt8 = 0,
     Int8 = 1,

@@ -7,7 +7,7 @@ namespace WeightPrint.Formats.Gguf;
 
 /// <summary>What a GGUF header holds: version, alignment, where the data section starts, the metadata (with each
 /// key's declared value type) and the tensor index (with each tensor's ggml type).</summary>
-public sealed record GgufHeader(
+internal sealed record GgufHeader(
     uint Version,
     uint Alignment,
     long DataStart,
@@ -26,7 +26,7 @@ public sealed record GgufHeader(
 /// GGUF dimensions list the fastest-varying one first (ne[0]); <see cref="TensorInfo.Shape"/> is outermost
 /// first, so the dimensions are reversed.
 /// </summary>
-public static class GgufReader
+internal static class GgufReader
 {
     /// <summary>"GGUF" read as a little-endian uint32.</summary>
     public const uint Magic = 0x46554747;

@@ -9,7 +9,7 @@ namespace WeightPrint.Formats.Llama2c;
 /// Tensors get Hugging Face Llama names. Q and K rows stay in llama2.c's interleaved RoPE order; the model view
 /// undoes that.
 /// </summary>
-public static class Llama2cReader
+internal static class Llama2cReader
 {
     public const int HeaderBytes = 28;
 

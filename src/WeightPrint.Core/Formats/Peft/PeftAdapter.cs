@@ -17,7 +17,7 @@ namespace WeightPrint.Formats.Peft;
 /// <param name="Alpha">lora_alpha for this module (alpha_pattern applied), or null when no adapter_config.json was found.</param>
 /// <param name="Scale">alpha / r, alpha / √r with rsLoRA, or 1 when alpha is unknown.</param>
 /// <param name="IsEmbedding">True for an embedding (ΔW = scale · (B·A)ᵀ, [vocab, dim]).</param>
-public sealed record LoraModule(string Module, TensorInfo A, TensorInfo B, int Rank, double? Alpha, double Scale, bool IsEmbedding);
+internal sealed record LoraModule(string Module, TensorInfo A, TensorInfo B, int Rank, double? Alpha, double Scale, bool IsEmbedding);
 
 /// <summary>
 /// Reads a PEFT LoRA adapter: pairs <c>lora_A</c>/<c>lora_B</c> tensors per target module and reads
@@ -27,7 +27,7 @@ public sealed record LoraModule(string Module, TensorInfo A, TensorInfo B, int R
 /// update in [out, in] orientation. With <c>fan_in_fan_out</c> (GPT-2's Conv1D, stored [in, out]) PEFT adds
 /// (B·A)ᵀ to the stored weight; in canonical orientation the update is still B·A.</para>
 /// </summary>
-public sealed partial class PeftAdapter
+internal sealed partial class PeftAdapter
 {
     /// <summary>Largest LoRA rank accepted.</summary>
     public const int MaxRank = 1 << 16;

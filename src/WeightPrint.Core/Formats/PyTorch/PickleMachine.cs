@@ -112,6 +112,7 @@ internal sealed class PickleMachine
     /// <summary>Runs the pickle in <paramref name="data"/> and returns the value it builds.</summary>
     /// <param name="file">The file named in errors.</param>
     /// <param name="what">Where the pickle is inside the file (for example <c>archive/data.pkl</c>).</param>
+    /// <param name="data">The pickle's bytes.</param>
     public static object? Load(string file, string what, byte[] data) => new PickleMachine(file, what, data).Run();
 
     private object? Run()

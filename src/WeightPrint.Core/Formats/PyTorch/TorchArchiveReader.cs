@@ -14,7 +14,7 @@ namespace WeightPrint.Formats.PyTorch;
 /// Nested dicts are flattened with dotted names (<c>model.tok_embeddings.weight</c>); scalar leaves reached
 /// through dicts become metadata.
 /// </summary>
-public static class TorchArchiveReader
+internal static class TorchArchiveReader
 {
     /// <summary>Largest <c>data.pkl</c> accepted, stored or after inflation (a zip bomb stops here).</summary>
     public const long MaxPickleBytes = 256L << 20;

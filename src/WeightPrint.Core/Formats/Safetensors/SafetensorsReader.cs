@@ -9,7 +9,7 @@ namespace WeightPrint.Formats.Safetensors;
 /// Validates as the reference implementation does: header size cap, known dtypes, shapes whose byte size
 /// matches the offsets, offsets contiguous from 0 and non-overlapping, header + data = file size.
 /// </summary>
-public static class SafetensorsReader
+internal static class SafetensorsReader
 {
     /// <summary>Largest header accepted (the reference implementation's limit).</summary>
     public const long MaxHeaderBytes = 100_000_000;

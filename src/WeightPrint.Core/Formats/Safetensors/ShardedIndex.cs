@@ -7,7 +7,7 @@ namespace WeightPrint.Formats.Safetensors;
 /// A Hugging Face shard index (<c>model.safetensors.index.json</c> or <c>pytorch_model.bin.index.json</c>):
 /// <c>weight_map</c> from tensor name to a shard file inside the same folder.
 /// </summary>
-public static class ShardedIndex
+internal static class ShardedIndex
 {
     /// <summary>Largest index file accepted.</summary>
     public const long MaxIndexBytes = 64L << 20;

@@ -4,7 +4,7 @@ using WeightPrint.IO;
 namespace WeightPrint.Formats.Tokenizers;
 
 /// <summary>Reads the vocabulary (token string by id) of a Hugging Face <c>tokenizer.json</c>.</summary>
-public static class TokenizerJson
+internal static class TokenizerJson
 {
     public const long MaxBytes = 256L << 20;
 

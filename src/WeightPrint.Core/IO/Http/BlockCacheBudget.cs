@@ -9,7 +9,7 @@ namespace WeightPrint.IO.Http;
 /// <see cref="EvictToFraction"/> of <see cref="MaxBytes"/>. Several processes may share the tree: a block
 /// deleted under a reader is simply fetched again, and files are only ever replaced by atomic renames.
 /// </summary>
-public sealed class BlockCacheBudget
+internal sealed class BlockCacheBudget
 {
     /// <summary>The default cap: 20 GB.</summary>
     public const long DefaultMaxBytes = 20L << 30;

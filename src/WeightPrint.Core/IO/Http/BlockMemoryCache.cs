@@ -5,7 +5,7 @@ namespace WeightPrint.IO.Http;
 /// block index; it also holds per-file state that every reader of the same file shares (the requests in flight),
 /// so two readers of one file never fetch the same block at once. Thread-safe.
 /// </summary>
-public sealed class BlockMemoryCache(int capacityBlocks)
+internal sealed class BlockMemoryCache(int capacityBlocks)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> _perFile = new(StringComparer.Ordinal);
     private readonly Dictionary<(string File, long Block), LinkedListNode<Entry>> _map = [];

@@ -7,7 +7,7 @@ namespace WeightPrint.IO.Http;
 /// (a request for <c>bytes=a-b</c> is answered with b − a + 1 bytes), COMPLETE may be <c>*</c> (unknown), and an
 /// unsatisfied range is <c>bytes */COMPLETE</c>.
 /// </summary>
-public readonly record struct ContentRange(long First, long Last, long? Complete, bool Unsatisfied)
+internal readonly record struct ContentRange(long First, long Last, long? Complete, bool Unsatisfied)
 {
     /// <summary>Bytes in the range (Last − First + 1), 0 when unsatisfied.</summary>
     public long Length => Unsatisfied ? 0 : Last - First + 1;

@@ -13,7 +13,7 @@ namespace WeightPrint.IO.Http;
 /// modification time, which <see cref="BlockCacheBudget"/> uses to evict the least recently used blocks.
 /// Content is keyed by an immutable commit, so it never goes stale.
 /// </summary>
-public sealed class DiskBlockStore
+internal sealed class DiskBlockStore
 {
     /// <summary>Bytes of the hash stored after each block.</summary>
     public const int HashBytes = 8;

@@ -7,7 +7,7 @@ using System.Security.Cryptography;
 namespace WeightPrint.IO.Http;
 
 /// <summary>The outcome of a range read: bytes written, and the file's total length when the server said it.</summary>
-public readonly record struct RangeReadResult(int Filled, long? TotalLength);
+internal readonly record struct RangeReadResult(int Filled, long? TotalLength);
 
 /// <summary>
 /// Sends GET requests for whole small files and byte ranges, following redirects itself so that the bearer
@@ -17,7 +17,7 @@ public readonly record struct RangeReadResult(int Filled, long? TotalLength);
 /// range from the first byte not yet received. Checks every 206 Content-Range and takes only the needed part
 /// of a 200 full-body answer (streamed, never buffered whole). Failures become <see cref="InvalidModelFileException"/>.
 /// </summary>
-public sealed class HttpFetcher : IDisposable
+internal sealed class HttpFetcher : IDisposable
 {
     /// <summary>Size of the scratch buffer used to skip unwanted bytes of a 200 answer.</summary>
     public const int SkipBufferBytes = 64 << 10;

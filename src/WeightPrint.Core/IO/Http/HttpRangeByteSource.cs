@@ -9,7 +9,7 @@ namespace WeightPrint.IO.Http;
 /// only cached blocks are served and a missing block is a clear error. Never exposes spans
 /// (<see cref="TryGetSpan"/> is false): callers copy with <see cref="Read"/>.
 /// </summary>
-public sealed class HttpRangeByteSource : IByteSource
+internal sealed class HttpRangeByteSource : IByteSource
 {
     private readonly RemoteFile _file;
     private readonly HttpFetcher? _fetcher;

@@ -4,7 +4,7 @@ namespace WeightPrint.IO.Http;
 /// How remote files are read: block size and coalescing, readahead, concurrency, retries and timeouts.
 /// Every retry loop is bounded by <see cref="MaxAttempts"/> and <see cref="RetryBudget"/>.
 /// </summary>
-public sealed record HttpReadOptions
+internal sealed record HttpReadOptions
 {
     /// <summary>Default size of an aligned cache block (also the granularity of the disk cache).</summary>
     public const int DefaultBlockBytes = 1 << 20;

@@ -4,7 +4,7 @@ namespace WeightPrint.IO.Http;
 /// One remote file read with HTTP ranges: the URL it is requested from, the name used in error messages, its
 /// length once known, and the last redirect target (a CDN URL) so later ranges skip the redirect hop.
 /// </summary>
-public sealed class RemoteFile
+internal sealed class RemoteFile
 {
     private long _length;
     private volatile Uri? _redirected;

@@ -5,13 +5,13 @@ namespace WeightPrint.IO.Http;
 /// <param name="BytesFetched">Bytes received from the network so far (readahead and skipped bytes included).</param>
 /// <param name="BytesFromCache">Bytes served from the disk cache instead of the network.</param>
 /// <param name="TotalBytes">Size of the model's files (0 until known).</param>
-public readonly record struct RemoteTransferStatus(string Name, long BytesFetched, long BytesFromCache, long TotalBytes);
+internal readonly record struct RemoteTransferStatus(string Name, long BytesFetched, long BytesFromCache, long TotalBytes);
 
 /// <summary>
 /// Counts what reading one remote model cost: bytes fetched, bytes served from the disk cache, requests and retries.
 /// Thread-safe; reports to <see cref="Progress"/> at most once per <see cref="ReportEveryBytes"/> fetched and after each request.
 /// </summary>
-public sealed class RemoteTransfer(string name, IProgress<RemoteTransferStatus>? progress = null)
+internal sealed class RemoteTransfer(string name, IProgress<RemoteTransferStatus>? progress = null)
 {
     /// <summary>Fetched bytes between two progress reports while a body is streaming.</summary>
     public const long ReportEveryBytes = 1 << 20;

@@ -10,7 +10,7 @@ namespace WeightPrint.IO.Hub;
 /// and <c>blocks/{sha}/{file}/…</c> (fetched byte ranges, see <see cref="DiskBlockStore"/>). Everything is keyed
 /// by commit SHA, so cached bytes never go stale. Write failures are ignored (a cache never fails a read).
 /// </summary>
-public sealed class HubRangeCache
+internal sealed class HubRangeCache
 {
     /// <summary>Longest escaped file name used as a folder name before it is shortened with a hash.</summary>
     public const int MaxEscapedNameLength = 160;
@@ -119,7 +119,7 @@ public sealed class HubRangeCache
 /// <c>{HF_HUB_CACHE}/models--ORG--NAME/refs/{revision}</c> holds a commit SHA and
 /// <c>snapshots/{sha}/{file}</c> are (usually) symlinks into <c>blobs/</c>.
 /// </summary>
-public sealed class HuggingFaceCacheRepo(string hubCache, HubReference reference)
+internal sealed class HuggingFaceCacheRepo(string hubCache, HubReference reference)
 {
     /// <summary>Weight files whose presence makes a snapshot usable without the network.</summary>
     private static readonly string[] WeightNames =

@@ -5,13 +5,13 @@ using WeightPrint.IO.Http;
 namespace WeightPrint.IO.Hub;
 
 /// <summary>One file of a repository at a commit: its path and size (null when the listing did not say).</summary>
-public sealed record HubFile(string Name, long? Size);
+internal sealed record HubFile(string Name, long? Size);
 
 /// <summary>
 /// A repository's file list at one commit, from <c>GET {endpoint}/api/models/{ORG}/{NAME}/revision/{REVISION}</c>
 /// (<c>sha</c>, <c>siblings[].rfilename</c>, <c>siblings[].size</c> with <c>?blobs=True</c>).
 /// </summary>
-public sealed record HubListing(string Sha, IReadOnlyList<HubFile> Files)
+internal sealed record HubListing(string Sha, IReadOnlyList<HubFile> Files)
 {
     /// <summary>Largest API answer accepted.</summary>
     public const long MaxListingBytes = 64L << 20;

@@ -10,6 +10,7 @@ namespace WeightPrint.IO.Hub;
 /// </summary>
 public sealed record HubOptions
 {
+    /// <summary>The Hub used when HF_ENDPOINT is not set.</summary>
     public const string DefaultEndpoint = "https://huggingface.co";
 
     /// <summary>Largest token file read.</summary>
@@ -48,10 +49,10 @@ public sealed record HubOptions
     }
 
     /// <summary>Blocks, readahead, concurrency, retries and timeouts.</summary>
-    public HttpReadOptions Http { get; init; } = new();
+    internal HttpReadOptions Http { get; init; } = new();
 
     /// <summary>Receives "fetched X of Y" snapshots while a model is read.</summary>
-    public IProgress<RemoteTransferStatus>? Progress { get; init; }
+    internal IProgress<RemoteTransferStatus>? Progress { get; init; }
 
     /// <summary>The variables <see cref="FromEnvironment"/> reads, for help text.</summary>
     public static IReadOnlyList<string> EnvironmentVariables { get; } =

@@ -6,7 +6,7 @@ namespace WeightPrint.IO.Hub;
 /// (a branch, tag or commit SHA; <c>main</c> when omitted). <c>hf://ORG/NAME</c> and a name without an
 /// organisation (<c>hf:gpt2</c>) are accepted too.
 /// </summary>
-public sealed record HubReference
+internal sealed record HubReference
 {
     public const string Prefix = "hf:";
 

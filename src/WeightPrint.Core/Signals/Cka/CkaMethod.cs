@@ -14,7 +14,7 @@ namespace WeightPrint.Signals.Cka;
 /// identity, Procrustes rotation, or a signed permutation found by LAP on the embedding column cosines). Layers are
 /// paired by index, or one-to-one by LAP on the CKA matrix when depths differ.
 /// </summary>
-public sealed class CkaMethod : SignalMethod
+internal sealed class CkaMethod : SignalMethod
 {
     /// <summary>Residual dimensions (examples) sampled.</summary>
     public const int MaxExamples = 256;

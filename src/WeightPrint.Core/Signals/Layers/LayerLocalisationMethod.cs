@@ -11,7 +11,7 @@ namespace WeightPrint.Signals.Layers;
 /// above the matrix's typical entry, in robust standard deviations), and reports it with each of A's layers' best
 /// partner in B — so pruned, duplicated (upscaled) or partially copied layers show up.
 /// </summary>
-public sealed class LayerLocalisationMethod : SignalMethod
+internal sealed class LayerLocalisationMethod : SignalMethod
 {
     /// <summary>A row's best entry counts as a shared layer when it is this many robust SDs above the matrix median and
     /// the source method itself rejects independence (evidence "derived"): unrelated matrices have outliers too.</summary>

@@ -35,7 +35,7 @@ namespace WeightPrint.Signals.NeuronMatch;
 /// transform of A's (<see cref="ResidualAlignment"/>, from embeddings only), B's rows are mapped into A's basis first.
 /// </para>
 /// </summary>
-public sealed class NeuronMatchMethod : SignalMethod
+internal sealed class NeuronMatchMethod : SignalMethod
 {
     /// <summary>Neurons of the narrower MLP matched per layer.</summary>
     public const int MaxNeurons = SampleLayout.Neurons;

@@ -15,7 +15,7 @@ namespace WeightPrint.Signals.Pcs;
 /// sampled residual dimensions is a valid group action, so the test stays exact; the score is the mean per-tensor
 /// cosine on the sample (an unbiased sample of HuRef's per-tensor PCS).
 /// </summary>
-public sealed class PcsMethod : SignalMethod
+internal sealed class PcsMethod : SignalMethod
 {
     /// <summary>Residual dimensions sampled (shared by all tensors).</summary>
     public const int MaxResidualSample = SampleLayout.PcsResidualDims;

@@ -7,7 +7,7 @@ namespace WeightPrint.Signals.Pdf;
 /// pairs of real models (TensorLock/TensorLock, commit d2562ed5; see Resources/README.md). Shipped as an
 /// embedded resource.
 /// </summary>
-public sealed class PdfBackground
+internal sealed class PdfBackground
 {
     public const string Citation = "MDGBench (TensorLock/TensorLock@d2562ed5, evaluation/RQ4_effectiveness/cluster/pdf_similarity.csv): 8,698 unrelated and 618 related pairs of 137 public models";
 

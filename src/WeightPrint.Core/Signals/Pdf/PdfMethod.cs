@@ -10,7 +10,7 @@ namespace WeightPrint.Signals.Pdf;
 /// Pearson r per curve between two models (shorter curve linearly resampled); the score is the mean of the four r.
 /// Descriptive: it has no null distribution, and unrelated models of similar shape reach 0.93.
 /// </summary>
-public sealed class PdfMethod : SignalMethod
+internal sealed class PdfMethod : SignalMethod
 {
     public static readonly string[] Curves = ["q", "k", "v", "o"];
 

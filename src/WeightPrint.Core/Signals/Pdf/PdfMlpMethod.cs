@@ -10,7 +10,7 @@ namespace WeightPrint.Signals.Pdf;
 /// it reads about twice the bytes of the attention curves (for an MoE model, nearly the whole model). Descriptive
 /// like pdf, and without even a published background.
 /// </summary>
-public sealed class PdfMlpMethod : SignalMethod
+internal sealed class PdfMlpMethod : SignalMethod
 {
     public static readonly string[] Curves = ["gate", "up", "down"];
 

@@ -5,7 +5,7 @@ namespace WeightPrint.Signals.Pdf;
 /// z-scoring a depth curve (population standard deviation), <c>numpy.interp</c>-style resampling of the shorter
 /// curve onto the longer one's length, and Pearson correlation. Undefined values are NaN, never a made-up number.
 /// </summary>
-public static class PdfStatistic
+internal static class PdfStatistic
 {
     /// <summary>Z-scores a curve: (x − mean) / population std. All NaN when the curve is constant (undefined).</summary>
     public static double[] ZScore(IReadOnlyList<double> curve)

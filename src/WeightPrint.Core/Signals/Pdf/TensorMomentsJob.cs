@@ -4,7 +4,7 @@ using WeightPrint.Numerics;
 namespace WeightPrint.Signals.Pdf;
 
 /// <summary>One tensor whose moments feed a depth curve: the curve's name, the layer, and the tensor.</summary>
-public readonly record struct TensorMomentsJob(string Curve, int Layer, TensorView View)
+internal readonly record struct TensorMomentsJob(string Curve, int Layer, TensorView View)
 {
     /// <summary>
     /// Moments of every job's tensor, tensors in parallel (<see cref="MethodContext.Threads"/>), reporting bytes read

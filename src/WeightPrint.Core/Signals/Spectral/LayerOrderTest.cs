@@ -9,7 +9,7 @@ namespace WeightPrint.Signals.Spectral;
 /// built). Its null shuffles B's layers: the statistic of M with permuted columns (rows when B is the shorter stack).
 /// Shuffling only reorders the already computed matrix, so the null costs no further weight reads.
 /// </summary>
-public static class LayerOrderTest
+internal static class LayerOrderTest
 {
     /// <summary>Up to this many layers in B every order is enumerated (8! = 40,320); beyond, seeded random orders.</summary>
     public const int MaxExhaustiveLayers = 8;

@@ -12,7 +12,7 @@ namespace WeightPrint.Signals.Spectral;
 /// depth order, of the LAP-matched head correlation of centred log spectra; its null shuffles model B's layers
 /// (<see cref="LayerOrderTest"/>), so it comes from the pair itself rather than from untrained weights.
 /// </summary>
-public sealed class SpectralMethod : SignalMethod
+internal sealed class SpectralMethod : SignalMethod
 {
     /// <summary>Fewest heads (over all layers) a model needs: centring by the model's mean head spectrum leaves a single head with nothing.</summary>
     public const int MinHeads = 2;

@@ -10,7 +10,7 @@ namespace WeightPrint.Signals.Toolbox;
 /// <param name="PartB">Same in B.</param>
 /// <param name="Similarity">Correlation of the two MLPs' neuron-order-free signatures.</param>
 /// <param name="PValue">Residual-permutation p-value (see <see cref="ExpertMatching"/>).</param>
-public sealed record ExpertPair(string PartA, string PartB, double Similarity, double PValue);
+internal sealed record ExpertPair(string PartA, string PartB, double Similarity, double PValue);
 
 /// <summary>The MLPs of one block pair, matched.</summary>
 /// <param name="LayerA">Block index in A.</param>
@@ -20,7 +20,7 @@ public sealed record ExpertPair(string PartA, string PartB, double Similarity, d
 /// <param name="Pairs">Assigned pairs (experts) or every dense–expert pair.</param>
 /// <param name="PValue">The block's test: the assignment total (or the best dense–expert similarity) against its
 /// residual-permutation distribution.</param>
-public sealed record ExpertLayer(int LayerA, int LayerB, string Kind, IReadOnlyList<ExpertPair> Pairs, double PValue);
+internal sealed record ExpertLayer(int LayerA, int LayerB, string Kind, IReadOnlyList<ExpertPair> Pairs, double PValue);
 
 /// <summary>
 /// Expert-level matching for MoE models: experts of A to experts of B by assignment, a dense MLP to each expert
@@ -45,7 +45,7 @@ public sealed record ExpertLayer(int LayerA, int LayerB, string Kind, IReadOnlyL
 /// other methods is not applied, because an alignment estimated from both models would break the exact null.
 /// </para>
 /// </summary>
-public static class ExpertMatching
+internal static class ExpertMatching
 {
     /// <summary>Residual dimensions sampled for the Gram signatures.</summary>
     public const int ResidualDims = 64;

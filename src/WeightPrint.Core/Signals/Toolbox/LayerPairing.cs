@@ -6,7 +6,7 @@ namespace WeightPrint.Signals.Toolbox;
 /// Which block of model A is compared with which block of model B: by index when the depths are equal,
 /// otherwise one-to-one by LAP on a layer-similarity matrix (layers removed, duplicated or reordered).
 /// </summary>
-public static class LayerPairing
+internal static class LayerPairing
 {
     /// <summary>Pairs (row, column) of a layer matrix: the diagonal when square, else the LAP maximum.</summary>
     public static IReadOnlyList<(int A, int B)> FromMatrix(double[][] matrix, out string how)

@@ -3,14 +3,14 @@ using WeightPrint.Model;
 namespace WeightPrint.Signals.Toolbox;
 
 /// <summary>One MLP of a block: the dense MLP or one MoE expert (gate is null for non-gated MLPs).</summary>
-public sealed record MlpPart(string Label, TensorView? Gate, TensorView Up, TensorView Down)
+internal sealed record MlpPart(string Label, TensorView? Gate, TensorView Up, TensorView Down)
 {
     public long Neurons => Up.Rows;
 }
 
 /// <summary>Shared plumbing for the pairwise methods: which tensors to compare, bounded reads of rows and
 /// columns, seeded index samples.</summary>
-public static class ModelParts
+internal static class ModelParts
 {
     /// <summary>Largest single matrix read whole into memory (floats): 2^28 = 1 GiB.</summary>
     public const long MaxMatrixElements = 1L << 28;

@@ -15,7 +15,7 @@ namespace WeightPrint.Signals.Toolbox;
 /// the identity is used. The estimate depends on embeddings only, never on the attention or MLP weights the
 /// methods then test, so it cannot manufacture agreement between independently initialised blocks.
 /// </summary>
-public sealed class ResidualAlignment
+internal sealed class ResidualAlignment
 {
     /// <summary>Most shared tokens used.</summary>
     public const int MaxTokens = 4096;
@@ -246,6 +246,10 @@ public sealed class ResidualAlignment
 
     /// <summary>Estimates the alignment from the models' embeddings (or tied LM heads).</summary>
     /// <param name="requireVocabulary">When true, tokens are paired only through both vocabularies' strings.</param>
+    /// <param name="a">The model whose residual frame is the reference.</param>
+    /// <param name="b">The model mapped into <paramref name="a"/>'s frame.</param>
+    /// <param name="seed">Seed of the sampled tokens and dimensions.</param>
+    /// <param name="threads">Threads used to read tensors.</param>
     public static ResidualAlignment Estimate(ModelView a, ModelView b, int seed, bool requireVocabulary = false, int threads = 1)
     {
         var ea = a.Get(ModelRole.Embedding) ?? a.Get(ModelRole.LmHead);

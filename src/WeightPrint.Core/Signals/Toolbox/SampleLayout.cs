@@ -19,7 +19,7 @@ namespace WeightPrint.Signals.Toolbox;
 /// <item>other block: <see cref="OtherRows"/> indices of the non-residual axis of an attention projection, per role.</item>
 /// </list>
 /// </summary>
-public static class SampleLayout
+internal static class SampleLayout
 {
     /// <summary>Version of this layout; a fingerprint records it and is refused by a layout it does not match.</summary>
     public const int Version = 1;

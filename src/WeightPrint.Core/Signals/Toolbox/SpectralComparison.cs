@@ -10,7 +10,7 @@ namespace WeightPrint.Signals.Toolbox;
 /// (head order is arbitrary). The background is simulated: layers of the other model's shape whose head Gram
 /// matrices are drawn from the Wishart law of Gaussian-initialised weights.
 /// </summary>
-public static class SpectralComparison
+internal static class SpectralComparison
 {
     /// <summary>Fewest simulated background layers per comparison.</summary>
     public const int MinSimulatedLayers = 32;

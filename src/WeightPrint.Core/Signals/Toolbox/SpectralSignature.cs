@@ -12,7 +12,7 @@ namespace WeightPrint.Signals.Toolbox;
 /// permutation, sign flips), by Q/K or V/O rescaling that cancels within a head, and by any invertible change of
 /// basis inside a head.
 /// </summary>
-public sealed class SpectralSignature
+internal sealed class SpectralSignature
 {
     /// <summary>Singular values below this fraction of a head's largest are floored there before taking logs.</summary>
     public const double RelativeFloor = 1e-6;
