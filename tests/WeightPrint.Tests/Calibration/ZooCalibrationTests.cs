@@ -33,7 +33,7 @@ public class ZooCalibrationTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public void PValuesOfTrainedIndependentPairsAreCalibrated()
+    public void P_values_of_trained_independent_pairs_are_calibrated()
     {
         string? root = ZooRoot();
         Skip.If(root == null, "../shared/zoo is not present");

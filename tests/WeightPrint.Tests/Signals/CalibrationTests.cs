@@ -16,7 +16,7 @@ namespace WeightPrint.Tests.Signals;
 public class CalibrationTests(ITestOutputHelper output)
 {
     [Fact]
-    public void PValuesAreUniformForIndependentPairs()
+    public void P_values_are_uniform_for_independent_pairs()
     {
         const int pairs = 200;
         SignalMethod[] methods = [new PcsMethod(), new NeuronMatchMethod(), new SpectralMethod()];

@@ -14,7 +14,7 @@ public class IndependenceTests(ITestOutputHelper output)
     [InlineData(21, 22)]
     [InlineData(23, 24)]
     [InlineData(25, 26)]
-    public void IndependentSyntheticModelsAreNeverDerived(int seedA, int seedB)
+    public void Independent_synthetic_models_are_never_derived(int seedA, int seedB)
     {
         var a = SyntheticModels.Generate(seedA, layers: 5).ToView();
         var b = SyntheticModels.Generate(seedB, layers: 5).ToView();
@@ -24,7 +24,7 @@ public class IndependenceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public void Llama2xsAndStories260KAreNotDerived()
+    public void Llama2xs_and_Stories260K_are_not_derived()
     {
         // Two llama.c models trained independently on TinyStories (models.json: "independent control").
         var a = MethodTestKit.OpenShared("derived-llama2xs-hf-f32");
@@ -41,7 +41,7 @@ public class IndependenceTests(ITestOutputHelper output)
     [InlineData("tinygpt2-mlegkovskis-v1-random", "tinygpt2-mlegkovskis-v2-random")]
     [InlineData("tinygpt2-mlegkovskis-v1-random", "tinygpt2-mlegkovskis-v3-trained")]
     [InlineData("tinygpt2-mlegkovskis-v2-random", "tinygpt2-mlegkovskis-v3-trained")]
-    public void TinyGpt2ModelsAreNotDerived(string first, string second)
+    public void Tiny_gpt2_models_are_not_derived(string first, string second)
     {
         var a = MethodTestKit.OpenShared(first);
         var b = MethodTestKit.OpenShared(second);
@@ -53,7 +53,7 @@ public class IndependenceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public void Stories260KCopiesAreDerived()
+    public void Stories260K_copies_are_derived()
     {
         // The same weights re-exported: f32 safetensors vs bf16 safetensors, and llama2.c (RoPE-interleaved) vs HF.
         var hf = MethodTestKit.OpenShared("derived-stories260K-hf-f32");

@@ -16,7 +16,7 @@ public class MethodUnitTests
     private static readonly SyntheticModel Base = SyntheticModels.Generate(31, layers: 4);
 
     [Fact]
-    public void RegistryListsEveryMethodOnceWithItsDescriptions()
+    public void Registry_lists_every_method_once_with_its_descriptions()
     {
         var ids = MethodRegistry.All.Select(m => m.Id).ToList();
         Assert.Equal(["pdf", "pdf-mlp", "pcs", "neuron-match", "cka", "spectral", "layers"], ids);
@@ -29,7 +29,7 @@ public class MethodUnitTests
     }
 
     [Fact]
-    public void IdenticalModelsScoreOne()
+    public void Identical_models_score_one()
     {
         var a = Base.ToView();
         var b = Base.ToView();
@@ -40,7 +40,7 @@ public class MethodUnitTests
     }
 
     [Fact]
-    public void ResultsAreDeterministicForASeed()
+    public void Results_are_deterministic_for_a_seed()
     {
         var a = Base.ToView();
         var b = SyntheticModels.AddNoise(Base, 1.0, 2).ToView();
@@ -55,7 +55,7 @@ public class MethodUnitTests
     }
 
     [Fact]
-    public void NeuronMatchWorksWithoutGates()
+    public void Neuron_match_works_without_gates()
     {
         var plain = Base.Clone();
         plain.GatedMlp = false;
@@ -68,7 +68,7 @@ public class MethodUnitTests
     }
 
     [Fact]
-    public void NeuronMatchMatchesPrunedMlpsRectangularly()
+    public void Neuron_match_matches_pruned_mlps_rectangularly()
     {
         var r = MethodTestKit.Compare(new NeuronMatchMethod(), Base, SyntheticModels.PruneNeurons(Base, 0.25, 4));
         Assert.All(r.Raw["per_mlp"]!.AsArray(), m => Assert.Equal(129, m!["matched"]!.GetValue<int>())); // 172 − 43
@@ -76,7 +76,7 @@ public class MethodUnitTests
     }
 
     [Fact]
-    public void CkaNeedsVocabularies()
+    public void Cka_needs_vocabularies()
     {
         var noVocab = Base.Clone();
         noVocab.Vocabulary = null;
@@ -87,7 +87,7 @@ public class MethodUnitTests
     }
 
     [Fact]
-    public void CkaSeesThroughRotationAndSitsInBackgroundForUnrelatedModels()
+    public void Cka_sees_through_rotation_and_sits_in_background_for_unrelated_models()
     {
         var rotated = MethodTestKit.Compare(new CkaMethod(), Base, SyntheticModels.RotateResidual(Base, 5));
         Assert.True(rotated.Score > 0.8, MethodTestKit.Describe(rotated));
@@ -98,7 +98,7 @@ public class MethodUnitTests
     }
 
     [Fact]
-    public void SpectralSignatureIsInvariantAndRoundTrips()
+    public void Spectral_signature_is_invariant_and_round_trips()
     {
         var method = new SpectralMethod();
         var context = MethodTestKit.Context;
@@ -133,7 +133,7 @@ public class MethodUnitTests
     [InlineData("{\"hidden\": 64, \"head_dim\": 8, \"kv_heads\": 4, \"layers\": [{\"qk\": [[1, 2]], \"ov\": [[1, 2]]}]}")]
     [InlineData("{\"hidden\": 64, \"head_dim\": 8, \"kv_heads\": 4, \"layers\": []}")]
     [InlineData("{\"error\": \"no transformer layers were recognised\"}")]
-    public void MalformedSavedSignaturesAreNotApplicable(string json)
+    public void Malformed_saved_signatures_are_not_applicable(string json)
     {
         var saved = new ComparisonInput("saved", null, new Dictionary<string, JsonObject> { ["spectral"] = JsonNode.Parse(json)!.AsObject() });
         var r = new SpectralMethod().Compare(saved, new ComparisonInput("B", Base.ToView()), MethodTestKit.Context);
@@ -142,7 +142,7 @@ public class MethodUnitTests
     }
 
     [Fact]
-    public void WishartDrawsHaveTheRightMean()
+    public void Wishart_draws_have_the_right_mean()
     {
         // E[W Wᵀ] = d·I for a p × d standard normal W.
         var rnd = new Random(3);
@@ -161,7 +161,7 @@ public class MethodUnitTests
     }
 
     [Fact]
-    public void LayersLocaliseRemovedLayers()
+    public void Layers_localise_removed_layers()
     {
         var a = SyntheticModels.Generate(34, layers: 6);
         var r = MethodTestKit.Compare(new LayerLocalisationMethod(), a, SyntheticModels.RemoveLayers(a, 1, 4));
@@ -174,7 +174,7 @@ public class MethodUnitTests
     }
 
     [Fact]
-    public void ResidualAlignmentFindsTheTransform()
+    public void Residual_alignment_finds_the_transform()
     {
         var a = Base.ToView();
         var identity = ResidualAlignment.Estimate(a, SyntheticModels.AddNoise(Base, 0.3, 9).ToView(), 1);

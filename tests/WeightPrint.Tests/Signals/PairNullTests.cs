@@ -8,7 +8,7 @@ namespace WeightPrint.Tests.Signals;
 public class PairNullTests
 {
     [Fact]
-    public void BestMonotonePairingKeepsDepthOrder()
+    public void Best_monotone_pairing_keeps_depth_order()
     {
         // A 2-layer stack inside a 3-layer one: (0,0) and (1,2) give (1 + 1)/2; (0,1),(1,2) gives (0 + 1)/2.
         double[][] m = [[1, 0, 0], [0, 0.5, 1]];
@@ -23,7 +23,7 @@ public class PairNullTests
     }
 
     [Fact]
-    public void ExhaustiveLayerOrderNullOfADiagonalMatrixIsOneOverLFactorial()
+    public void Exhaustive_layer_order_null_of_a_diagonal_matrix_is_one_over_l_factorial()
     {
         // Identity 3 × 3: only the stored order puts every 1 on the diagonal, so p = 1/3! exactly.
         double[][] m = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
@@ -37,14 +37,14 @@ public class PairNullTests
     }
 
     [Fact]
-    public void ConstantMatrixGivesPOne()
+    public void Constant_matrix_gives_p_one()
     {
         double[][] m = [[0.5, 0.5], [0.5, 0.5]];
         Assert.Equal(1.0, LayerOrderTest.Run(m, 99, 1).PValue, 12);
     }
 
     [Fact]
-    public void DrawTailIsTheStudentTPredictiveTail()
+    public void Draw_tail_is_the_student_t_predictive_tail()
     {
         // Draws −1, 0, 1: mean 0, SD 1; observed 2 → t = 2 / √(1 + 1/3) = √3, and with 2 dof
         // P(T > t) = ½ (1 − t / √(t² + 2)) = ½ (1 − √3/√5).
@@ -57,7 +57,7 @@ public class PairNullTests
     }
 
     [Fact]
-    public void SignedPermutationsAreSeededPermutationsWithSigns()
+    public void Signed_permutations_are_seeded_permutations_with_signs()
     {
         var a = NeuronMatchMethod.SignedPermutations(10, 5, 42);
         var b = NeuronMatchMethod.SignedPermutations(10, 5, 42);

@@ -57,7 +57,7 @@ public class RobustnessTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void DerivedVariantIsDerived(string variant)
+    public void Derived_variant_is_derived(string variant)
     {
         var results = RunAll(Base.ToView(), Variant(variant), output);
         var verdict = VerdictRules.Decide(results, identicalWeights: false);
@@ -68,7 +68,7 @@ public class RobustnessTests(ITestOutputHelper output)
     [Theory]
     [InlineData("permute-residual", "permutation")]
     [InlineData("rotate-residual", "orthogonal")]
-    public void ParameterCosineSeesThroughResidualTransformsAndNamesThem(string variant, string transform)
+    public void Parameter_cosine_sees_through_residual_transforms_and_names_them(string variant, string transform)
     {
         // The residual map is recovered from the shared-token embeddings and applied to B before the cosines.
         var r = MethodTestKit.Compare(new PcsMethod(), Base.ToView(), Variant(variant));
@@ -78,7 +78,7 @@ public class RobustnessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void NeuronMatchSeesThroughRotationByAligningEmbeddings()
+    public void Neuron_match_sees_through_rotation_by_aligning_embeddings()
     {
         var r = MethodTestKit.Compare(new NeuronMatchMethod(), Base.ToView(), Variant("rotate-residual"));
         Assert.Equal("procrustes", r.Raw["alignment"]!["kind"]!.GetValue<string>());
@@ -87,7 +87,7 @@ public class RobustnessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void GgufRoundTripReallyQuantises()
+    public void Gguf_round_trip_really_quantises()
     {
         var view = Base.ToGgufView(TensorDType.Q8_0);
         Assert.Equal(TensorDType.Q8_0, view.Layers[0].Get(TensorRole.AttnQ)!.DType);
@@ -100,7 +100,7 @@ public class RobustnessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void UpcycledExpertsEachMatchTheDenseMlp()
+    public void Upcycled_experts_each_match_the_dense_mlp()
     {
         var r = MethodTestKit.Compare(new NeuronMatchMethod(), Base.ToView(), Variant("moe-upcycled"));
         var perMlp = r.Raw["per_mlp"]!.AsArray();

@@ -17,13 +17,13 @@ public class VerdictRulesTests
     private static MethodResult NotApplicable(string id) => new() { Id = id, Status = MethodStatus.NotApplicable, Reason = "no vocabulary", NullDescription = "test", NullKind = NullKind.ExactPermutation };
 
     [Fact]
-    public void RulesAreAnOrderedListEndingWithIndependent()
+    public void Rules_are_an_ordered_list_ending_with_independent()
     {
         Assert.Equal(["identical weights", "shared tensors", "exact rejection", "calibrated or simulated rejection only", "no exact test", "weak evidence", "independent"], VerdictRules.Rules.Select(r => r.Name));
     }
 
     [Fact]
-    public void IdenticalWeightsAreDerived()
+    public void Identical_weights_are_derived()
     {
         var v = VerdictRules.Decide([], identicalWeights: true);
         Assert.Equal(WeightPrint.Verdict.Verdict.Derived, v.Label);
@@ -31,7 +31,7 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void PdfAloneIsInconclusive()
+    public void Pdf_alone_is_inconclusive()
     {
         var v = VerdictRules.Decide([R("pdf", null, Evidence.Derived, score: 0.99)], identicalWeights: false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
@@ -39,7 +39,7 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void NeverIndependentWithoutAnExactTest()
+    public void Never_independent_without_an_exact_test()
     {
         var v = VerdictRules.Decide([R("spectral", 0.6), NotApplicable("pcs")], identicalWeights: false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
@@ -48,7 +48,7 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void PValuesAtTheFloorAreShownAsBoundsNotEstimates()
+    public void P_values_at_the_floor_are_shown_as_bounds_not_estimates()
     {
         double floor = WeightPrint.Statistics.FisherMethod.MinPValue;
         var v = VerdictRules.Decide([R("pcs", floor, Evidence.Derived), R("neuron-match", floor, Evidence.Derived), R("spectral", 2e-95, Evidence.Derived)], identicalWeights: false);
@@ -60,7 +60,7 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void ACalibratedTestAloneCannotCallAPairDerived()
+    public void A_calibrated_test_alone_cannot_call_a_pair_derived()
     {
         var alone = VerdictRules.Decide([R("pcs", 0.4), R("neuron-match", 0.3), R("spectral", 1e-20, Evidence.Derived)], identicalWeights: false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, alone.Label);
@@ -75,7 +75,7 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void NothingApplicableIsInconclusive()
+    public void Nothing_applicable_is_inconclusive()
     {
         var v = VerdictRules.Decide([NotApplicable("cka")], identicalWeights: false);
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, v.Label);
@@ -83,7 +83,7 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void BonferroniBoundaryIsStrict()
+    public void Bonferroni_boundary_is_strict()
     {
         // Four tests: 2.5e-4 is not below 1e-3 / 4, 2.4e-4 is.
         MethodResult[] results = [R("pcs", 2.5e-4), R("neuron-match", 0.5), R("spectral", 0.5), R("other", 0.5)];
@@ -95,7 +95,7 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void IndependentNeedsTheBonferroniAdjustedSmallestPAbove005AndStatesThePower()
+    public void Independent_needs_the_bonferroni_adjusted_smallest_p_above005_and_states_the_power()
     {
         var v = VerdictRules.Decide([R("pcs", 0.03), R("neuron-match", 0.7)], false); // 0.03 × 2 = 0.06 > 0.05
         Assert.Equal(WeightPrint.Verdict.Verdict.Independent, v.Label);
@@ -108,7 +108,7 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void DerivedReasonNamesThePartsAndTheTransform()
+    public void Derived_reason_names_the_parts_and_the_transform()
     {
         PartTest[] parts =
         [
@@ -123,7 +123,7 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void AMapThatMakesOnlyOnePartAgreeIsNotEvidence()
+    public void A_map_that_makes_only_one_part_agree_is_not_evidence()
     {
         PartTest[] parts = [new("attention", 0, 0, 0.0, 0.4, "pcs"), new("attention", 1, 1, 0.0, 0.6, "pcs"), new("mlp", 0, 0, 0.5, 1e-9, "pcs"), new("mlp", 1, 1, 0.5, 1e-9, "pcs")];
         var v = VerdictRules.Decide([R("pcs", 1e-9, parts: parts, transform: "orthogonal"), R("neuron-match", 0.3)], false);
@@ -134,14 +134,14 @@ public class VerdictRulesTests
     }
 
     [Fact]
-    public void PartlySharedLayersAreListed()
+    public void Partly_shared_layers_are_listed()
     {
         PartTest[] parts = [new("attention", 0, 0, 0.9, 1e-9, "pcs"), new("attention", 1, 1, 0.0, 0.01, "pcs"), new("attention", 2, 2, 0.9, 1e-9, "pcs")];
         Assert.Equal("By part: attention of 2 of 3 layers derived (layers 0, 2 of A).", VerdictRules.PartsSentence(new VerdictInput([R("pcs", 1e-9, parts: parts)], IdentityEvidence.None)));
     }
 
     [Fact]
-    public void ReasonStartsWithTheDecidingEvidenceAndEndsWithAFullStop()
+    public void Reason_starts_with_the_deciding_evidence_and_ends_with_a_full_stop()
     {
         foreach (var v in new[]
         {

@@ -97,7 +97,7 @@ public class AverageLinkageTests
     }
 
     [Fact]
-    public void AverageLinkageMatchesHandComputedMerges()
+    public void Average_linkage_matches_hand_computed_merges()
     {
         // Points on a line at 0, 1, 5, 6.5: merges {0,1} at 1, {2,3} at 1.5, then the two pairs at the mean of
         // the four cross distances (5 + 6.5 + 4 + 5.5) / 4 = 5.25.

@@ -34,7 +34,7 @@ public class CkaAndClusteringTests
     }
 
     [Fact]
-    public void UnbiasedHsicEqualsTheUStatistic()
+    public void Unbiased_hsic_equals_the_u_statistic()
     {
         var rnd = new Random(4);
         const int n = 7;
@@ -44,7 +44,7 @@ public class CkaAndClusteringTests
     }
 
     [Fact]
-    public void CkaIsInvariantToRotationAndScaleAndNearZeroForIndependent()
+    public void Cka_is_invariant_to_rotation_and_scale_and_near_zero_for_independent()
     {
         var rnd = new Random(8);
         const int n = 200, p = 12;

@@ -5,7 +5,7 @@ namespace WeightPrint.Tests.Statistics;
 public class CorrelationTests
 {
     [Fact]
-    public void PearsonMatchesHandComputedValue()
+    public void Pearson_matches_hand_computed_value()
     {
         // x̄ = 3, ȳ = 4: Sxy = 6, Sxx = 10, Syy = 6 → r = 6/√60 = √0.6.
         Assert.Equal(Math.Sqrt(0.6), Correlation.Pearson([1, 2, 3, 4, 5], [2, 4, 5, 4, 5]), 14);
@@ -14,14 +14,14 @@ public class CorrelationTests
     }
 
     [Fact]
-    public void RanksAverageTies()
+    public void Ranks_average_ties()
     {
         Assert.Equal([1, 2.5, 2.5, 4], Correlation.Ranks([10, 20, 20, 30]));
         Assert.Equal([3, 1, 3, 3, 5], Correlation.Ranks([7, 1, 7, 7, 9]));
     }
 
     [Fact]
-    public void SpearmanWithTiesUsesAverageRanks()
+    public void Spearman_with_ties_uses_average_ranks()
     {
         // Ranks x = (1, 2.5, 2.5, 4), y = (1, 3, 2, 4): Sxy = 4.5, Sxx = 4.5, Syy = 5 → ρ = 3/√10.
         Assert.Equal(3 / Math.Sqrt(10), Correlation.Spearman([1, 2, 2, 3], [1, 3, 2, 4]), 14);
@@ -30,7 +30,7 @@ public class CorrelationTests
     }
 
     [Fact]
-    public void SpearmanExactPValuesCountPermutations()
+    public void Spearman_exact_p_values_count_permutations()
     {
         // n = 4: 24 permutations; ρ = 1 only for the identity, ρ ≥ 0.8 (Σd² ≤ 2) for the identity and 3 adjacent swaps.
         var r = SpearmanTest.Test([1, 2, 3, 4], [1, 2, 3, 4], Alternative.Greater);
@@ -44,7 +44,7 @@ public class CorrelationTests
     }
 
     [Fact]
-    public void SpearmanAsymptoticPValueUsesStudentT()
+    public void Spearman_asymptotic_p_value_uses_student_t()
     {
         // n = 12 (beyond the exact range): t = ρ √(10 / (1 − ρ²)) with 10 dof; pick ρ so that t is the 2.5% critical value.
         double t = 2.2281388519649385;
@@ -55,7 +55,7 @@ public class CorrelationTests
     }
 
     [Fact]
-    public void ExactAndAsymptoticAgreeRoughlyAtTheBoundary()
+    public void Exact_and_asymptotic_agree_roughly_at_the_boundary()
     {
         var x = Enumerable.Range(0, 9).Select(i => (double)i).ToArray();
         double[] y = [1, 0, 3, 2, 5, 4, 8, 6, 7];

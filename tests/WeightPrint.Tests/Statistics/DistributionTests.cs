@@ -9,7 +9,7 @@ public class DistributionTests
     [InlineData(10, 12.801827480081467)]     // ln 9!
     [InlineData(100.5, 361.4355404677776)]
     [InlineData(1, 0)]
-    public void LogGammaMatchesKnownValues(double x, double expected)
+    public void Log_gamma_matches_known_values(double x, double expected)
         => Assert.Equal(expected, SpecialFunctions.LogGamma(x), 11);
 
     [Theory]
@@ -17,7 +17,7 @@ public class DistributionTests
     [InlineData(6.634896601021214, 1, 0.01)]
     [InlineData(18.307038053275146, 10, 0.05)]
     [InlineData(124.34211340400407, 100, 0.05)]
-    public void ChiSquareSurvivalMatchesTables(double x, double dof, double expected)
+    public void Chi_square_survival_matches_tables(double x, double dof, double expected)
         => Assert.Equal(expected, Distributions.ChiSquareSurvival(x, dof), 9);
 
     [Theory]
@@ -25,7 +25,7 @@ public class DistributionTests
     [InlineData(4)]
     [InlineData(60)]
     [InlineData(900)]
-    public void ChiSquareWithEvenDofMatchesClosedForm(double x)
+    public void Chi_square_with_even_dof_matches_closed_form(double x)
     {
         // For 2k degrees of freedom Q(k, x/2) = e^(−x/2) Σ_{j<k} (x/2)^j / j!.
         for (int k = 1; k <= 6; k++)
@@ -44,7 +44,7 @@ public class DistributionTests
     }
 
     [Fact]
-    public void GammaPAndQAreComplementary()
+    public void Gamma_p_and_q_are_complementary()
     {
         foreach (double a in new[] { 0.5, 1, 3.3, 20 })
         {
@@ -57,14 +57,14 @@ public class DistributionTests
     [InlineData(2.2281388519649385, 10, 0.025)] // published t critical values (two-sided 5%)
     [InlineData(12.706204736174707, 1, 0.025)]
     [InlineData(2.8453397097861091, 20, 0.005)]
-    public void StudentTSurvivalMatchesTables(double t, double dof, double expected)
+    public void Student_t_survival_matches_tables(double t, double dof, double expected)
     {
         Assert.Equal(expected, Distributions.StudentTSurvival(t, dof), 9);
         Assert.Equal(1 - expected, Distributions.StudentTSurvival(-t, dof), 9);
     }
 
     [Fact]
-    public void NormalTailsMatchKnownQuantiles()
+    public void Normal_tails_match_known_quantiles()
     {
         Assert.Equal(0.025, Distributions.NormalSurvival(1.959963984540054), 12);
         Assert.Equal(0.5, Distributions.NormalSurvival(0), 14);
@@ -74,7 +74,7 @@ public class DistributionTests
     }
 
     [Fact]
-    public void IncompleteBetaMatchesClosedForms()
+    public void Incomplete_beta_matches_closed_forms()
     {
         foreach (double x in new[] { 0.01, 0.3, 0.5, 0.77, 0.999 })
         {

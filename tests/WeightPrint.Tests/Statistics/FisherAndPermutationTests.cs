@@ -5,7 +5,7 @@ namespace WeightPrint.Tests.Statistics;
 public class FisherAndPermutationTests
 {
     [Fact]
-    public void FisherMatchesHandComputedValues()
+    public void Fisher_matches_hand_computed_values()
     {
         // X = −4 ln 0.05 = 11.983, 4 dof: Q(2, X/2) = e^(−X/2)(1 + X/2) = 0.0174787.
         Assert.Equal(0.017478661367769956, FisherMethod.Combine([0.05, 0.05]), 14);
@@ -18,7 +18,7 @@ public class FisherAndPermutationTests
     }
 
     [Fact]
-    public void PermutationPValueIsBPlusOneOverMPlusOne()
+    public void Permutation_p_value_is_b_plus_one_over_m_plus_one()
     {
         // A deterministic "null" 0, 1, …, 9: with observed 7.5, b = 2 of m = 10 reach it.
         int k = 0;
@@ -32,7 +32,7 @@ public class FisherAndPermutationTests
     }
 
     [Fact]
-    public void PermutationTestIsSeeded()
+    public void Permutation_test_is_seeded()
     {
         var data = Enumerable.Range(0, 30).Select(i => Math.Sin(i)).ToArray();
         double Stat(Random rnd)
@@ -51,7 +51,7 @@ public class FisherAndPermutationTests
     }
 
     [Fact]
-    public void LinearStatisticMomentsMatchEnumeration()
+    public void Linear_statistic_moments_match_enumeration()
     {
         const int n = 5;
         var rnd = new Random(3);

@@ -5,7 +5,7 @@ namespace WeightPrint.Tests.Statistics;
 public class KolmogorovSmirnovTests
 {
     [Fact]
-    public void ExactDistributionForOneObservation()
+    public void Exact_distribution_for_one_observation()
     {
         // n = 1: D = max(u, 1 − u) so P(D ≥ d) = 2(1 − d) for d ≥ 1/2.
         var r = KolmogorovSmirnov.TestUniform([0.3]);
@@ -15,7 +15,7 @@ public class KolmogorovSmirnovTests
     }
 
     [Fact]
-    public void ExactDistributionForTwoObservations()
+    public void Exact_distribution_for_two_observations()
     {
         // n = 2: D = max(1/2 − u₁, u₁, 1 − u₂, u₂ − 1/2) for sorted u₁ ≤ u₂; integrate P(D < d) on a fine grid.
         const int grid = 2000;
@@ -38,14 +38,14 @@ public class KolmogorovSmirnovTests
     }
 
     [Fact]
-    public void AsymptoticMatchesPublishedCriticalValues()
+    public void Asymptotic_matches_published_critical_values()
     {
         Assert.Equal(0.05, KolmogorovSmirnov.KolmogorovSurvival(1.3580986393225505), 6);
         Assert.Equal(0.01, KolmogorovSmirnov.KolmogorovSurvival(1.6276236115189504), 6);
     }
 
     [Fact]
-    public void ExactAndAsymptoticAgreeForLargeN()
+    public void Exact_and_asymptotic_agree_for_large_n()
     {
         foreach (double lambda in new[] { 0.8, 1.0, 1.36, 1.8 })
         {
@@ -56,7 +56,7 @@ public class KolmogorovSmirnovTests
     }
 
     [Fact]
-    public void UniformSampleIsNotRejectedAndSkewedSampleIs()
+    public void Uniform_sample_is_not_rejected_and_skewed_sample_is()
     {
         var rnd = new Random(11);
         var uniform = Enumerable.Range(0, 500).Select(_ => rnd.NextDouble()).ToArray();

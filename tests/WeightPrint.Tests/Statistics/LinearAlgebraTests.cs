@@ -21,7 +21,7 @@ public class LinearAlgebraTests
     [InlineData(2)]
     [InlineData(7)]
     [InlineData(40)]
-    public void EigenDecompositionReconstructs(int n)
+    public void Eigen_decomposition_reconstructs(int n)
     {
         var a = RandomSymmetric(n, n);
         var (values, vectors) = SymmetricEigen.Decompose(a, n);
@@ -52,7 +52,7 @@ public class LinearAlgebraTests
     }
 
     [Fact]
-    public void EigenvaluesOfKnownMatrix()
+    public void Eigenvalues_of_known_matrix()
     {
         // [[2, 1], [1, 2]] has eigenvalues 1 and 3; a diagonal matrix its diagonal.
         Assert.Equal([1, 3], SymmetricEigen.Decompose([2, 1, 1, 2], 2).Values.Select(v => Math.Round(v, 12)));
@@ -60,7 +60,7 @@ public class LinearAlgebraTests
     }
 
     [Fact]
-    public void SingularValuesOfKnownMatrices()
+    public void Singular_values_of_known_matrices()
     {
         // [[3, 0], [4, 5]]: AᵀA = [[25, 20], [20, 25]] with eigenvalues 45 and 5.
         var s = LinearAlgebra.SingularValues([3, 0, 4, 5], 2, 2);
@@ -73,7 +73,7 @@ public class LinearAlgebraTests
     }
 
     [Fact]
-    public void SingularValuesMatchEigenvaluesOfGram()
+    public void Singular_values_match_eigenvalues_of_gram()
     {
         var rnd = new Random(5);
         const int m = 9, n = 6;
@@ -86,7 +86,7 @@ public class LinearAlgebraTests
     }
 
     [Fact]
-    public void ProcrustesRecoversARotation()
+    public void Procrustes_recovers_a_rotation()
     {
         const int d = 6, t = 40;
         var rnd = new Random(9);
@@ -100,7 +100,7 @@ public class LinearAlgebraTests
     }
 
     [Fact]
-    public void PsdFactorReproducesTheMatrix()
+    public void Psd_factor_reproduces_the_matrix()
     {
         double[] pd = [4, 2, 2, 3];
         double[] singular = [1, 1, 1, 1];
@@ -113,7 +113,7 @@ public class LinearAlgebraTests
     }
 
     [Fact]
-    public void DotAccumulatesLongVectorsAccurately()
+    public void Dot_accumulates_long_vectors_accurately()
     {
         var x = Enumerable.Repeat(0.1f, 1_000_003).ToArray();
         Assert.Equal(1_000_003 * 0.1 * 0.1, LinearAlgebra.Dot(x, x), 0.05);

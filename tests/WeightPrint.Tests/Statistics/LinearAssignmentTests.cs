@@ -49,7 +49,7 @@ public class LinearAssignmentTests
     [InlineData(3, 7)]
     [InlineData(7, 3)]
     [InlineData(5, 6)]
-    public void MatchesBruteForce(int rows, int cols)
+    public void Matches_brute_force(int rows, int cols)
     {
         for (int seed = 0; seed < 25; seed++)
         {
@@ -66,7 +66,7 @@ public class LinearAssignmentTests
     }
 
     [Fact]
-    public void MaximizeFindsTheHiddenPermutation()
+    public void Maximize_finds_the_hidden_permutation()
     {
         const int n = 300;
         var rnd = new Random(1);
@@ -82,7 +82,7 @@ public class LinearAssignmentTests
     }
 
     [Fact]
-    public void HandlesEmptyAndRejectsNaN()
+    public void Handles_empty_and_rejects_na_n()
     {
         Assert.Empty(LinearAssignment.Minimize([], 0, 5));
         Assert.Equal([-1, -1], LinearAssignment.Minimize([], 2, 0));
@@ -90,7 +90,7 @@ public class LinearAssignmentTests
     }
 
     [Fact]
-    public void RandomInstanceOfSize512IsFast()
+    public void Random_instance_of_size512_is_fast()
     {
         const int n = 512;
         var rnd = new Random(2);
