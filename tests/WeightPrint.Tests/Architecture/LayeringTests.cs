@@ -36,9 +36,9 @@ public sealed class LayeringTests
     /// needed, so the list only shrinks.</summary>
     private static readonly (string From, string To, string Why)[] Exceptions =
     [
-        ("WeightPrint.Signals.Layers", "WeightPrint.Signals.Cka", "layers re-runs cka instead of reading the pair's results (issue 12, item 7)"),
-        ("WeightPrint.Signals.Layers", "WeightPrint.Signals.Pcs", "layers re-runs pcs instead of reading the pair's results (issue 12, item 7)"),
-        ("WeightPrint.Signals.Layers", "WeightPrint.Signals.Spectral", "layers re-runs spectral instead of reading the pair's results (issue 12, item 7)"),
+        ("WeightPrint.Signals.Layers", "WeightPrint.Signals.Cka", "layers re-runs cka itself when the pair's earlier results lack it"),
+        ("WeightPrint.Signals.Layers", "WeightPrint.Signals.Pcs", "layers re-runs pcs itself when the pair's earlier results lack it"),
+        ("WeightPrint.Signals.Layers", "WeightPrint.Signals.Spectral", "layers re-runs spectral itself when the pair's earlier results lack it"),
     ];
 
     private static readonly Assembly[] Assemblies =
