@@ -329,6 +329,18 @@ public class HostileInputTests
         if (damage is "duplicate-key" or "version-string" or "model-array" or "drop-pdf-std" or "pdf-std-string") AssertCleanRefusal(r, "fp.json");
     }
 
+    /// <summary>Found by the fingerprint fuzz target in CI's smoke: a fingerprint whose bytes are not valid UTF-8 (the
+    /// committed input, minimised by AFL++ from a seed) failed later, when a string was read, as an internal error.</summary>
+    [Fact]
+    public void A_fingerprint_with_invalid_utf8_found_by_fuzzing_is_a_clean_refusal()
+    {
+        string input = Path.Combine(SharedModels.RepoRoot, "tests", "WeightPrint.Tests", "Hostile", "FuzzFindings", "fingerprint-invalid-utf8.json");
+        byte[] bytes = File.ReadAllBytes(input);
+        var e = Assert.Throws<InvalidModelFileException>(() => WeightPrint.Comparison.Fingerprint.Read(new MemoryStream(bytes), "crash.json"));
+        Assert.Contains("not valid Unicode", e.Message);
+        AssertCleanRefusal(CliRunner.Run("compare", input, input, "--quiet"), "fingerprint-invalid-utf8.json");
+    }
+
     // Error lines: bounded, control characters escaped -----------------------------------------------------------
 
     [Fact]

@@ -17,7 +17,24 @@ internal static class FingerprintReader
 {
     private const int MaxDepth = 64;
 
+    /// <summary>Reads a fingerprint; every problem is an <see cref="InvalidModelFileException"/> naming the field.</summary>
     public static Fingerprint Parse(byte[] bytes, string name)
+    {
+        // Strings are decoded only when read: bytes that are not UTF-8 (found by fuzzing) or an unpaired surrogate escape
+        // such as \ud800 would otherwise surface there as an internal error.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            throw new InvalidModelFileException(name, "fingerprint holds bytes that are not valid UTF-8, so it is not valid Unicode");
+        try
+        {
+            return ParseChecked(bytes, name);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is DecoderFallbackException or EncoderFallbackException || e.Message.Contains("transcode", StringComparison.Ordinal))
+        {
+            throw new InvalidModelFileException(name, "fingerprint holds a string that is not valid Unicode (an unpaired surrogate escape such as \\ud800)");
+        }
+    }
+
+    private static Fingerprint ParseChecked(byte[] bytes, string name)
     {
         JsonDocument doc;
         try
