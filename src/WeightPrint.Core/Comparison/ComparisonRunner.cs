@@ -128,7 +128,7 @@ internal static class ComparisonRunner
         foreach (var m in methods)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            results.Add(RunMethod(m, a.Input, b.Input, context, results));
+            results.Add(m.CompareInputs(a.Input, b.Input, context, results));
         }
 
         var verdict = WeightPrint.Verdict.VerdictRules.Decide(new WeightPrint.Verdict.VerdictInput(results,
@@ -137,19 +137,6 @@ internal static class ComparisonRunner
         {
             NonFinite = [.. NonFiniteTensors(0, a), .. NonFiniteTensors(1, b)],
         };
-    }
-
-    /// <summary>Runs one method; a method that needs rows a fingerprint does not hold is "not applicable", with the reason.</summary>
-    public static MethodResult RunMethod(SignalMethod method, ComparisonInput a, ComparisonInput b, MethodContext context, IReadOnlyList<MethodResult>? earlier = null)
-    {
-        try
-        {
-            return method.CompareInputs(a, b, context, earlier);
-        }
-        catch (SampleNotStoredException e)
-        {
-            return new MethodResult { Id = method.Id, Status = MethodStatus.NotApplicable, Reason = e.Message, NullDescription = method.NullDescription };
-        }
     }
 
     /// <summary>The tensors of <paramref name="input"/> in which a read met NaN or ±Infinity so far.</summary>

@@ -72,13 +72,20 @@ internal abstract class SignalMethod
     /// <see cref="Compare(ComparisonInput, ComparisonInput, MethodContext)"/>, for callers: a signature read from a fingerprint file is untrusted input, so when
     /// decoding one fails (a missing field, a wrong type, an array of the wrong shape) the failure becomes an
     /// <see cref="InvalidModelFileException"/> naming the file and the method, whatever the method's decoder
-    /// threw. Methods therefore read saved signatures with plain accessors and need no checks of their own.
+    /// threw. Methods therefore read saved signatures with plain accessors and need no checks of their own. A method
+    /// that needs rows a fingerprint's sample does not hold is "not applicable", with the reason.
     /// </summary>
     public MethodResult CompareInputs(ComparisonInput a, ComparisonInput b, MethodContext context, IReadOnlyList<MethodResult>? earlier = null)
     {
         try
         {
             return Compare(a, b, context, earlier ?? []);
+        }
+        catch (SampleNotStoredException e)
+        {
+            // A fingerprint holds sampled rows only: a method that needs others does not apply, whoever calls it
+            // (the runner, or layers re-running a method).
+            return NotApplicable(e.Message);
         }
         catch (Exception e) when (e is not InvalidModelFileException and not OperationCanceledException and not OutOfMemoryException
             && (a.Signatures.ContainsKey(Id) || b.Signatures.ContainsKey(Id)))
