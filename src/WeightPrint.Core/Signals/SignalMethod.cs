@@ -105,7 +105,9 @@ internal abstract class SignalMethod
         {
             var file = a.Signatures.ContainsKey(Id) ? a : b;
             var cause = e is AggregateException { InnerExceptions.Count: > 0 } agg ? agg.InnerExceptions[0] : e;
-            throw new InvalidModelFileException(file.Label, $"malformed fingerprint: the saved {Id} signature (methods.{Id}) lacks a field or has one of the wrong type ({cause.GetType().Name}: {cause.Message})", e);
+            // Decoders' own messages explain the damage; a runtime exception's (a null reference) only leaks .NET.
+            string detail = cause is FormatException ? ": " + cause.Message : "";
+            throw new InvalidModelFileException(file.Label, $"malformed fingerprint: the saved {Id} signature lacks a field or has one of the wrong type{detail}", e);
         }
     }
 
