@@ -34,7 +34,7 @@ public static class IdentityCheck
     internal static TensorFingerprint FingerprintOf(TensorView view) => Cache.GetValue(view, TensorFingerprint.Of);
 
     /// <summary>The progress step of the check.</summary>
-    public const string Step = "identity";
+    internal const string Step = "identity";
 
     /// <param name="a">Model A.</param>
     /// <param name="b">Model B.</param>
