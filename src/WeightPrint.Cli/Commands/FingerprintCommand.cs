@@ -18,7 +18,7 @@ internal static class FingerprintCommand
             "Write a model's fingerprint (sampled rows for pcs and neuron-match, signatures, file hashes) that compare, identify and db accept in place of the model (stdout without -o, or with --json)",
             [
                 "weightprint fingerprint model/ -o model.fp.json",
-                "weightprint fingerprint hf:ORG/NAME --methods pdf --json > fp.json",
+                "weightprint fingerprint hf:ORG/NAME -o fp.json",
                 "weightprint compare model.fp.json candidate/",
             ])) { model, output };
         common.AddTo(command);
@@ -29,6 +29,15 @@ internal static class FingerprintCommand
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
             string path = parse.GetValue(model)!;
+            if (WeightPrint.Loading.HubLoader.IsHubReference(path) && parse.GetValue(common.Methods) == null && methods.Count > 0)
+            {
+                // The signatures read whole tensors (pdf and spectral all attention weights, pdf-mlp all MLP weights: nearly
+                // the whole model); the samples that let pcs and neuron-match say "derived" are a few percent of it.
+                methods = [];
+                if (!parse.GetValue(common.Quiet))
+                    context.Err.WriteLine($"{path}: samples only (for pcs and neuron-match, a few percent of the model's bytes); the pdf, pdf-mlp and spectral signatures read whole tensors, so they are made only when asked for (--methods all)");
+            }
+
             var fingerprint = Make(path, methods, methodContext, router, progress, context, parse.GetValue(common.Quiet));
             string? target = parse.GetValue(output);
             // --json: the fingerprint document on stdout (as without -o), also when it is written to a file.
