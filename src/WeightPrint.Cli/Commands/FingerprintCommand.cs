@@ -29,14 +29,7 @@ internal static class FingerprintCommand
             var router = new ProgressRouter();
             var methodContext = common.Context(parse, router);
             string path = parse.GetValue(model)!;
-            if (WeightPrint.Loading.HubLoader.IsHubReference(path) && parse.GetValue(common.Methods) == null && methods.Count > 0)
-            {
-                // The signatures read whole tensors (pdf and spectral all attention weights, pdf-mlp all MLP weights: nearly
-                // the whole model); the samples that let pcs and neuron-match say "derived" are a few percent of it.
-                methods = [];
-                if (!parse.GetValue(common.Quiet))
-                    context.Err.WriteLine($"{path}: samples only (for pcs and neuron-match, a few percent of the model's bytes); the pdf, pdf-mlp and spectral signatures read whole tensors, so they are made only when asked for (--methods all)");
-            }
+            methods = SignatureMethods(path, methods, parse.GetValue(common.Methods) != null, parse.GetValue(common.Quiet), context);
 
             var fingerprint = Make(path, methods, methodContext, router, progress, context, parse.GetValue(common.Quiet));
             string? target = parse.GetValue(output);
@@ -56,6 +49,18 @@ internal static class FingerprintCommand
             return WeightPrintCli.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>The signature methods to run for a model: those selected, except for an <c>hf:</c> model without an
+    /// explicit <c>--methods</c>, whose fingerprint then holds the samples only (said on stderr unless quiet).</summary>
+    public static List<SignalMethod> SignatureMethods(string path, List<SignalMethod> selected, bool explicitMethods, bool quiet, CliContext context)
+    {
+        if (explicitMethods || selected.Count == 0 || !WeightPrint.Loading.HubLoader.IsHubReference(path)) return selected;
+        // The signatures read whole tensors (pdf and spectral all attention weights, pdf-mlp all MLP weights: nearly the
+        // whole model); the samples that let pcs and neuron-match say "derived" are a few percent of it.
+        if (!quiet)
+            context.Err.WriteLine($"{path}: samples only (for pcs and neuron-match, a few percent of the model's bytes); the pdf, pdf-mlp and spectral signatures read whole tensors, so they are made only when asked for (--methods all)");
+        return [];
     }
 
     /// <summary>Opens a model and makes its fingerprint: the samples always, the signatures of <paramref name="methods"/>.</summary>

@@ -1,5 +1,5 @@
 using System.Text;
-using WeightPrint.Formats;
+using WeightPrint.IO;
 using WeightPrint.IO.Hub;
 
 namespace WeightPrint.Tests.Hub;
@@ -8,7 +8,7 @@ namespace WeightPrint.Tests.Hub;
 public class HubListingLfsTests
 {
     private const string Sha = "0123456789abcdef0123456789abcdef01234567";
-    private static readonly string Hash = new('a', 63) + "B";
+    private static readonly string Hash = new string('a', 63) + "B";
 
     private static HubListing Parse(string sibling)
         => HubListing.Parse("hf:acme/x", Encoding.UTF8.GetBytes($$"""{"sha": "{{Sha}}", "siblings": [{{sibling}}]}"""));
