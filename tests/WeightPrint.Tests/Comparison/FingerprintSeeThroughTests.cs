@@ -51,7 +51,7 @@ public class FingerprintSeeThroughTests
     [Theory]
     [InlineData("permute-residual")]
     [InlineData("rotate-residual")]
-    public void Fingerprint_against_fingerprint_does_not_see_through_a_residual_map_but_the_full_model_as_B_does(string variant)
+    public void Fingerprint_against_fingerprint_does_not_see_through_a_residual_map_and_against_the_full_model_only_a_permutation(string variant)
     {
         var model = variant == "permute-residual" ? SyntheticModels.PermuteResidual(Base.Value, 3) : SyntheticModels.RotateResidual(Base.Value, 8);
         var a = Fingerprinted(Base.Value.ToView(), "base");
@@ -59,7 +59,10 @@ public class FingerprintSeeThroughTests
         // The samples hold the same indices of both residual streams, which the map has moved: no exact test rejects.
         Assert.True(P(new PcsMethod(), a, b) > 1e-3);
         Assert.True(P(new NeuronMatchMethod(), a, b) > 1e-3);
-        // With the full descendant as B, neuron-match maps its residual stream through the shared tokens' embeddings.
-        Assert.True(P(new NeuronMatchMethod(), a, new ComparisonInput(variant, model.ToView())) < 1e-6);
+        // With the full descendant as B, neuron-match maps its residual stream through the shared tokens' embeddings: a
+        // signed permutation is found from the fingerprint's 512 token rows; a rotation would need 2 × d of them.
+        double full = P(new NeuronMatchMethod(), a, new ComparisonInput(variant, model.ToView()));
+        if (variant == "permute-residual") Assert.True(full < 1e-6);
+        else Assert.True(full > 1e-3);
     }
 }
