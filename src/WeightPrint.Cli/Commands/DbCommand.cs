@@ -59,7 +59,8 @@ internal static class DbCommand
             {
                 var fp = Fingerprint.LooksLikeFingerprint(path)
                     ? Fingerprint.ReadFile(path)
-                    : FingerprintCommand.Make(path, methods, methodContext, steps, progress, context, quiet);
+                    : FingerprintCommand.Make(path, FingerprintCommand.SignatureMethods(path, methods, parse.GetValue(common.Methods) != null, quiet, context),
+                        methodContext, steps, progress, context, quiet);
                 string entry = parse.GetValue(name) ?? DefaultName(path);
                 store.Add(entry, parse.GetValue(note), fp);
                 if (!quiet) context.Err.WriteLine($"added '{entry}' to {store.Display}");

@@ -18,7 +18,7 @@ internal static class FingerprintCommand
             "Write a model's fingerprint (sampled rows for pcs and neuron-match, signatures, file hashes) that compare, identify and db accept in place of the model (stdout without -o, or with --json)",
             [
                 "weightprint fingerprint model/ -o model.fp.json",
-                "weightprint fingerprint hf:ORG/NAME --methods pdf --json > fp.json",
+                "weightprint fingerprint hf:ORG/NAME -o fp.json",
                 "weightprint compare model.fp.json candidate/",
             ])) { model, output };
         common.AddTo(command);
@@ -29,6 +29,8 @@ internal static class FingerprintCommand
             var steps = new ProgressSteps(progress);
             var methodContext = common.Context(parse, steps);
             string path = parse.GetValue(model)!;
+            methods = SignatureMethods(path, methods, parse.GetValue(common.Methods) != null, parse.GetValue(common.Quiet), context);
+
             var fingerprint = Make(path, methods, methodContext, steps, progress, context, parse.GetValue(common.Quiet));
             string? target = parse.GetValue(output);
             // --json: the fingerprint document on stdout (as without -o), also when it is written to a file.
@@ -47,6 +49,18 @@ internal static class FingerprintCommand
             return WeightPrintCli.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>The signature methods to run for a model: those selected, except for an <c>hf:</c> model without an
+    /// explicit <c>--methods</c>, whose fingerprint then holds the samples only (said on stderr unless quiet).</summary>
+    public static List<SignalMethod> SignatureMethods(string path, List<SignalMethod> selected, bool explicitMethods, bool quiet, CliContext context)
+    {
+        if (explicitMethods || selected.Count == 0 || !WeightPrint.Loading.HubLoader.IsHubReference(path)) return selected;
+        // The signatures read whole tensors (pdf and spectral all attention weights, pdf-mlp all MLP weights: nearly the
+        // whole model); the samples that let pcs and neuron-match say "derived" are a few percent of it.
+        if (!quiet)
+            context.Err.WriteLine($"{path}: samples only (for pcs and neuron-match, a few percent of the model's bytes); the pdf, pdf-mlp and spectral signatures read whole tensors, so they are made only when asked for (--methods all)");
+        return [];
     }
 
     /// <summary>Opens a model and makes its fingerprint: the samples always, the signatures of <paramref name="methods"/>.</summary>

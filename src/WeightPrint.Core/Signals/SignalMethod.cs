@@ -100,6 +100,11 @@ internal abstract class SignalMethod
             // (the runner, or layers re-running a method).
             return NotApplicable(e.Message);
         }
+        catch (AggregateException e) when (e.Flatten().InnerExceptions is { Count: > 0 } inner && inner.All(x => x is SampleNotStoredException))
+        {
+            // The same, raised on worker threads (a fingerprint without this method's signature, read in parallel).
+            return NotApplicable(inner[0].Message);
+        }
         catch (Exception e) when (e is not InvalidModelFileException and not OperationCanceledException and not OutOfMemoryException
             && (a.Signatures.ContainsKey(Id) || b.Signatures.ContainsKey(Id)))
         {

@@ -152,7 +152,9 @@ internal static class FingerprintBuilder
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         if (c.Metadata.TryGetValue("hub.repo", out var repo))
         {
-            var hubFiles = c.Files.Select(f => new FingerprintSourceFile(FileName(f.Name), f.Length, null)).ToList();
+            // The Hub's listing gives the SHA-256 of each LFS file's content, so it is recorded without reading the file.
+            var hubFiles = c.Files.Select(f => new FingerprintSourceFile(FileName(f.Name), f.Length,
+                c.Metadata.GetValueOrDefault(Loading.HubLoader.Sha256Key + FileName(f.Name)) as string)).ToList();
             return (new FingerprintSource("hub", repo as string, c.Metadata.GetValueOrDefault("hub.commit") as string, hubFiles), hashes, HubHashScope);
         }
 

@@ -47,6 +47,9 @@ internal sealed class FakeRepo(string id)
     /// <summary>Whether the API listing gives sibling sizes (as with ?blobs=True).</summary>
     public bool ListSizes { get; set; } = true;
 
+    /// <summary>Whether the API listing gives <c>lfs.sha256</c> (and <c>lfs.size</c>) for weight files, as the Hub does for files in Git LFS.</summary>
+    public bool ListLfs { get; set; }
+
     public Dictionary<string, Dictionary<string, byte[]>> Commits { get; } = [];
 
     public Dictionary<string, string> Refs { get; } = [];
@@ -254,6 +257,15 @@ internal sealed class FakeHub : IDisposable
                 w.WriteStartObject();
                 w.WriteString("rfilename", name);
                 if (repo.ListSizes) w.WriteNumber("size", bytes.Length);
+                if (repo.ListLfs && (name.EndsWith(".safetensors", StringComparison.Ordinal) || name.EndsWith(".gguf", StringComparison.Ordinal)))
+                {
+                    w.WriteStartObject("lfs");
+                    w.WriteString("sha256", Convert.ToHexStringLower(SHA256.HashData(bytes)));
+                    w.WriteNumber("size", bytes.Length);
+                    w.WriteNumber("pointerSize", 134);
+                    w.WriteEndObject();
+                }
+
                 w.WriteEndObject();
             }
 
