@@ -216,9 +216,13 @@ internal static class VerdictRules
         return (na.Count == 0 ? "" : "; not tested: " + string.Join("; ", na.Select(r => $"{r.Id} ({r.Reason})"))) + (caveats.Length == 0 ? "" : "; " + caveats);
     }
 
-    /// <summary>The distinct caveats of tests that ran (what they could not test, e.g. across residual widths).</summary>
+    /// <summary>The caveats of tests that ran (what they could not test, e.g. across residual widths), each once: a caveat
+    /// that starts another (several methods state the same limits, one adds its own) is left out.</summary>
     private static IEnumerable<string> Caveats(VerdictInput input)
-        => Ok(input).Where(r => r.NullKind != NullKind.None && !string.IsNullOrEmpty(r.Reason)).Select(r => r.Reason!).Distinct(StringComparer.Ordinal);
+    {
+        var all = Ok(input).Where(r => r.NullKind != NullKind.None && !string.IsNullOrEmpty(r.Reason)).Select(r => r.Reason!).Distinct(StringComparer.Ordinal).ToList();
+        return all.Where(c => !all.Any(o => o.Length > c.Length && o.StartsWith(c, StringComparison.Ordinal)));
+    }
 
     private static string CaveatSentence(VerdictInput input)
     {

@@ -66,6 +66,7 @@ internal sealed class PcsMethod : SignalMethod
         if (frame == null && !alignment.IsIdentity && (SampleLayout.IsSampled(va.Get(ModelRole.Embedding)) || SampleLayout.IsSampled(vb.Get(ModelRole.Embedding))))
             alignment = ResidualAlignment.Identity(d, "one side is a fingerprint's sample, whose residual stream cannot be mapped; weights are compared as stored");
         var residual = SampleLayout.PcsResidual(d, context.Seed);
+        var notCompared = new List<string>(); // across widths: tensors present in both models whose other axis differs
         int s = residual.Length;
 
         // Sampled tensors per layer pair (plus one group for model-level tensors).
@@ -78,16 +79,16 @@ internal sealed class PcsMethod : SignalMethod
             foreach (var role in Readers.Concat(Writers))
             {
                 if (role is TensorRole.MlpGate or TensorRole.MlpUp or TensorRole.MlpDown) continue;
-                AddSample(attention, role.ToString(), la.Get(role), lb.Get(role), Writers.Contains(role), residual, context.Seed, alignA, alignment, frame);
+                AddSample(attention, role.ToString(), la.Get(role), lb.Get(role), Writers.Contains(role), residual, context.Seed, alignA, alignment, frame, notCompared);
             }
 
             var mlp = new List<TensorSample>();
             foreach (var (ma, mb) in ModelParts.MlpPairs(la, lb))
             {
                 string tag = ma.Label == mb.Label ? ma.Label : $"{ma.Label}~{mb.Label}";
-                AddSample(mlp, tag + ".gate", ma.Gate, mb.Gate, false, residual, context.Seed, alignA, alignment, frame);
-                AddSample(mlp, tag + ".up", ma.Up, mb.Up, false, residual, context.Seed, alignA, alignment, frame);
-                AddSample(mlp, tag + ".down", ma.Down, mb.Down, true, residual, context.Seed, alignA, alignment, frame);
+                AddSample(mlp, tag + ".gate", ma.Gate, mb.Gate, false, residual, context.Seed, alignA, alignment, frame, notCompared);
+                AddSample(mlp, tag + ".up", ma.Up, mb.Up, false, residual, context.Seed, alignA, alignment, frame, notCompared);
+                AddSample(mlp, tag + ".down", ma.Down, mb.Down, true, residual, context.Seed, alignA, alignment, frame, notCompared);
             }
 
             groups.Add((la.Index, lb.Index, [.. attention, .. mlp], attention.Count));
@@ -97,8 +98,8 @@ internal sealed class PcsMethod : SignalMethod
         var modelLevel = new List<TensorSample>();
         if (frame == null ? alignment.IsIdentity : !frame.Accepted)
         {
-            AddSample(modelLevel, "embedding", va.Get(ModelRole.Embedding), vb.Get(ModelRole.Embedding), false, residual, context.Seed, alignA, alignment, frame);
-            AddSample(modelLevel, "lm_head", va.Get(ModelRole.LmHead), vb.Get(ModelRole.LmHead), false, residual, context.Seed, alignA, alignment, frame);
+            AddSample(modelLevel, "embedding", va.Get(ModelRole.Embedding), vb.Get(ModelRole.Embedding), false, residual, context.Seed, alignA, alignment, frame, notCompared);
+            AddSample(modelLevel, "lm_head", va.Get(ModelRole.LmHead), vb.Get(ModelRole.LmHead), false, residual, context.Seed, alignA, alignment, frame, notCompared);
         }
 
         int tensorCount = groups.Sum(g => g.Tensors.Count) + modelLevel.Count;
@@ -190,7 +191,8 @@ internal sealed class PcsMethod : SignalMethod
             NullKind = NullKind,
             Parts = parts,
             Transform = frame != null ? frame.Transform : alignment.Accepted ? alignment.Transform : null,
-            Reason = frame?.Caveat,
+            Reason = frame == null ? null : frame.Caveat + (notCompared.Count == 0 ? ""
+                : $"; {notCompared.Count} tensor pairs whose other axis differs (heads or neurons pruned) are not compared by pcs ({string.Join(", ", notCompared.Take(4))}{(notCompared.Count > 4 ? ", …" : "")})"),
             Evidence = EvidenceLevels.Of(pTotal) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
             Raw = new JsonObject
             {
@@ -262,11 +264,17 @@ internal sealed class PcsMethod : SignalMethod
 
     /// <summary>Reads the same sample of both tensors as u × s (other axis × residual) when their other axes agree (and
     /// their residual axes: equal, or each model's own width when the widths differ and <paramref name="frame"/> selects channels).</summary>
-    private static void AddSample(List<TensorSample> list, string name, TensorView? ta, TensorView? tb, bool writer, int[] residual, int seed, ResidualAlignment alignA, ResidualAlignment alignB, CrossWidthFrame? frame)
+    private static void AddSample(List<TensorSample> list, string name, TensorView? ta, TensorView? tb, bool writer, int[] residual, int seed, ResidualAlignment alignA, ResidualAlignment alignB, CrossWidthFrame? frame, List<string> notCompared)
     {
-        if (ta == null || tb == null || (writer ? ta.Columns != tb.Columns : ta.Rows != tb.Rows)) return;
+        if (ta == null || tb == null) return;
         long residualA = writer ? ta.Rows : ta.Columns, residualB = writer ? tb.Rows : tb.Columns;
         if (frame == null ? residualA != residualB : residualA != frame.WidthA || residualB != frame.WidthB) return;
+        if (writer ? ta.Columns != tb.Columns : ta.Rows != tb.Rows)
+        {
+            if (frame != null) notCompared.Add(name);
+            return;
+        }
+
         var (sa, sb) = (ReadSample(ta, name, writer, residual, seed, alignA), ReadSample(tb, name, writer, residual, seed, alignB));
         list.Add(new TensorSample(name, sa, sb, LinearAlgebra.Norm(sa), LinearAlgebra.Norm(sb)));
     }
