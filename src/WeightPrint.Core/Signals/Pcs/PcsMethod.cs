@@ -41,7 +41,7 @@ internal sealed class PcsMethod : SignalMethod
     public override IReadOnlyList<string> Invariances => ["residual orthogonal maps recovered from shared-token embeddings", "per-tensor rescaling"];
 
     public override string FailureModes =>
-        "Any function-preserving permutation or rotation of hidden units, or layers removed or reordered without pairing, drives PCS to 0 for derived models (use neuron-match, cka, spectral); needs equal widths.";
+        "Any function-preserving permutation or rotation of hidden units, or layers removed or reordered without pairing, drives PCS to 0 for derived models (use neuron-match, cka, spectral); across residual widths it needs shared tokens that reveal the channel selection, and compares only tensors whose other axis still matches.";
 
     private sealed record TensorSample(string Name, float[] A, float[] B, double NormA, double NormB);
 
