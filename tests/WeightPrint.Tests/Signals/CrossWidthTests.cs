@@ -129,4 +129,19 @@ public class CrossWidthTests(ITestOutputHelper output)
             foreach (var r in results.Where(r => r.Status == MethodStatus.Ok && r.PValue is double)) Assert.True(r.PValue >= 1e-3, $"{name}: {MethodTestKit.Describe(r)}");
         }
     }
+
+    [SkippableTheory]
+    [InlineData(0.6)]
+    [InlineData(0.8)]
+    [InlineData(1.0)]
+    public void A_child_whose_channel_selection_is_too_weak_to_trust_is_never_called_independent(double noise)
+    {
+        var parent = Zoo("llama-base-s1");
+        var child = SyntheticModels.AddNoise(WidthPruning.PruneResidual(WidthPruning.FromView(parent), 72, sortByImportance: true), noise, seed: 11).ToView(name: "pruned, heavy noise");
+        var frame = CrossWidthFrame.For(parent, child, Context.Seed, threads: 2)!;
+        output.WriteLine($"noise {noise}: accepted {frame.Accepted}, fit {frame.Fit:F3}, column match {frame.Selection?.ColumnMatch:F3}, problem {frame.Problem}");
+        var (results, verdict) = Judge(parent, child);
+        Assert.NotEqual(WeightPrint.Verdict.Verdict.Independent, verdict.Label);
+        if (frame.Problem != null) Assert.All(results.Where(r => r.Id != "spectral"), r => Assert.Equal(MethodStatus.NotApplicable, r.Status));
+    }
 }

@@ -85,6 +85,7 @@ internal sealed class NeuronMatchMethod : SignalMethod
         var pairs = LayerPairing.Pair(a, b, context, out string pairing);
         // Widths differ: MLP rows are read on the narrower model's channels through a channel selection (CrossWidthFrame).
         var frame = CrossWidthFrame.For(va, vb, context.Seed, context.Threads);
+        if (frame?.Problem != null) return NotApplicable(frame.Problem);
         var jobs = new List<(int LayerA, int LayerB, MlpPart A, MlpPart B)>();
         foreach (var (ia, ib) in pairs)
         {

@@ -58,6 +58,7 @@ internal sealed class PcsMethod : SignalMethod
         // Widths differ: both sides are read into the narrower model's channels through a channel selection (CrossWidthFrame).
         var frame = d != db ? CrossWidthFrame.For(va, vb, context.Seed, context.Threads) : null;
         if (d <= 0 || (d != db && frame == null)) return NotApplicable($"hidden sizes differ ({d} vs {db}): tensors cannot be aligned element by element");
+        if (frame?.Problem != null) return NotApplicable(frame.Problem);
 
         var pairs = LayerPairing.Pair(a, b, context, out string pairing);
         var (alignA, alignment) = frame != null ? (frame.ForA, frame.ForB) : (ResidualAlignment.Identity(d, "A as stored"), ResidualAlignment.Cached(va, vb, context.Seed, context.Threads));

@@ -19,7 +19,9 @@ namespace WeightPrint.Signals.Toolbox;
 /// weights — the narrower model's channels with the wider model's first ones — so their nulls stay exact for
 /// independently initialised models (any fixed correspondence is exchangeable with every other under that null), and
 /// their p-values count for "independent"; a derivative that kept a subset of the wider model's channels would have shown
-/// the selection in its embeddings.
+/// the selection in its embeddings. Between the two — embedding columns that match well enough for the assignment to be
+/// tried (<see cref="ResidualAlignment.MinColumnMatch"/>) but a selection below the trusted fit — neither is tested
+/// (<see cref="Problem"/>): a heavily retrained derivative looks like that, and a fixed correspondence would pass it.
 /// </para>
 /// </summary>
 internal sealed class CrossWidthFrame
@@ -66,6 +68,10 @@ internal sealed class CrossWidthFrame
 
     /// <summary>Why no channel selection is used (when not accepted), or how it was found.</summary>
     public string Note { get; private init; } = "";
+
+    /// <summary>Set when the methods must not run across these widths (the reason they give): the embeddings suggest a
+    /// channel selection too weak to trust.</summary>
+    public string? Problem { get; private init; }
 
     /// <summary>What the methods could not test across the widths, stated with every result (a caveat, not a failure).</summary>
     public string Caveat { get; private init; } = "";
@@ -125,12 +131,22 @@ internal sealed class CrossWidthFrame
             };
         }
 
-        string why = selection == null ? problem : string.Create(CultureInfo.InvariantCulture, $"the best channel selection reaches a mean embedding cosine of {selection.Fit:F3}, below {AcceptFit}");
+        if (selection != null)
+        {
+            // The embedding columns match well enough for the assignment to be tried (mean best |cosine| ≥ MinColumnMatch) but
+            // the selection is not trusted: a heavily retrained derivative would look like this, so a fixed correspondence
+            // (which would pass) must not stand in for it.
+            string grey = string.Create(CultureInfo.InvariantCulture,
+                $"{widths}: the shared-token embeddings suggest that {n}'s channels are a selection of {w}'s (columns match at {selection.ColumnMatch:F3} on average) but the best selection reaches a mean embedding cosine of only {selection.Fit:F3}, below {AcceptFit}; neither that selection nor a fixed correspondence can be tested without bias");
+            return new CrossWidthFrame(wa, wb, identity, identity) { Accepted = false, Fit = selection.Fit, Selection = selection, Note = grey, Problem = grey };
+        }
+
+        string why = problem;
         var prefix = ResidualAlignment.Selection(dn, Enumerable.Range(0, dn).ToArray(), Enumerable.Repeat(1f, dn).ToArray(), accepted: false, "none",
             $"no channel selection ({why}); {w}'s first {dn} channels are compared with {n}'s");
         return new CrossWidthFrame(wa, wb, aNarrow ? identity : prefix, aNarrow ? prefix : identity)
         {
-            Accepted = false, Fit = selection?.Fit ?? double.NaN, Selection = selection, Note = why,
+            Accepted = false, Note = why,
             Caveat = string.Create(CultureInfo.InvariantCulture,
                 $"{widths} and the shared-token embeddings show no channel selection ({why}); tested on a correspondence fixed before looking at the weights ({n}'s {dn} channels with {w}'s first {dn}), which keeps the null exact — a model that kept {dn} of {w}'s channels would have shown the selection in its embeddings"),
         };
