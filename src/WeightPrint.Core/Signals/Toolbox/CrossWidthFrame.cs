@@ -112,9 +112,14 @@ internal sealed class CrossWidthFrame
         string n = aNarrow ? "A" : "B", w = aNarrow ? "B" : "A";
         string widths = string.Create(CultureInfo.InvariantCulture, $"residual widths differ (A {wa}, B {wb})");
         var sampled = new[] { a, b }.Any(v => SampleLayout.IsSampled(v.Get(ModelRole.Embedding) ?? v.Get(ModelRole.LmHead)));
-        string problem = "a fingerprint's sample cannot be matched channel by channel";
-        var selection = sampled ? null : ResidualAlignment.EstimateSelection(narrow, wide, seed, threads, out problem);
         var identity = ResidualAlignment.Identity(dn, "the narrower model's channels as stored");
+        if (sampled)
+        {
+            string stored = $"{widths}, and a fingerprint's sample holds too few embedding rows and columns to match residual channels across widths";
+            return new CrossWidthFrame(wa, wb, identity, identity) { Note = stored, Problem = stored };
+        }
+
+        var selection = ResidualAlignment.EstimateSelection(narrow, wide, seed, threads, out string problem);
         if (selection != null && selection.Fit >= AcceptFit)
         {
             string shape = string.Join(", ", new[] { selection.Moved ? "reordered" : null, selection.Signed ? "signed" : null, selection.Scaled ? "rescaled" : null }.OfType<string>());
