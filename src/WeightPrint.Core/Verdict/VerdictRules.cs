@@ -97,12 +97,12 @@ internal static class VerdictRules
         if (AlignedPartWithoutEvidence(input) is { } silent)
             return new Verdict(Verdict.Inconclusive,
                 $"{decider.Id} rejects independent initialisation ({P(decider.PValue!.Value)}) only after B's residual stream was mapped onto A's through the shared-token embeddings, "
-                + $"and under that map the {silent} of no layer is derived: models trained alike can share embedding geometry, so a map that makes only one part agree is not evidence of a shared origin.");
+                + $"and under that map the {silent} of no layer is derived: models trained alike can share embedding geometry, so a map that makes only one part agree is not evidence of a shared origin.{CaveatSentence(input)}");
         string support = rejecting.Count > 1 ? $", with {string.Join(" and ", rejecting.Skip(1).Select(r => $"{r.Id} ({P(r.PValue!.Value)})"))} agreeing" : "";
         var passing = tests.Where(r => !rejecting.Contains(r)).ToList();
         string dissent = passing.Count == 0 ? "" : $"; {string.Join(" and ", passing.Select(r => $"{r.Id} ({P(r.PValue!.Value)})"))} {(passing.Count == 1 ? "does" : "do")} not reject";
         return new Verdict(Verdict.Derived,
-            ($"{decider.Id} rejects independent initialisation ({P(decider.PValue!.Value)} < {AlphaText(tests.Count)}){support}{dissent}. {PartsSentence(input)}{TransformSentence(input)}").TrimEnd());
+            ($"{decider.Id} rejects independent initialisation ({P(decider.PValue!.Value)} < {AlphaText(tests.Count)}){support}{dissent}. {PartsSentence(input)}{TransformSentence(input)}{CaveatSentence(input)}").TrimEnd());
     }
 
     private static Verdict? SupportOnlyRejection(VerdictInput input)
@@ -114,7 +114,7 @@ internal static class VerdictRules
         var exact = tests.Where(r => r.NullKind == NullKind.ExactPermutation).ToList();
         string others = exact.Count == 0 ? "no exact test applied" : $"the exact {(exact.Count == 1 ? "test does" : "tests do")} not ({string.Join(", ", exact.Select(r => $"{r.Id} {P(r.PValue!.Value)}"))})";
         return new Verdict(Verdict.Inconclusive,
-            $"only {string.Join(" and ", rejecting.Select(r => $"{r.Id} ({P(r.PValue!.Value)}, {KindText(r.NullKind)} null)"))} rejects independence, and {others}.");
+            $"only {string.Join(" and ", rejecting.Select(r => $"{r.Id} ({P(r.PValue!.Value)}, {KindText(r.NullKind)} null)"))} rejects independence, and {others}.{CaveatSentence(input)}");
     }
 
     private static Verdict? NoExactTest(VerdictInput input)
@@ -136,7 +136,7 @@ internal static class VerdictRules
         double adjusted = Math.Min(1, smallest.PValue!.Value * tests.Count);
         if (adjusted > IndependenceLevel) return null;
         return new Verdict(Verdict.Inconclusive,
-            $"{smallest.Id} gives {P(smallest.PValue.Value)}: not below {AlphaText(tests.Count)}, but {(tests.Count == 1 ? "" : $"× {tests.Count} tests = {Fmt(adjusted)}, ")}not above {Fmt(IndependenceLevel)} either, which is neither a rejection nor a clean pass.");
+            $"{smallest.Id} gives {P(smallest.PValue.Value)}: not below {AlphaText(tests.Count)}, but {(tests.Count == 1 ? "" : $"× {tests.Count} tests = {Fmt(adjusted)}, ")}not above {Fmt(IndependenceLevel)} either, which is neither a rejection nor a clean pass.{CaveatSentence(input)}");
     }
 
     private static Verdict? Independent(VerdictInput input)
@@ -203,6 +203,7 @@ internal static class VerdictRules
     private static string TransformSentence(VerdictInput input)
     {
         var t = Ok(input).Select(r => r.Transform).FirstOrDefault(x => x != null);
+        if (t != null && t.StartsWith("channel selection", StringComparison.Ordinal)) return $" Residual streams: {t}, found from the shared-token embeddings.";
         return t == null ? "" : t.StartsWith("identity", StringComparison.Ordinal)
             ? (t.Contains("scaling", StringComparison.Ordinal) ? " Residual stream: same basis, rescaled." : "")
             : $" B's residual stream is a{(t.StartsWith('o') ? "n" : "")} {t} map of A's (found from the shared-token embeddings).";
@@ -211,7 +212,22 @@ internal static class VerdictRules
     private static string NotApplicableText(VerdictInput input)
     {
         var na = input.Results.Where(r => r.Status == MethodStatus.NotApplicable && !string.IsNullOrEmpty(r.Reason) && r.NullKind != NullKind.None).ToList();
-        return na.Count == 0 ? "" : "; not tested: " + string.Join("; ", na.Select(r => $"{r.Id} ({r.Reason})"));
+        string caveats = string.Join("; ", Caveats(input));
+        return (na.Count == 0 ? "" : "; not tested: " + string.Join("; ", na.Select(r => $"{r.Id} ({r.Reason})"))) + (caveats.Length == 0 ? "" : "; " + caveats);
+    }
+
+    /// <summary>The caveats of tests that ran (what they could not test, e.g. across residual widths), each once: a caveat
+    /// that starts another (several methods state the same limits, one adds its own) is left out.</summary>
+    private static IEnumerable<string> Caveats(VerdictInput input)
+    {
+        var all = Ok(input).Where(r => r.NullKind != NullKind.None && !string.IsNullOrEmpty(r.Reason)).Select(r => r.Reason!).Distinct(StringComparer.Ordinal).ToList();
+        return all.Where(c => !all.Any(o => o.Length > c.Length && o.StartsWith(c, StringComparison.Ordinal)));
+    }
+
+    private static string CaveatSentence(VerdictInput input)
+    {
+        string caveats = string.Join("; ", Caveats(input));
+        return caveats.Length == 0 ? "" : $" Limits: {caveats}.";
     }
 
     private static string KindText(NullKind k) => k switch

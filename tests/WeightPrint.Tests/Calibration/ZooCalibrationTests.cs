@@ -20,7 +20,7 @@ public class ZooCalibrationTests(ITestOutputHelper output)
     /// <summary>Unrelated pairs whose SHA-256("a|b") first byte is below this are sampled (about 1 in 16).</summary>
     private const int SampleBelow = 16;
 
-    private static string? ZooRoot()
+    internal static string? ZooRoot()
     {
         string root = Path.GetFullPath(Path.Combine(SharedModels.RepoRoot, "..", "shared", "zoo"));
         return File.Exists(Path.Combine(root, "pairs.json")) ? root : null;

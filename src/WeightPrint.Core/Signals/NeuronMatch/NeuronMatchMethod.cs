@@ -83,22 +83,25 @@ internal sealed class NeuronMatchMethod : SignalMethod
         var blocksB = ModelParts.Blocks(vb);
         if (blocksA.Count == 0 || blocksB.Count == 0) return NotApplicable("no transformer layers were recognised in " + (blocksA.Count == 0 ? a.Label : b.Label));
         var pairs = LayerPairing.Pair(a, b, context, out string pairing);
+        // Widths differ: MLP rows are read on the narrower model's channels through a channel selection (CrossWidthFrame).
+        var frame = CrossWidthFrame.For(va, vb, context.Seed, context.Threads);
+        if (frame?.Problem != null) return NotApplicable(frame.Problem);
         var jobs = new List<(int LayerA, int LayerB, MlpPart A, MlpPart B)>();
         foreach (var (ia, ib) in pairs)
         {
             foreach (var (ma, mb) in ModelParts.MlpPairs(blocksA[ia], blocksB[ib]))
             {
-                if (ma.Up.Columns != mb.Up.Columns) continue;
+                if (frame == null ? ma.Up.Columns != mb.Up.Columns : ma.Up.Columns != frame.WidthA || mb.Up.Columns != frame.WidthB) continue;
                 jobs.Add((blocksA[ia].Index, blocksB[ib].Index, ma, mb));
             }
         }
 
         if (jobs.Count == 0) return NotApplicable("no MLP pair with the same residual width (up_proj columns) in both models");
-        var experts = ExpertMatching.Run(blocksA, blocksB, pairs, context.Seed, context.Threads);
-        int d = (int)jobs[0].A.Up.Columns;
-        var alignment = ResidualAlignment.Cached(va, vb, context.Seed, context.Threads);
+        var experts = frame == null ? ExpertMatching.Run(blocksA, blocksB, pairs, context.Seed, context.Threads) : null;
+        int d = frame?.Dimension ?? (int)jobs[0].A.Up.Columns;
+        var (alignA, alignment) = frame != null ? (frame.ForA, frame.ForB) : (ResidualAlignment.Identity(d, "A as stored"), ResidualAlignment.Cached(va, vb, context.Seed, context.Threads));
         if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
-        if (!alignment.IsIdentity && SampleLayout.IsSampled(jobs[0].B.Up))
+        if (frame == null && !alignment.IsIdentity && SampleLayout.IsSampled(jobs[0].B.Up))
             alignment = ResidualAlignment.Identity(d, "B is a fingerprint's sample, whose residual stream cannot be mapped; weights are compared as stored");
         var dims = SampleLayout.Residual(d, context.Seed);
         var draws = SignedPermutations(dims.Length, NullDraws, ModelParts.DeriveSeed(context.Seed, "neuron-match-null"));
@@ -109,7 +112,7 @@ internal sealed class NeuronMatchMethod : SignalMethod
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads) }, j =>
         {
             var (la, lb, ma, mb) = jobs[j];
-            outcomes[j] = MatchMlp(la, lb, ma, mb, alignment, dims, draws, context.Seed, innerThreads);
+            outcomes[j] = MatchMlp(la, lb, ma, mb, alignA, alignment, dims, draws, context.Seed, innerThreads);
             context.Progress?.Advance(1);
         });
         var done = outcomes.OfType<MlpOutcome>().Where(o => !double.IsNaN(o.Rho) && !double.IsNaN(o.PositionP)).ToList();
@@ -155,7 +158,8 @@ internal sealed class NeuronMatchMethod : SignalMethod
             NullKind = NullKind,
             PerLayer = perLayer,
             Parts = parts,
-            Transform = alignment.Accepted ? alignment.Transform : null,
+            Transform = frame != null ? frame.Transform : alignment.Accepted ? alignment.Transform : null,
+            Reason = frame?.Caveat,
             Evidence = EvidenceLevels.Of(p) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
             Raw = new JsonObject
             {
@@ -170,14 +174,14 @@ internal sealed class NeuronMatchMethod : SignalMethod
                 ["max_neurons"] = MaxNeurons,
                 ["residual_dims"] = dims.Length,
                 ["layer_pairing"] = pairing,
-                ["alignment"] = alignment.ToJson(),
+                ["alignment"] = frame?.ToJson() ?? alignment.ToJson(),
                 ["seed"] = context.Seed,
                 ["per_mlp"] = mlps,
                 ["experts"] = experts?.ToJson(),
             },
             Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs ({nullMean:F3} ± {nullSd:F3} with B's residual dims shuffled, {PValueText.Equation(pAgreement)}); "
                 + $"up matching against neuron positions: Fisher {PValueText.Equation(pPosition)}"
-                + (alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Transform} first")
+                + (frame != null ? $"; {frame.Note}" : alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Transform} first")
                 + (experts == null ? "" : "; " + experts.Summary()),
         };
     }
@@ -225,7 +229,7 @@ internal sealed class NeuronMatchMethod : SignalMethod
         return r;
     }
 
-    private static MlpOutcome MatchMlp(int layerA, int layerB, MlpPart ma, MlpPart mb, ResidualAlignment alignment, int[] dims,
+    private static MlpOutcome MatchMlp(int layerA, int layerB, MlpPart ma, MlpPart mb, ResidualAlignment alignA, ResidualAlignment alignment, int[] dims,
         (int[] Perm, float[] Signs)[] draws, int seed, int threads)
     {
         string part = ma.Label == mb.Label ? ma.Label : $"{ma.Label}~{mb.Label}";
@@ -245,8 +249,8 @@ internal sealed class NeuronMatchMethod : SignalMethod
         int k = dims.Length;
 
         float[] FeaturesA(bool first, IReadOnlyList<int> neurons) => first
-            ? ResidualAlignment.ReadReaderAsIs(gated ? ma.Gate! : ma.Up, neurons, dims)
-            : gated ? ResidualAlignment.ReadReaderAsIs(ma.Up, neurons, dims) : ResidualAlignment.ReadWriterAsIs(ma.Down, neurons, dims);
+            ? alignA.ReadReader(gated ? ma.Gate! : ma.Up, neurons, dims)
+            : gated ? alignA.ReadReader(ma.Up, neurons, dims) : alignA.ReadWriter(ma.Down, neurons, dims);
         float[] FeaturesB(bool first, IReadOnlyList<int> neurons) => first
             ? alignment.ReadReader(gated ? mb.Gate! : mb.Up, neurons, dims)
             : gated ? alignment.ReadReader(mb.Up, neurons, dims) : alignment.ReadWriter(mb.Down, neurons, dims);

@@ -42,7 +42,7 @@ internal sealed class PcsMethod : SignalMethod
     public override IReadOnlyList<string> Invariances => ["residual orthogonal maps recovered from shared-token embeddings", "per-tensor rescaling"];
 
     public override string FailureModes =>
-        "Any function-preserving permutation or rotation of hidden units, or layers removed or reordered without pairing, drives PCS to 0 for derived models (use neuron-match, cka, spectral); needs equal widths.";
+        "Any function-preserving permutation or rotation of hidden units, or layers removed or reordered without pairing, drives PCS to 0 for derived models (use neuron-match, cka, spectral); across residual widths it needs shared tokens that reveal the channel selection, and compares only tensors whose other axis still matches.";
 
     private sealed record TensorSample(string Name, float[] A, float[] B, double NormA, double NormB);
 
@@ -56,14 +56,19 @@ internal sealed class PcsMethod : SignalMethod
         if (blocksA.Count == 0 || blocksB.Count == 0) return NotApplicable("no transformer layers were recognised in " + (blocksA.Count == 0 ? a.Label : b.Label));
         int d = va.Geometry.HiddenSize > 0 ? va.Geometry.HiddenSize : (int)(blocksA[0].Get(TensorRole.AttnQ)?.Columns ?? 0);
         int db = vb.Geometry.HiddenSize > 0 ? vb.Geometry.HiddenSize : (int)(blocksB[0].Get(TensorRole.AttnQ)?.Columns ?? 0);
-        if (d <= 0 || d != db) return NotApplicable($"hidden sizes differ ({d} vs {db}): tensors cannot be aligned element by element");
+        // Widths differ: both sides are read into the narrower model's channels through a channel selection (CrossWidthFrame).
+        var frame = d != db ? CrossWidthFrame.For(va, vb, context.Seed, context.Threads) : null;
+        if (d <= 0 || (d != db && frame == null)) return NotApplicable($"hidden sizes differ ({d} vs {db}): tensors cannot be aligned element by element");
+        if (frame?.Problem != null) return NotApplicable(frame.Problem);
 
         var pairs = LayerPairing.Pair(a, b, context, out string pairing);
-        var alignment = ResidualAlignment.Cached(va, vb, context.Seed, context.Threads);
-        if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
-        if (!alignment.IsIdentity && (SampleLayout.IsSampled(va.Get(ModelRole.Embedding)) || SampleLayout.IsSampled(vb.Get(ModelRole.Embedding))))
+        var (alignA, alignment) = frame != null ? (frame.ForA, frame.ForB) : (ResidualAlignment.Identity(d, "A as stored"), ResidualAlignment.Cached(va, vb, context.Seed, context.Threads));
+        if (frame != null) d = frame.Dimension;
+        else if (alignment.Dimension != d) alignment = ResidualAlignment.Identity(d, alignment.Note);
+        if (frame == null && !alignment.IsIdentity && (SampleLayout.IsSampled(va.Get(ModelRole.Embedding)) || SampleLayout.IsSampled(vb.Get(ModelRole.Embedding))))
             alignment = ResidualAlignment.Identity(d, "one side is a fingerprint's sample, whose residual stream cannot be mapped; weights are compared as stored");
         var residual = SampleLayout.PcsResidual(d, context.Seed);
+        var notCompared = new List<string>(); // across widths: tensors present in both models whose other axis differs
         int s = residual.Length;
 
         // Sampled tensors per layer pair (plus one group for model-level tensors).
@@ -77,16 +82,16 @@ internal sealed class PcsMethod : SignalMethod
             foreach (var role in Readers.Concat(Writers))
             {
                 if (role is TensorRole.MlpGate or TensorRole.MlpUp or TensorRole.MlpDown) continue;
-                AddSample(attention, role.ToString(), la.Get(role), lb.Get(role), Writers.Contains(role), residual, context.Seed, alignment);
+                AddSample(attention, role.ToString(), la.Get(role), lb.Get(role), Writers.Contains(role), residual, context.Seed, alignA, alignment, frame, notCompared);
             }
 
             var mlp = new List<TensorSample>();
             foreach (var (ma, mb) in ModelParts.MlpPairs(la, lb))
             {
                 string tag = ma.Label == mb.Label ? ma.Label : $"{ma.Label}~{mb.Label}";
-                AddSample(mlp, tag + ".gate", ma.Gate, mb.Gate, false, residual, context.Seed, alignment);
-                AddSample(mlp, tag + ".up", ma.Up, mb.Up, false, residual, context.Seed, alignment);
-                AddSample(mlp, tag + ".down", ma.Down, mb.Down, true, residual, context.Seed, alignment);
+                AddSample(mlp, tag + ".gate", ma.Gate, mb.Gate, false, residual, context.Seed, alignA, alignment, frame, notCompared);
+                AddSample(mlp, tag + ".up", ma.Up, mb.Up, false, residual, context.Seed, alignA, alignment, frame, notCompared);
+                AddSample(mlp, tag + ".down", ma.Down, mb.Down, true, residual, context.Seed, alignA, alignment, frame, notCompared);
             }
 
             groups.Add((la.Index, lb.Index, [.. attention, .. mlp], attention.Count));
@@ -95,10 +100,10 @@ internal sealed class PcsMethod : SignalMethod
 
         // The embeddings chose a non-identity alignment, so after it they agree by construction: leave them out then.
         var modelLevel = new List<TensorSample>();
-        if (alignment.IsIdentity)
+        if (frame == null ? alignment.IsIdentity : !frame.Accepted)
         {
-            AddSample(modelLevel, "embedding", va.Get(ModelRole.Embedding), vb.Get(ModelRole.Embedding), false, residual, context.Seed, alignment);
-            AddSample(modelLevel, "lm_head", va.Get(ModelRole.LmHead), vb.Get(ModelRole.LmHead), false, residual, context.Seed, alignment);
+            AddSample(modelLevel, "embedding", va.Get(ModelRole.Embedding), vb.Get(ModelRole.Embedding), false, residual, context.Seed, alignA, alignment, frame, notCompared);
+            AddSample(modelLevel, "lm_head", va.Get(ModelRole.LmHead), vb.Get(ModelRole.LmHead), false, residual, context.Seed, alignA, alignment, frame, notCompared);
         }
 
         int tensorCount = groups.Sum(g => g.Tensors.Count) + modelLevel.Count;
@@ -169,7 +174,7 @@ internal sealed class PcsMethod : SignalMethod
         // exact permutation test of that part's tensors over all layer pairs.
         var kindP = new double[2];
         for (int kind = 0; kind < 2; kind++) kindP[kind] = kindTensors[kind] == 0 ? double.NaN : PValue(kindGrams[kind], s, observedKinds[kind], exceedKinds[kind], m, out _);
-        bool unionIntersection = !alignment.IsIdentity && kindP.Any(p => !double.IsNaN(p));
+        bool unionIntersection = (frame != null ? frame.Accepted : !alignment.IsIdentity) && kindP.Any(p => !double.IsNaN(p)); // across widths: a selection found from the embeddings
         if (unionIntersection) pTotal = kindP.Where(p => !double.IsNaN(p)).Max();
         var perLayer = new List<LayerScore>();
         var parts = new List<PartTest>();
@@ -205,7 +210,7 @@ internal sealed class PcsMethod : SignalMethod
             parts.Add(new PartTest("embeddings", -1, -1, Cosine(embedding), mp, Id));
         }
 
-        var matrix = LayerMatrix(va, vb, residual, context.Seed, alignment);
+        var matrix = LayerMatrix(va, vb, residual, context.Seed, alignA, alignment);
         var modelJson = new JsonObject();
         foreach (var t in modelLevel) modelJson[t.Name] = Cosine(t);
         return new MethodResult
@@ -218,7 +223,9 @@ internal sealed class PcsMethod : SignalMethod
             LayerMatrix = matrix,
             NullKind = NullKind,
             Parts = parts,
-            Transform = alignment.Accepted ? alignment.Transform : null,
+            Transform = frame != null ? frame.Transform : alignment.Accepted ? alignment.Transform : null,
+            Reason = frame == null ? null : frame.Caveat + (notCompared.Count == 0 ? ""
+                : $"; {notCompared.Count} tensor pairs whose other axis differs (heads or neurons pruned) are not compared by pcs ({string.Join(", ", notCompared.Take(4))}{(notCompared.Count > 4 ? ", …" : "")})"),
             Evidence = EvidenceLevels.Of(pTotal) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
             Raw = new JsonObject
             {
@@ -232,7 +239,7 @@ internal sealed class PcsMethod : SignalMethod
                 ["other_sample"] = MaxOtherSample,
                 ["tensors"] = tensorCount,
                 ["layer_pairing"] = pairing,
-                ["alignment"] = alignment.ToJson(),
+                ["alignment"] = frame?.ToJson() ?? alignment.ToJson(),
                 ["seed"] = context.Seed,
                 ["model_tensors"] = modelJson,
                 ["layers"] = layersJson,
@@ -294,31 +301,39 @@ internal sealed class PcsMethod : SignalMethod
         return g;
     }
 
-    /// <summary>Reads the same sample of both tensors as u × s (other axis × residual) when their shapes agree.</summary>
-    private static void AddSample(List<TensorSample> list, string name, TensorView? ta, TensorView? tb, bool writer, int[] residual, int seed, ResidualAlignment alignment)
+    /// <summary>Reads the same sample of both tensors as u × s (other axis × residual) when their other axes agree (and
+    /// their residual axes: equal, or each model's own width when the widths differ and <paramref name="frame"/> selects channels).</summary>
+    private static void AddSample(List<TensorSample> list, string name, TensorView? ta, TensorView? tb, bool writer, int[] residual, int seed, ResidualAlignment alignA, ResidualAlignment alignB, CrossWidthFrame? frame, List<string> notCompared)
     {
-        if (ta == null || tb == null || ta.Rows != tb.Rows || ta.Columns != tb.Columns) return;
-        var (sa, sb) = (ReadSample(ta, name, writer, residual, seed, null), ReadSample(tb, name, writer, residual, seed, alignment));
+        if (ta == null || tb == null) return;
+        long residualA = writer ? ta.Rows : ta.Columns, residualB = writer ? tb.Rows : tb.Columns;
+        if (frame == null ? residualA != residualB : residualA != frame.WidthA || residualB != frame.WidthB) return;
+        if (writer ? ta.Columns != tb.Columns : ta.Rows != tb.Rows)
+        {
+            if (frame != null) notCompared.Add(name);
+            return;
+        }
+
+        var (sa, sb) = (ReadSample(ta, name, writer, residual, seed, alignA), ReadSample(tb, name, writer, residual, seed, alignB));
         list.Add(new TensorSample(name, sa, sb, LinearAlgebra.Norm(sa), LinearAlgebra.Norm(sb)));
     }
 
     /// <summary>A tensor's seeded sample as u × s (other axis × residual), mapped into A's residual basis when an alignment is given.</summary>
-    private static float[] ReadSample(TensorView t, string name, bool writer, int[] residual, int seed, ResidualAlignment? alignment)
+    private static float[] ReadSample(TensorView t, string name, bool writer, int[] residual, int seed, ResidualAlignment alignment)
     {
         string role = name.Contains('.', StringComparison.Ordinal) ? name[(name.LastIndexOf('.') + 1)..] : name;
         int other = (int)(writer ? t.Columns : t.Rows);
         var otherIdx = SampleLayout.Other(role, other, seed);
-        if (alignment != null) return writer ? alignment.ReadWriter(t, otherIdx, residual) : alignment.ReadReader(t, otherIdx, residual);
-        return writer ? ResidualAlignment.ReadWriterAsIs(t, otherIdx, residual) : ResidualAlignment.ReadReaderAsIs(t, otherIdx, residual);
+        return writer ? alignment.ReadWriter(t, otherIdx, residual) : alignment.ReadReader(t, otherIdx, residual);
     }
 
     /// <summary>Layer × layer mean tensor cosine (attention and dense MLP tensors of equal shape) on the same samples.</summary>
-    private static double[][] LayerMatrix(ModelView va, ModelView vb, int[] residual, int seed, ResidualAlignment alignment)
+    private static double[][] LayerMatrix(ModelView va, ModelView vb, int[] residual, int seed, ResidualAlignment alignA, ResidualAlignment alignment)
     {
         var ba = ModelParts.Blocks(va);
         var bb = ModelParts.Blocks(vb);
         TensorRole[] roles = [.. Readers, .. Writers];
-        var sa = ba.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, null) : null).ToArray()).ToArray();
+        var sa = ba.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignA) : null).ToArray()).ToArray();
         var sb = bb.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignment) : null).ToArray()).ToArray();
         var m = new double[ba.Count][];
         for (int i = 0; i < ba.Count; i++)

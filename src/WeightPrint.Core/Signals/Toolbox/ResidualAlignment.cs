@@ -15,7 +15,7 @@ namespace WeightPrint.Signals.Toolbox;
 /// the identity is used. The estimate depends on embeddings only, never on the attention or MLP weights the
 /// methods then test, so it cannot manufacture agreement between independently initialised blocks.
 /// </summary>
-internal sealed class ResidualAlignment
+internal sealed partial class ResidualAlignment
 {
     /// <summary>Most shared tokens used.</summary>
     public const int MaxTokens = 4096;
@@ -257,18 +257,9 @@ internal sealed class ResidualAlignment
         int d = (int)(ea?.Columns ?? 0);
         if (ea == null || eb == null) return Identity(d, "no embeddings to align residual streams with; the identity is used");
         if (ea.Columns != eb.Columns) return Identity(d, $"embedding widths differ ({ea.Columns} vs {eb.Columns}); no alignment");
-        var (pairs, how) = SharedTokens(a, b, (int)Math.Min(ea.Rows, int.MaxValue), (int)Math.Min(eb.Rows, int.MaxValue), requireVocabulary);
-        pairs = pairs.Where(p => SampleLayout.HasRow(ea, p.A) && SampleLayout.HasRow(eb, p.B)).ToList(); // a fingerprint holds some rows
-        if (pairs.Count < 2) return Identity(d, "too few shared tokens to align residual streams; the identity is used");
-        if (pairs.Count > MaxTokens)
-        {
-            var keep = ModelParts.Sample(pairs.Count, MaxTokens, ModelParts.DeriveSeed(seed, "alignment-tokens"));
-            pairs = keep.Select(i => pairs[i]).ToList();
-        }
-
-        int n = pairs.Count;
-        var rowsA = ModelParts.ReadRows(ea, pairs.Select(p => p.A).ToList());
-        var rowsB = ModelParts.ReadRows(eb, pairs.Select(p => p.B).ToList());
+        if (SharedEmbeddingRows(a, ea, b, eb, seed, requireVocabulary) is not { } shared)
+            return Identity(d, "too few shared tokens to align residual streams; the identity is used");
+        var (rowsA, rowsB, n, how) = shared;
         double identityFit = MeanCosine(rowsA, rowsB, n, d);
         if (identityFit >= AcceptFit)
             return new ResidualAlignment("identity", d, null, null, null)
@@ -347,27 +338,53 @@ internal sealed class ResidualAlignment
     /// A's columns' best |cosine| with any B column averages below <see cref="MinColumnMatch"/>.</summary>
     private static ResidualAlignment? SignedPermutationCandidate(float[] rowsA, float[] rowsB, int n, int d, int threads, out double bestMean)
     {
+        var (perm, signs) = SignedColumnMatch(rowsA, d, rowsB, d, n, threads, out bestMean, skipBelow: MinColumnMatch);
+        return perm.Length == 0 ? null : new ResidualAlignment("signed-permutation", d, null, perm, signs);
+    }
+
+    /// <summary>For each of A's <paramref name="dA"/> embedding columns (dA ≤ dB) the B column it is assigned to one-to-one
+    /// (LAP on the |cosine| between columns, over at most <see cref="MaxPermutationTokens"/> tokens) and the sign of that
+    /// cosine; <paramref name="bestMean"/> is the mean over A's columns of their best |cosine| with any B column
+    /// (no assignment, empty arrays, when that mean is below <paramref name="skipBelow"/>).</summary>
+    private static (int[] Map, float[] Signs) SignedColumnMatch(float[] rowsA, int dA, float[] rowsB, int dB, int n, int threads, out double bestMean, double skipBelow = 0)
+    {
         int nt = Math.Min(n, MaxPermutationTokens);
-        var colsA = ModelParts.Transpose(rowsA.AsSpan(0, nt * d), nt, d);
-        var colsB = ModelParts.Transpose(rowsB.AsSpan(0, nt * d), nt, d);
-        LinearAlgebra.NormalizeRows(colsA, d, nt);
-        LinearAlgebra.NormalizeRows(colsB, d, nt);
-        var c = new float[d * d];
-        LinearAlgebra.MultiplyTransposed(colsA, d, colsB, d, nt, c, threads);
+        var colsA = ModelParts.Transpose(rowsA.AsSpan(0, nt * dA), nt, dA);
+        var colsB = ModelParts.Transpose(rowsB.AsSpan(0, nt * dB), nt, dB);
+        LinearAlgebra.NormalizeRows(colsA, dA, nt);
+        LinearAlgebra.NormalizeRows(colsB, dB, nt);
+        var c = new float[dA * dB];
+        LinearAlgebra.MultiplyTransposed(colsA, dA, colsB, dB, nt, c, threads);
         var abs = c.Select(Math.Abs).ToArray();
         bestMean = 0;
-        for (int i = 0; i < d; i++)
+        for (int i = 0; i < dA; i++)
         {
             float best = 0;
-            for (int j = 0; j < d; j++) best = Math.Max(best, abs[i * d + j]);
-            bestMean += best / d;
+            for (int j = 0; j < dB; j++) best = Math.Max(best, abs[i * dB + j]);
+            bestMean += best / dA;
         }
 
-        if (bestMean < MinColumnMatch) return null;
-        var perm = LinearAssignment.Maximize(abs, d, d);
-        var signs = new float[d];
-        for (int i = 0; i < d; i++) signs[i] = c[i * d + perm[i]] < 0 ? -1 : 1;
-        return new ResidualAlignment("signed-permutation", d, null, perm, signs);
+        if (bestMean < skipBelow) return ([], []);
+        var map = LinearAssignment.Maximize(abs, dA, dB);
+        var signs = new float[dA];
+        for (int i = 0; i < dA; i++) signs[i] = c[i * dB + map[i]] < 0 ? -1 : 1;
+        return (map, signs);
+    }
+
+    /// <summary>Embedding rows of the tokens both models share (by vocabulary strings, else by id; a seeded sample of at
+    /// most <see cref="MaxTokens"/>), as n × width row-major matrices; null when fewer than 2 tokens are shared.</summary>
+    private static (float[] RowsA, float[] RowsB, int N, string How)? SharedEmbeddingRows(ModelView a, TensorView ea, ModelView b, TensorView eb, int seed, bool requireVocabulary)
+    {
+        var (pairs, how) = SharedTokens(a, b, (int)Math.Min(ea.Rows, int.MaxValue), (int)Math.Min(eb.Rows, int.MaxValue), requireVocabulary);
+        pairs = pairs.Where(p => SampleLayout.HasRow(ea, p.A) && SampleLayout.HasRow(eb, p.B)).ToList(); // a fingerprint holds some rows
+        if (pairs.Count < 2) return null;
+        if (pairs.Count > MaxTokens)
+        {
+            var keep = ModelParts.Sample(pairs.Count, MaxTokens, ModelParts.DeriveSeed(seed, "alignment-tokens"));
+            pairs = keep.Select(i => pairs[i]).ToList();
+        }
+
+        return (ModelParts.ReadRows(ea, pairs.Select(p => p.A).ToList()), ModelParts.ReadRows(eb, pairs.Select(p => p.B).ToList()), pairs.Count, how);
     }
 
     /// <summary>"permutation", "signed permutation" or "orthogonal": the shape of this (non-identity) map's matrix.</summary>
