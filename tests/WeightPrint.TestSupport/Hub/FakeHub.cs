@@ -44,6 +44,9 @@ internal enum FaultKind
 
     /// <summary>Add a response header of <see cref="Fault.Bytes"/> characters.</summary>
     HugeHeader,
+
+    /// <summary>Drip-feed any answer (ranged or not): <see cref="Fault.Bytes"/> bytes every <see cref="Fault.Delay"/>.</summary>
+    Drip,
 }
 
 internal sealed record Fault(FaultKind Kind, int Status = 500, string? RetryAfter = null, int Bytes = 1000, TimeSpan Delay = default);
@@ -92,7 +95,9 @@ internal sealed class FakeRepo(string id)
         {
             string name = Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
             if (name.Split('/').Any(p => p.StartsWith('.'))) continue;
-            paths[name] = (path, new FileInfo(path).Length);
+            var info = new FileInfo(path);
+            if (info.LinkTarget != null) info = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info; // a symlinked file: its target's size
+            paths[name] = (path, info.Length);
         }
 
         var listing = new StringBuilder(Id).Append('\n');
@@ -173,6 +178,12 @@ internal sealed class FakeHub : IDisposable
         repo.AddFolder(directory);
         lock (_lock) _repos[id] = repo;
         return repo;
+    }
+
+    /// <summary>Serves other bytes for a file of an existing commit (a server whose file changes under a fixed commit).</summary>
+    public void Replace(FakeRepo repo, string sha, string name, byte[] bytes)
+    {
+        lock (_lock) repo.Commits[sha][name] = HubFile.FromBytes(bytes);
     }
 
     /// <summary>A renamed repository: requests for <paramref name="oldId"/> are redirected (relative 307) to <paramref name="newId"/>.</summary>
@@ -378,7 +389,7 @@ internal sealed class FakeHub : IDisposable
 
         var r = new FakeResponse { Body = stream.ToArray() };
         r.Headers.Add(("Content-Type", "application/json; charset=utf-8"));
-        return ApplyEncodingFaults(r, fault);
+        return ApplyFaults(r, fault);
     }
 
     /// <summary>A file, whole (200) or one byte range (206), or 416; applying a body fault.</summary>
@@ -426,7 +437,7 @@ internal sealed class FakeHub : IDisposable
         if (response.Status != 416) response.Headers.Add(("Content-Type", "application/octet-stream"));
         response.Headers.Add(("Accept-Ranges", "bytes"));
         response.Headers.Add(("ETag", f.ETag));
-        return ApplyEncodingFaults(response, fault);
+        return ApplyFaults(response, fault);
     }
 
     /// <summary>A response whose body is [<paramref name="start"/>, + <paramref name="count"/>) of the file, with the
@@ -451,10 +462,21 @@ internal sealed class FakeHub : IDisposable
         };
     }
 
-    /// <summary>Gzip or huge-header faults, which change the answer after it is built.</summary>
-    private static FakeResponse ApplyEncodingFaults(FakeResponse response, Fault? fault)
+    /// <summary>Gzip, huge-header and drip faults, which change the answer after it is built.</summary>
+    private static FakeResponse ApplyFaults(FakeResponse response, Fault? fault)
     {
         if (fault?.Kind == FaultKind.HugeHeader) response.Headers.Add(("X-Padding", new string('a', fault.Bytes)));
+        if (fault?.Kind == FaultKind.Drip)
+        {
+            var dripping = new FakeResponse
+            {
+                Status = response.Status, Body = response.Body, FilePath = response.FilePath, FileOffset = response.FileOffset, FileLength = response.FileLength,
+                ChunkBytes = fault.Bytes, DelayPerChunk = fault.Delay,
+            };
+            dripping.Headers.AddRange(response.Headers);
+            return dripping;
+        }
+
         if (fault?.Kind != FaultKind.Gzip || response.FilePath != null) return response;
         using var packed = new MemoryStream();
         using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(response.Body);
