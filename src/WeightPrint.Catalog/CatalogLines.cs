@@ -22,7 +22,7 @@ internal static class CatalogLines
             string where = $"{path} line {lineNo}";
             try
             {
-                using var doc = JsonDocument.Parse(line);
+                using var doc = UntrustedJson.Parse(where, "catalog line", line); // depth, duplicate keys and Unicode checked
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) throw new InvalidModelFileException(where, "expected a JSON object");
                 if (!root.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(n.GetString()))
