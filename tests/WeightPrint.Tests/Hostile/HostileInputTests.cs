@@ -350,7 +350,12 @@ public class HostileInputTests
         string input = Path.Combine(SharedModels.RepoRoot, "tests", "WeightPrint.Tests", "Hostile", "FuzzFindings", "catalog-invalid-utf8.jsonl");
         byte[] bytes = File.ReadAllBytes(input);
         var e = Assert.Throws<InvalidModelFileException>(() => WeightPrint.Catalog.CatalogLines.Read(new MemoryStream(bytes), "crash.jsonl"));
-        Assert.Contains("not valid Unicode", e.Message, StringComparison.Ordinal);
+        Assert.Contains("crash.jsonl line 1", e.Message, StringComparison.Ordinal); // (the minimised input also repeats a key)
+
+        // The invalid byte alone, in a property name inside the fingerprint, with no other fault.
+        byte[] line = [.. "{\"name\":\"x\",\"fingerprint\":{\"a"u8, 0xFF, .. "\":1}}\n"u8];
+        var unicode = Assert.Throws<InvalidModelFileException>(() => WeightPrint.Catalog.CatalogLines.Read(new MemoryStream(line), "one.jsonl"));
+        Assert.Contains("not valid Unicode", unicode.Message, StringComparison.Ordinal);
         using var dir = new TempDir();
         AssertCleanRefusal(CliRunner.Run("db", "import", input, "--db", dir.File("catalog.db")), "catalog-invalid-utf8.jsonl");
     }
