@@ -30,14 +30,16 @@ internal sealed record CatalogEntry(long Id, string Name, string? Note, string A
 
 /// <summary>
 /// A catalog of fingerprints in SQLite (one file, WAL mode) or PostgreSQL (shared by a team or a CI fleet), with the
-/// same schema: <c>schema_version</c>, <c>entries</c> (metadata and the prefilter sketch) and <c>fingerprints</c> (the
-/// fingerprint JSON). The schema is migrated on open; a catalog from a newer schema is refused. Every write runs
-/// in one transaction, so an entry and its fingerprint are stored together or not at all.
+/// same schema: <c>schema_version</c>, <c>entries</c> (metadata and the prefilter sketch: about 2 kB a row, all the
+/// prefilter scans) and <c>payloads</c> (the fingerprint JSON keyed by its payload SHA-256, read only for the
+/// candidates of the exact tests; entries holding the same fingerprint share one payload). The schema is migrated on
+/// open; a catalog from a newer schema is refused. Every write runs in one transaction, so an entry and its
+/// fingerprint are stored together or not at all.
 /// </summary>
 internal sealed class CatalogStore : IDisposable
 {
     /// <summary>Schema version this build writes.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     /// <summary>Environment variable naming the catalog (a path or a postgres:// URL).</summary>
     public const string EnvironmentVariable = "WEIGHTPRINT_DB";
@@ -188,6 +190,7 @@ internal sealed class CatalogStore : IDisposable
                 hidden_size INTEGER NOT NULL, layers INTEGER NOT NULL, parameters BIGINT NOT NULL, source TEXT NOT NULL, payload_sha256 TEXT NOT NULL, sketch BYTEA NOT NULL);
             CREATE TABLE fingerprints (entry_id BIGINT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE, body BYTEA NOT NULL);
             """,
+            PayloadsMigration,
         ]
         :
         [
@@ -196,7 +199,18 @@ internal sealed class CatalogStore : IDisposable
                 hidden_size INTEGER NOT NULL, layers INTEGER NOT NULL, parameters INTEGER NOT NULL, source TEXT NOT NULL, payload_sha256 TEXT NOT NULL, sketch BLOB NOT NULL);
             CREATE TABLE fingerprints (entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE, body BLOB NOT NULL);
             """,
+            PayloadsMigration.Replace("BYTEA", "BLOB", StringComparison.Ordinal),
         ];
+
+    /// <summary>Version 2: fingerprints stored once per payload SHA-256 (the same fingerprint under two names is stored
+    /// once), so that the table the prefilter scans holds only the small rows and the large bodies are read by key.</summary>
+    private const string PayloadsMigration =
+        """
+        CREATE TABLE payloads (sha256 TEXT PRIMARY KEY, body BYTEA NOT NULL);
+        INSERT INTO payloads (sha256, body) SELECT e.payload_sha256, f.body FROM entries e JOIN fingerprints f ON f.entry_id = e.id WHERE true ON CONFLICT (sha256) DO NOTHING;
+        DROP TABLE fingerprints;
+        CREATE INDEX entries_payload ON entries (payload_sha256);
+        """;
 
     private void Migrate()
     {
@@ -220,25 +234,46 @@ internal sealed class CatalogStore : IDisposable
     // ---- operations -----------------------------------------------------------------------------------------
 
     /// <summary>Adds one entry and its fingerprint in one transaction. Throws <see cref="CatalogException"/> when the name is taken.</summary>
-    public long Add(string name, string? note, Fingerprint fingerprint)
+    public long Add(string name, string? note, Fingerprint fingerprint) => AddMany([new NewEntry(name, note, fingerprint)])[0];
+
+    /// <summary>An entry to add. <paramref name="Sketch"/> null: the fingerprint's own (<see cref="Catalog.Sketch.Of"/>);
+    /// benchmarks give one to stand for a distinct fingerprint whose body they do not store.</summary>
+    internal sealed record NewEntry(string Name, string? Note, Fingerprint Fingerprint, float[]? Sketch = null);
+
+    /// <summary>Adds entries in one transaction (all or none); a fingerprint shared by several entries is serialised
+    /// and stored once. Throws <see cref="CatalogException"/> when a name is taken.</summary>
+    internal IReadOnlyList<long> AddMany(IReadOnlyList<NewEntry> entries)
     {
-        byte[] body = System.Text.Encoding.UTF8.GetBytes(fingerprint.ToJsonLine());
-        var sketch = Sketch.Of(fingerprint);
-        var g = fingerprint.Model.Geometry;
+        var bodies = new Dictionary<Fingerprint, (string Sha, byte[] Body)>(ReferenceEqualityComparer.Instance);
+        foreach (var e in entries)
+        {
+            if (bodies.ContainsKey(e.Fingerprint)) continue;
+            byte[] body = System.Text.Encoding.UTF8.GetBytes(e.Fingerprint.ToJsonLine());
+            bodies[e.Fingerprint] = (e.Fingerprint.PayloadSha256 ?? "", body);
+        }
+
+        string added = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         return Guard(() =>
         {
             using var tx = Begin();
-            if (Scalar("SELECT COUNT(*) FROM entries WHERE name = @name", tx, ("name", name)) is { } n && Convert.ToInt64(n, CultureInfo.InvariantCulture) > 0)
-                throw new CatalogException($"{Display}: the catalog already has an entry named '{name}' (remove it first, or choose another --name)");
-            long id = Convert.ToInt64(Scalar(
-                "INSERT INTO entries (name, note, added, architecture, hidden_size, layers, parameters, source, payload_sha256, sketch) " +
-                "VALUES (@name, @note, @added, @arch, @hidden, @layers, @params, @source, @sha, @sketch) RETURNING id", tx,
-                ("name", name), ("note", (object?)note ?? DBNull.Value), ("added", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)),
-                ("arch", fingerprint.Model.Architecture), ("hidden", g?.HiddenSize ?? 0), ("layers", fingerprint.Model.Layers), ("params", fingerprint.Model.Parameters),
-                ("source", SourceText(fingerprint)), ("sha", fingerprint.PayloadSha256 ?? ""), ("sketch", Sketch.ToBytes(sketch))), CultureInfo.InvariantCulture);
-            Execute("INSERT INTO fingerprints (entry_id, body) VALUES (@id, @body)", tx, ("id", id), ("body", body));
+            var ids = new List<long>(entries.Count);
+            foreach (var e in entries)
+            {
+                var fp = e.Fingerprint;
+                if (Scalar("SELECT COUNT(*) FROM entries WHERE name = @name", tx, ("name", e.Name)) is { } n && Convert.ToInt64(n, CultureInfo.InvariantCulture) > 0)
+                    throw new CatalogException($"{Display}: the catalog already has an entry named '{e.Name}' (remove it first, or choose another --name)");
+                ids.Add(Convert.ToInt64(Scalar(
+                    "INSERT INTO entries (name, note, added, architecture, hidden_size, layers, parameters, source, payload_sha256, sketch) " +
+                    "VALUES (@name, @note, @added, @arch, @hidden, @layers, @params, @source, @sha, @sketch) RETURNING id", tx,
+                    ("name", e.Name), ("note", (object?)e.Note ?? DBNull.Value), ("added", added), ("arch", fp.Model.Architecture),
+                    ("hidden", fp.Model.Geometry?.HiddenSize ?? 0), ("layers", fp.Model.Layers), ("params", fp.Model.Parameters), ("source", SourceText(fp)),
+                    ("sha", bodies[fp].Sha), ("sketch", Sketch.ToBytes(e.Sketch ?? Sketch.Of(fp)))), CultureInfo.InvariantCulture));
+            }
+
+            foreach (var (sha, body) in bodies.Values)
+                Execute("INSERT INTO payloads (sha256, body) VALUES (@sha, @body) ON CONFLICT (sha256) DO NOTHING", tx, ("sha", sha), ("body", body));
             tx.Commit();
-            return id;
+            return (IReadOnlyList<long>)ids;
         });
     }
 
@@ -250,8 +285,9 @@ internal sealed class CatalogStore : IDisposable
         using var tx = Begin();
         var id = Scalar("SELECT id FROM entries WHERE name = @name", tx, ("name", name));
         if (id is null or DBNull) return false;
-        Execute("DELETE FROM fingerprints WHERE entry_id = @id", tx, ("id", id));
+        var sha = Scalar("SELECT payload_sha256 FROM entries WHERE id = @id", tx, ("id", id));
         Execute("DELETE FROM entries WHERE id = @id", tx, ("id", id));
+        Execute("DELETE FROM payloads WHERE sha256 = @sha AND NOT EXISTS (SELECT 1 FROM entries WHERE payload_sha256 = @sha)", tx, ("sha", sha));
         tx.Commit();
         return true;
     });
@@ -297,19 +333,18 @@ internal sealed class CatalogStore : IDisposable
 
     /// <summary>The stored fingerprint of an entry (read and validated like a file).</summary>
     public Fingerprint LoadFingerprint(CatalogEntry entry)
-    {
-        var body = Guard(() => Scalar("SELECT body FROM fingerprints WHERE entry_id = @id", null, ("id", entry.Id)));
-        if (body is not byte[] bytes) throw new CatalogException($"{Display}: entry '{entry.Name}' has no fingerprint");
-        return Fingerprint.Read(new MemoryStream(bytes), $"{Display} entry '{entry.Name}'");
-    }
+        => Fingerprint.Read(new MemoryStream(LoadFingerprintBytes(entry)), $"{Display} entry '{entry.Name}'");
 
     /// <summary>The raw fingerprint line of an entry, as stored.</summary>
     public byte[] LoadFingerprintBytes(CatalogEntry entry)
-        => Guard(() => Scalar("SELECT body FROM fingerprints WHERE entry_id = @id", null, ("id", entry.Id))) as byte[]
+        => Guard(() => Scalar("SELECT body FROM payloads WHERE sha256 = @sha", null, ("sha", entry.PayloadSha256))) as byte[]
             ?? throw new CatalogException($"{Display}: entry '{entry.Name}' has no fingerprint");
 
     /// <summary>Entries that lack their fingerprint (must be none: both are written in one transaction).</summary>
-    public long Orphans() => Guard(() => Convert.ToInt64(Scalar("SELECT COUNT(*) FROM entries e WHERE NOT EXISTS (SELECT 1 FROM fingerprints f WHERE f.entry_id = e.id)", null), CultureInfo.InvariantCulture));
+    public long Orphans() => Guard(() => Convert.ToInt64(Scalar("SELECT COUNT(*) FROM entries e WHERE NOT EXISTS (SELECT 1 FROM payloads p WHERE p.sha256 = e.payload_sha256)", null), CultureInfo.InvariantCulture));
+
+    /// <summary>Stored fingerprint bodies (fewer than the entries when entries share a fingerprint).</summary>
+    public long Payloads() => Guard(() => Convert.ToInt64(Scalar("SELECT COUNT(*) FROM payloads", null), CultureInfo.InvariantCulture));
 
     /// <summary>SQLite's integrity check ("ok" when sound); "ok" for PostgreSQL.</summary>
     public string IntegrityCheck() => _postgres ? "ok" : Guard(() => Scalar("PRAGMA integrity_check", null)?.ToString() ?? "");

@@ -18,7 +18,7 @@ internal static class FingerprintCommand
             "Write a model's fingerprint (sampled rows for pcs and neuron-match, signatures, file hashes) that compare, identify and db accept in place of the model (stdout without -o, or with --json)",
             [
                 "weightprint fingerprint model/ -o model.fp.json",
-                "weightprint fingerprint hf:ORG/NAME --methods pdf --json > fp.json",
+                "weightprint fingerprint hf:ORG/NAME -o fp.json",
                 "weightprint compare model.fp.json candidate/",
             ])) { model, output };
         common.AddTo(command);
@@ -26,10 +26,12 @@ internal static class FingerprintCommand
         {
             var methods = common.SelectedMethods(parse).Where(m => m.HasSignature).ToList();
             var progress = common.ProgressReporter(parse, context);
-            var router = new ProgressRouter();
-            var methodContext = common.Context(parse, router);
+            var steps = new ProgressSteps(progress);
+            var methodContext = common.Context(parse, steps);
             string path = parse.GetValue(model)!;
-            var fingerprint = Make(path, methods, methodContext, router, progress, context, parse.GetValue(common.Quiet));
+            methods = SignatureMethods(path, methods, parse.GetValue(common.Methods) != null, parse.GetValue(common.Quiet), context);
+
+            var fingerprint = Make(path, methods, methodContext, steps, progress, context, parse.GetValue(common.Quiet));
             string? target = parse.GetValue(output);
             // --json: the fingerprint document on stdout (as without -o), also when it is written to a file.
             if (string.IsNullOrEmpty(target) || parse.GetValue(common.Json)) context.Out.WriteLine(fingerprint.ToJsonLine());
@@ -49,20 +51,28 @@ internal static class FingerprintCommand
         return command;
     }
 
+    /// <summary>The signature methods to run for a model: those selected, except for an <c>hf:</c> model without an
+    /// explicit <c>--methods</c>, whose fingerprint then holds the samples only (said on stderr unless quiet).</summary>
+    public static List<SignalMethod> SignatureMethods(string path, List<SignalMethod> selected, bool explicitMethods, bool quiet, CliContext context)
+    {
+        if (explicitMethods || selected.Count == 0 || !WeightPrint.Loading.HubLoader.IsHubReference(path)) return selected;
+        // The signatures read whole tensors (pdf and spectral all attention weights, pdf-mlp all MLP weights: nearly the
+        // whole model); the samples that let pcs and neuron-match say "derived" are a few percent of it.
+        if (!quiet)
+            context.Err.WriteLine($"{path}: samples only (for pcs and neuron-match, a few percent of the model's bytes); the pdf, pdf-mlp and spectral signatures read whole tensors, so they are made only when asked for (--methods all)");
+        return [];
+    }
+
     /// <summary>Opens a model and makes its fingerprint: the samples always, the signatures of <paramref name="methods"/>.</summary>
-    public static Fingerprint Make(string path, IReadOnlyList<SignalMethod> methods, MethodContext methodContext, ProgressRouter router,
+    public static Fingerprint Make(string path, IReadOnlyList<SignalMethod> methods, MethodContext methodContext, ProgressSteps steps,
         ProgressReporter progress, CliContext context, bool quiet)
     {
         using var input = new HubTransferDisplay(progress).Open(path);
         if (input.Input.IsFingerprint || input.Input.View is not { } view) throw new UsageException($"{path} is already a fingerprint file");
-        SignaturePrefetch.Run([input], [path], methods, methodContext, router, progress);
+        SignaturePrefetch.Run([input], [path], methods, methodContext, steps);
         // Extracted above under the progress bars; a failure there is raised here, where it is reported.
-        var signatures = methods.ToDictionary(m => m.Id, m => input.Input.CachedSignature(m.Id, () => m.ExtractSignature(view, methodContext)));
-        Fingerprint fingerprint;
-        using (var task = progress.Start($"sampling {path}", FingerprintBuilder.SampleReadBytes(view, methodContext.Seed)))
-        {
-            fingerprint = FingerprintBuilder.Build(view, input.Summary, signatures, methodContext.Seed);
-        }
+        var signatures = methods.ToDictionary(m => m.Id, m => input.Input.CachedSignature(m.Id, () => m.Extract(view, methodContext)));
+        var fingerprint = steps.Run($"fingerprinting {path}", () => FingerprintBuilder.Build(view, input.Summary, signatures, methodContext.Seed, progress: steps));
 
         if (!quiet) HubTransferDisplay.WriteSummary(context.Err, [input]);
         return fingerprint;

@@ -23,4 +23,13 @@ internal interface IByteSource : IDisposable
     /// false when the caller must use <see cref="Read"/>.
     /// </summary>
     bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span);
+
+    /// <summary>
+    /// Tells the source that exactly the bytes [<paramref name="offset"/>, +<paramref name="length"/>) are about to be
+    /// read, in order (a block of sampled rows): a remote source fetches them and reads nothing ahead while the reads
+    /// stay inside them. A hint only; the default ignores it.
+    /// </summary>
+    void PlanRead(long offset, long length)
+    {
+    }
 }

@@ -12,11 +12,15 @@ using WeightPrint.IO.Hub;
 /// SHA through the Hub API, then the loader reads headers and, on demand, tensor data with ranged requests.
 /// Order of preference: a snapshot already in the standard Hugging Face cache (no network at all), then the
 /// WeightPrint range cache, then the network. The checkpoint's metadata carries <c>hub.repo</c>,
-/// <c>hub.revision</c>, <c>hub.commit</c> and <c>hub.source</c>; <see cref="TransferOf"/> gives the byte counter.
+/// <c>hub.revision</c>, <c>hub.commit</c>, <c>hub.source</c> and, per LFS file, <c>hub.sha256.PATH</c> (the listing's hash
+/// of its content); <see cref="TransferOf"/> gives the byte counter.
 /// </summary>
 internal static class HubLoader
 {
     private static readonly ConditionalWeakTable<Checkpoint, RemoteTransfer> Transfers = [];
+
+    /// <summary>Metadata key prefix of an LFS file's SHA-256 (followed by its repository path).</summary>
+    public const string Sha256Key = "hub.sha256.";
 
     /// <summary>Options used by <see cref="CheckpointLoader.Open"/>; null reads the environment at each open.</summary>
     public static HubOptions? DefaultOptions { get; set; }
@@ -122,6 +126,7 @@ internal static class HubLoader
         metadata["hub.revision"] = folder.Reference.Revision;
         metadata["hub.commit"] = folder.Commit;
         metadata["hub.source"] = source;
+        foreach (var (name, sha256) in folder.Sha256) metadata[Sha256Key + name] = sha256;
         Checkpoint result;
         try
         {

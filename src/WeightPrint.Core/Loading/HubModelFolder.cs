@@ -14,6 +14,7 @@ using WeightPrint.IO.Hub;
 internal sealed class HubModelFolder : IModelFolder
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _sha256 = new(StringComparer.Ordinal);
     private readonly HttpFetcher? _fetcher;
     private readonly HubRangeCache? _cache;
     private readonly BlockMemoryCache _memory;
@@ -39,6 +40,7 @@ internal sealed class HubModelFolder : IModelFolder
         _offlineReason = offlineReason;
         foreach (var f in remoteFiles)
         {
+            if (f.Sha256 != null) _sha256[f.Name] = f.Sha256;
             // A file already in the Hugging Face cache is used in place when its size agrees with the listing.
             if (localFiles.TryGetValue(f.Name, out var local) && (f.Size == null || f.Size == local.Size))
                 _entries[f.Name] = new Entry(f.Name, local.Size, local.Path, null);
@@ -55,6 +57,9 @@ internal sealed class HubModelFolder : IModelFolder
     }
 
     public string Location { get; }
+
+    /// <summary>The SHA-256 of files stored with Git LFS, by repository path, as the listing gave them.</summary>
+    public IReadOnlyDictionary<string, string> Sha256 => _sha256;
 
     public HubReference Reference { get; }
 

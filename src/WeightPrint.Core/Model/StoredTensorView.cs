@@ -24,6 +24,13 @@ internal sealed class StoredTensorView(TensorInfo tensor) : TensorView
         TensorReader.ReadFloats(Tensor, firstRow * Columns, destination[..checked((int)(count * Columns))]);
     }
 
+    public override void PlanRows(long firstRow, long count)
+    {
+        if (!Tensor.IsContiguous || Rows <= 0 || count <= 0) return;
+        long rowBytes = Tensor.ByteLength / Rows;
+        Tensor.Source.PlanRead(Tensor.DataOffset + firstRow * rowBytes, count * rowBytes);
+    }
+
     public override Moments ComputeMoments() => TensorReader.ComputeMoments(Tensor);
 
     public override Moments ComputeRowMoments(long firstRow, long rowCount)

@@ -35,6 +35,12 @@ internal abstract class TensorView
     /// (length count × Columns).</summary>
     public abstract void ReadRows(long firstRow, int count, Span<float> destination);
 
+    /// <summary>Says that rows [<paramref name="firstRow"/>, +<paramref name="count"/>) are about to be read (a sampled
+    /// block), so a remote source fetches exactly their bytes (<see cref="IO.IByteSource.PlanRead"/>); no-op by default.</summary>
+    public virtual void PlanRows(long firstRow, long count)
+    {
+    }
+
     /// <summary>Moments over all elements. Order-free, so views override it with a streaming fast path.</summary>
     public virtual Moments ComputeMoments() => ComputeRowMoments(0, Rows);
 

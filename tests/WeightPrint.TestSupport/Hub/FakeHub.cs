@@ -69,6 +69,9 @@ internal sealed class FakeRepo(string id)
     /// <summary>Whether the API listing gives sibling sizes (as with ?blobs=True).</summary>
     public bool ListSizes { get; set; } = true;
 
+    /// <summary>Whether the API listing gives <c>lfs.sha256</c> (and <c>lfs.size</c>) for weight files, as the Hub does for files in Git LFS.</summary>
+    public bool ListLfs { get; set; }
+
     public Dictionary<string, Dictionary<string, HubFile>> Commits { get; } = [];
 
     public Dictionary<string, string> Refs { get; } = [];
@@ -380,6 +383,15 @@ internal sealed class FakeHub : IDisposable
                 w.WriteStartObject();
                 w.WriteString("rfilename", name);
                 if (repo.ListSizes) w.WriteNumber("size", f.Size);
+                if (repo.ListLfs && (name.EndsWith(".safetensors", StringComparison.Ordinal) || name.EndsWith(".gguf", StringComparison.Ordinal)))
+                {
+                    w.WriteStartObject("lfs");
+                    w.WriteString("sha256", Convert.ToHexStringLower(f.Bytes != null ? SHA256.HashData(f.Bytes) : HashFile(f.DiskPath!)));
+                    w.WriteNumber("size", f.Size);
+                    w.WriteNumber("pointerSize", 134);
+                    w.WriteEndObject();
+                }
+
                 w.WriteEndObject();
             }
 
@@ -559,6 +571,12 @@ internal sealed class FakeHub : IDisposable
         var r = new FakeResponse { Status = status, Reason = "Redirect" };
         r.Headers.Add(("Location", location));
         return r;
+    }
+
+    private static byte[] HashFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return SHA256.HashData(stream);
     }
 
     private static string Escape(string name) => string.Join('/', name.Split('/').Select(Uri.EscapeDataString));

@@ -104,6 +104,48 @@ public class CatalogTests
     }
 
     [Fact]
+    public void A_version_1_catalog_is_migrated_and_a_fingerprint_shared_by_entries_is_stored_once()
+    {
+        using var dir = new TempDir();
+        string db = dir.File("v1.db");
+        var fp = WeightPrint.Comparison.Fingerprint.ReadFile(FingerprintFiles.Stories);
+        byte[] body = System.Text.Encoding.UTF8.GetBytes(fp.ToJsonLine());
+        using (var c = new SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            // The version 1 schema as it was written: each entry's fingerprint in its own row of 'fingerprints'.
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+                CREATE TABLE entries (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, note TEXT, added TEXT NOT NULL, architecture TEXT NOT NULL,
+                    hidden_size INTEGER NOT NULL, layers INTEGER NOT NULL, parameters INTEGER NOT NULL, source TEXT NOT NULL, payload_sha256 TEXT NOT NULL, sketch BLOB NOT NULL);
+                CREATE TABLE fingerprints (entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE, body BLOB NOT NULL);
+                INSERT INTO entries VALUES (1, 'a', NULL, '2026-01-01T00:00:00Z', 'llama', 64, 5, 1, 'x', @sha, @sketch);
+                INSERT INTO entries VALUES (2, 'b', NULL, '2026-01-01T00:00:00Z', 'llama', 64, 5, 1, 'x', @sha, @sketch);
+                INSERT INTO fingerprints VALUES (1, @body); INSERT INTO fingerprints VALUES (2, @body);
+                """;
+            cmd.Parameters.AddWithValue("@sha", fp.PayloadSha256);
+            cmd.Parameters.AddWithValue("@sketch", Sketch.ToBytes(Sketch.Of(fp)));
+            cmd.Parameters.AddWithValue("@body", body);
+            cmd.ExecuteNonQuery();
+        }
+
+        using var store = CatalogStore.Open(db);
+        Assert.Equal(2, store.Count());
+        Assert.Equal(1, store.Payloads());
+        Assert.Equal(0, store.Orphans());
+        Assert.Equal(body, store.LoadFingerprintBytes(store.Find("b")!));
+        store.Add("c", null, fp);
+        Assert.Equal(1, store.Payloads());
+        Assert.True(store.Remove("a"));
+        Assert.True(store.Remove("b"));
+        Assert.Equal(fp.PayloadSha256, store.LoadFingerprint(store.Find("c")!).PayloadSha256); // still held by 'c'
+        Assert.True(store.Remove("c"));
+        Assert.Equal(0, store.Payloads()); // the last entry took its fingerprint with it
+        Assert.Equal("ok", store.IntegrityCheck());
+    }
+
+    [Fact]
     public void A_corrupt_file_and_a_newer_schema_are_refused_with_one_line()
     {
         using var dir = new TempDir();
@@ -129,7 +171,7 @@ public class CatalogTests
 
         var n = CliRunner.Run("db", "list", "--db", newer);
         Assert.Equal(2, n.ExitCode);
-        Assert.Contains("schema version 99, newer than this weightprint supports (1)", n.Stderr);
+        Assert.Contains($"schema version 99, newer than this weightprint supports ({CatalogStore.SchemaVersion})", n.Stderr);
     }
 
     [Fact]

@@ -46,6 +46,24 @@ public class FingerprintTests
     }
 
     [Fact]
+    public void A_fingerprint_without_signatures_against_one_with_them_leaves_the_signature_methods_not_applicable()
+    {
+        // A samples-only fingerprint (what `fingerprint hf:` writes by default) has no pdf or spectral signature; pdf's
+        // cannot be made from sampled rows, which must read as "not applicable", never as a malformed file. (This model
+        // is narrower than the samples, so they hold whole attention tensors and spectral can still be computed; the
+        // wide case is in FingerprintSeeThroughTests.)
+        using var dir = new TempDir();
+        Assert.Equal(0, CliRunner.Run("fingerprint", Sample("stories260K-gguf-q8_0"), "-o", dir.File("s.json"), "--quiet", "--methods", "pcs,neuron-match").ExitCode);
+        foreach (var (a, b) in new[] { (Stories.Value, dir.File("s.json")), (dir.File("s.json"), Stories.Value) })
+        {
+            var r = Compare(a, b);
+            Assert.Equal("derived", (string)r["verdict"]!["label"]!);
+            foreach (var id in new[] { "pdf", "pdf-mlp" })
+                Assert.Equal("not_applicable", (string)r["methods"]!.AsArray().Single(m => (string)m!["id"]! == id)!["status"]!);
+        }
+    }
+
+    [Fact]
     public void A_fingerprint_gives_pcs_the_same_rows_as_the_model()
     {
         // The BF16 copy loses nothing to the fingerprint's BF16 storage, so pcs sees the very same numbers.

@@ -26,6 +26,8 @@ internal sealed class HttpRangeByteSource : IByteSource
     private long _lastBlock = -2;
     private long _sequentialBlocks;
     private long _readaheadEnd;
+    private long _plannedFrom = -1; // blocks [from, to) of the last PlanRead: no readahead while reads stay inside
+    private long _plannedTo = -1;
     private volatile HotBlock? _hot;
     private long[]? _extentStarts;
     private long[]? _extentEnds;
@@ -146,6 +148,21 @@ internal sealed class HttpRangeByteSource : IByteSource
             _extentStarts = sorted.Select(e => e.Start).ToArray();
             _extentEnds = sorted.Select(e => e.End).ToArray();
         }
+    }
+
+    /// <summary>A planned read (sampled rows): its blocks are fetched now, coalesced, and reads inside them start no
+    /// readahead, so a few MiB of rows cost those blocks and not the readahead window beyond them.</summary>
+    public void PlanRead(long offset, long length)
+    {
+        if (_disposed || length <= 0 || offset < 0 || offset >= Length) return;
+        long b0 = offset / _blockBytes, b1 = (Math.Min(Length, offset + length) - 1) / _blockBytes;
+        lock (_lock)
+        {
+            _plannedFrom = b0;
+            _plannedTo = b1 + 1;
+        }
+
+        if (_fetcher != null) StartMissing(b0, b1 + 1);
     }
 
     /// <summary>Starts fetching a range in the background (no wait); cached or in-flight blocks are skipped.</summary>
@@ -273,6 +290,7 @@ internal sealed class HttpRangeByteSource : IByteSource
 
         _lastBlock = b1;
         if (_fetcher == null || _options.MaxReadaheadBlocks == 0 || _sequentialBlocks < 1) return (0, 0);
+        if (b0 >= _plannedFrom && b1 < _plannedTo) return (0, 0); // inside a planned read: exactly its blocks are wanted
         long window = Math.Min(_options.MaxReadaheadBlocks, 2L << (int)Math.Min(_sequentialBlocks - 1, 30));
         long ahead = _readaheadEnd - (b1 + 1);
         if (ahead >= Math.Max(1, window / 2)) return (0, 0);

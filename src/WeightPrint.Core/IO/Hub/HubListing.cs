@@ -4,12 +4,14 @@ using WeightPrint.IO.Http;
 
 namespace WeightPrint.IO.Hub;
 
-/// <summary>One file of a repository at a commit: its path and size (null when the listing did not say).</summary>
-internal sealed record HubFile(string Name, long? Size);
+/// <summary>One file of a repository at a commit: its path, size and, for a file stored with Git LFS, the SHA-256 of its
+/// content as the listing gives it (null when the listing did not say).</summary>
+internal sealed record HubFile(string Name, long? Size, string? Sha256 = null);
 
 /// <summary>
 /// A repository's file list at one commit, from <c>GET {endpoint}/api/models/{ORG}/{NAME}/revision/{REVISION}</c>
-/// (<c>sha</c>, <c>siblings[].rfilename</c>, <c>siblings[].size</c> with <c>?blobs=True</c>).
+/// (<c>sha</c>, <c>siblings[].rfilename</c>, <c>siblings[].size</c> and <c>siblings[].lfs.sha256</c> with <c>?blobs=True</c>;
+/// <c>lfs.oid</c>, the tree API's name for the same hash, is accepted too).
 /// </summary>
 internal sealed record HubListing(string Sha, IReadOnlyList<HubFile> Files)
 {
@@ -75,11 +77,29 @@ internal sealed record HubListing(string Sha, IReadOnlyList<HubFile> Files)
                     size = v;
                 }
 
-                files.Add(new HubFile(name, size));
+                files.Add(new HubFile(name, size, LfsSha256(source, name, s, size)));
             }
 
             return new HubListing(sha, files);
         }
+    }
+
+    /// <summary>The SHA-256 of an LFS file's content from its sibling's <c>lfs</c> object (null when there is none); a
+    /// hash that is not 64 hex digits, or an LFS size that contradicts the listed size, refuses the listing.</summary>
+    private static string? LfsSha256(string source, string name, JsonElement sibling, long? size)
+    {
+        if (!sibling.TryGetProperty("lfs", out var lfs) || lfs.ValueKind == JsonValueKind.Null) return null;
+        if (lfs.ValueKind != JsonValueKind.Object) throw new InvalidModelFileException(source, $"the repository listing gives {name} an lfs field that is not an object");
+        if (lfs.TryGetProperty("size", out var lfsSize) && lfsSize.ValueKind != JsonValueKind.Null
+            && (lfsSize.ValueKind != JsonValueKind.Number || !lfsSize.TryGetInt64(out long ls) || ls < 0 || (size is long listed && ls != listed)))
+            throw new InvalidModelFileException(source, $"the repository listing gives {name} an lfs.size {Shorten(lfsSize.GetRawText())} that is not its size {size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(none)"}");
+        JsonElement hash = default;
+        bool found = (lfs.TryGetProperty("sha256", out hash) || lfs.TryGetProperty("oid", out hash)) && hash.ValueKind != JsonValueKind.Null;
+        if (!found) return null;
+        string? text = hash.ValueKind == JsonValueKind.String ? hash.GetString() : null;
+        if (text is not { Length: 64 } || !text.All(char.IsAsciiHexDigit))
+            throw new InvalidModelFileException(source, $"the repository listing gives {name} an lfs.sha256 '{Shorten(text ?? hash.GetRawText())}' that is not 64 hex digits");
+        return text.ToLowerInvariant();
     }
 
     /// <summary>The listing as JSON in the API's shape (for the cache).</summary>
@@ -96,6 +116,13 @@ internal sealed record HubListing(string Sha, IReadOnlyList<HubFile> Files)
                 w.WriteStartObject();
                 w.WriteString("rfilename", f.Name);
                 if (f.Size is long size) w.WriteNumber("size", size);
+                if (f.Sha256 is { } sha256)
+                {
+                    w.WriteStartObject("lfs");
+                    w.WriteString("sha256", sha256);
+                    w.WriteEndObject();
+                }
+
                 w.WriteEndObject();
             }
 

@@ -92,7 +92,7 @@ internal sealed class LayerLocalisationMethod : SignalMethod
                 ["rows"] = "layers of A (positions in the decoder stack)",
                 ["columns"] = "layers of B",
             },
-            Summary = $"{shared.Count} of {matrix.Length} layers of A have a distinct partner in B (matrix from {best.Id}, contrast {contrast:F1})",
+            Summary = $"{shared.Count} of {WeightPrint.Statistics.NumberText.Count(matrix.Length, "layer")} of A {(shared.Count == 1 ? "has" : "have")} a distinct partner in B (matrix from {best.Id}, contrast {contrast:F1})",
         };
     }
 

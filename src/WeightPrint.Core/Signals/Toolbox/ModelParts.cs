@@ -114,6 +114,7 @@ internal static class ModelParts
             // Read runs of consecutive rows in one call.
             int j = i + 1;
             while (j < rows.Count && rows[j] == rows[j - 1] + 1) j++;
+            t.PlanRows(rows[i], j - i);
             t.ReadRows(rows[i], j - i, result.AsSpan(i * cols, (j - i) * cols));
             i = j;
         }
@@ -132,6 +133,9 @@ internal static class ModelParts
         var buffer = new float[Math.Min(block, Math.Max(1, rows.Count)) * width];
         for (int i = 0; i < rows.Count;)
         {
+            int run = i + 1;
+            while (run < rows.Count && rows[run] == rows[run - 1] + 1) run++;
+            if (i == 0 || rows[i] != rows[i - 1] + 1) t.PlanRows(rows[i], run - i); // the whole contiguous run, read in chunks below
             int j = i + 1;
             while (j < rows.Count && j - i < block && rows[j] == rows[j - 1] + 1) j++;
             var span = buffer.AsSpan(0, (j - i) * width);

@@ -278,6 +278,17 @@ internal sealed class ResidualAlignment
                 Note = $"embeddings of {n} shared tokens agree without any transform (mean cosine {identityFit:F3})",
             };
 
+        // B is a fingerprint's sample: its tensors hold only the sampled residual dimensions, so no method can map them into
+        // A's frame (pcs and neuron-match both compare them as stored); searching for a map would be wasted work.
+        if (SampleLayout.IsSampled(eb))
+        {
+            return new ResidualAlignment("identity", d, null, null, null)
+            {
+                Accepted = false, IdentityFit = identityFit, Tokens = n, TokenMatch = how,
+                Note = $"embeddings of {n} shared tokens do not agree as they are (mean cosine {identityFit:F3}) and B is a fingerprint's sample, whose residual stream cannot be mapped; weights are compared as stored",
+            };
+        }
+
         // A signed permutation first: d! discrete maps cannot overfit unrelated embeddings the way a d(d−1)/2-parameter
         // rotation can, so it is trusted at a lower fit.
         var tried = new List<string>();

@@ -71,6 +71,35 @@ public sealed class HubHookTests : IDisposable
     }
 
     [Fact]
+    public void A_Hub_fingerprint_records_each_LFS_file_s_SHA_256_from_the_listing()
+    {
+        var files = HubTestModels.LlamaFolder(new HubTestModels.LlamaShape(), seed: 54);
+        var repo = _env.Hub.AddRepo("acme/hashed", files);
+        repo.ListLfs = true;
+        using var dir = new TempDir();
+        string output = Path.Combine(dir.Path, "fp.json");
+        var r = CliRunner.Run("fingerprint", "hf:acme/hashed", "-o", output);
+        Assert.Equal(0, r.ExitCode);
+        // Without --methods, a Hub fingerprint holds the samples only (the signatures would read whole tensors), and says so.
+        Assert.Contains("hf:acme/hashed: samples only", r.Stderr);
+        var fp = WeightPrint.Comparison.Fingerprint.ReadFile(output);
+        Assert.Empty(fp.Signatures);
+        Assert.NotEmpty(fp.Samples);
+        Assert.Equal("hub", fp.Source!.Kind);
+        Assert.Equal(repo.Refs["main"], fp.Source.Commit);
+        var weights = fp.Source.Files.Where(f => f.Name.EndsWith(".safetensors", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(weights);
+        foreach (var f in weights) Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(files[f.Name])), f.Sha256);
+        // Files outside Git LFS have no hash in the listing: none is recorded (never a made-up one).
+        Assert.All(fp.Source.Files.Where(f => !f.Name.EndsWith(".safetensors", StringComparison.Ordinal)), f => Assert.Null(f.Sha256));
+
+        // Pinned to the commit, the listing comes from the WeightPrint cache: the hashes survive it.
+        var again = CliRunner.Run("fingerprint", $"hf:acme/hashed@{repo.Refs["main"]}", "--methods", "pcs", "--quiet", "-o", output);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(weights, WeightPrint.Comparison.Fingerprint.ReadFile(output).Source!.Files.Where(f => f.Name.EndsWith(".safetensors", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Cache_info_and_clear_report_and_empty_the_block_cache()
     {
         var files = HubTestModels.LlamaFolder(new HubTestModels.LlamaShape(), seed: 52);
