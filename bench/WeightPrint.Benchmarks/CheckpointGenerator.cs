@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using WeightPrint.Numerics;
+using WeightPrint.TestSupport;
 
 namespace WeightPrint.Benchmarks;
 
@@ -132,39 +133,8 @@ internal static class CheckpointGenerator
 
     private static void WriteShard(string path, List<PlannedTensor> tensors, ulong seed, double noise)
     {
-        using var header = new MemoryStream();
-        using (var w = new Utf8JsonWriter(header))
-        {
-            w.WriteStartObject();
-            w.WriteStartObject("__metadata__");
-            w.WriteString("format", "pt");
-            w.WriteEndObject();
-            long offset = 0;
-            foreach (var t in tensors)
-            {
-                w.WriteStartObject(t.Name);
-                w.WriteString("dtype", "BF16");
-                w.WriteStartArray("shape");
-                foreach (var d in t.Shape) w.WriteNumberValue(d);
-                w.WriteEndArray();
-                w.WriteStartArray("data_offsets");
-                w.WriteNumberValue(offset);
-                w.WriteNumberValue(offset + t.Bytes);
-                w.WriteEndArray();
-                w.WriteEndObject();
-                offset += t.Bytes;
-            }
-
-            w.WriteEndObject();
-        }
-
-        var json = header.ToArray().ToList();
-        while ((8 + json.Count) % 8 != 0) json.Add((byte)' ');
         using var f = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        Span<byte> len = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)json.Count);
-        f.Write(len);
-        f.Write(json.ToArray());
+        SafetensorsWriter.WriteHeader(f, tensors.Select(t => (t.Name, TensorDType.BF16, t.Shape)), new Dictionary<string, string> { ["format"] = "pt" });
 
         // Blocks of 1M elements generated in parallel (each block has its own seeded stream, so the output does
         // not depend on the thread count), written in order; at most `batch` blocks are held at once.

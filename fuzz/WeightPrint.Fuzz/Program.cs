@@ -1,4 +1,5 @@
 using SharpFuzz;
+using WeightPrint.Catalog;
 using WeightPrint.Comparison;
 using WeightPrint.Formats;
 using WeightPrint.Formats.Gguf;
@@ -36,6 +37,7 @@ public static class Program
         ["peft"] = Peft,
         ["fingerprint"] = Fingerprint,
         ["http"] = Http,
+        ["catalog"] = Catalog,
     };
 
     public static int Main(string[] args)
@@ -170,5 +172,12 @@ public static class Program
         string header = System.Text.Encoding.UTF8.GetString(b, 0, nl < 0 ? b.Length : nl);
         _ = ContentRange.TryParse(header, out _);
         if (nl >= 0) HubListing.Parse("fuzz listing", b[(nl + 1)..]);
+    }
+
+    /// <summary>The catalog's import format (<c>db import</c>): JSON lines of name, note and fingerprint.</summary>
+    private static void Catalog(byte[] b)
+    {
+        using var stream = new MemoryStream(b, writable: false);
+        _ = CatalogLines.Read(stream, "fuzz.jsonl");
     }
 }

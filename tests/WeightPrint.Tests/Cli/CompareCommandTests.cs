@@ -25,6 +25,43 @@ public class CompareCommandTests
     }
 
     [Fact]
+    public void A_compare_document_naming_non_finite_tensors_matches_the_documented_schema()
+    {
+        // A copy of a sample model with one NaN weight in the first layer's q_proj.
+        using var temp = new TempDir();
+        string original = Path.Combine(SharedModels.RepoRoot, "samples", "stories260K-hf-bf16");
+        string copy = temp.File("with-nan");
+        Directory.CreateDirectory(copy);
+        foreach (var f in Directory.GetFiles(original)) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+        string weights = Path.Combine(copy, "model.safetensors");
+        var bytes = File.ReadAllBytes(weights);
+        long headerLength = BitConverter.ToInt64(bytes, 0);
+        var header = JsonNode.Parse(bytes.AsSpan(8, (int)headerLength))!;
+        const string tensor = "model.layers.0.self_attn.q_proj.weight";
+        Assert.Equal("BF16", (string)header[tensor]!["dtype"]!);
+        long offset = 8 + headerLength + (long)header[tensor]!["data_offsets"]![0]!;
+        bytes[offset] = 0xC0; // bf16 0x7FC0: a quiet NaN
+        bytes[offset + 1] = 0x7F;
+        File.WriteAllBytes(weights, bytes);
+
+        var r = CliRunner.Run("compare", original, copy, "--methods", "pdf", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var json = JsonNode.Parse(r.Stdout)!;
+        Assert.Empty(MiniJsonSchema.Validate(json, Schema));
+        var named = Assert.Single(json["non_finite"]!["tensors"]!.AsArray());
+        Assert.Equal(1, (int)named!["model"]!);
+        Assert.Equal(tensor, (string)named["tensor"]!);
+        Assert.False(string.IsNullOrWhiteSpace((string?)json["non_finite"]!["policy"]));
+
+        // The schema describes the object: a wrong type inside it is an error.
+        json["non_finite"]!["tensors"]![0]!["model"] = "second";
+        json["non_finite"]!.AsObject().Remove("policy");
+        var errors = MiniJsonSchema.Validate(json, Schema);
+        Assert.Contains(errors, e => e.Contains("non_finite.tensors[0].model", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("missing required 'policy'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_schema_checker_rejects_a_broken_document()
     {
         var broken = JsonNode.Parse("""{"schema_version": 1, "tool": "weightprint", "seed": 1, "models": [], "identity": null, "methods": [{"id": "nope"}], "verdict": {"label": "maybe"}}""");

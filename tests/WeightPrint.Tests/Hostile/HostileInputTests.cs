@@ -341,6 +341,25 @@ public class HostileInputTests
         AssertCleanRefusal(CliRunner.Run("compare", input, input, "--quiet"), "fingerprint-invalid-utf8.json");
     }
 
+    /// <summary>Found by the catalog fuzz target within seconds of its first run: a <c>db import</c> line whose
+    /// fingerprint object holds a property name that is not valid UTF-8 failed (InvalidOperationException) when the
+    /// fingerprint was copied out of the line. The committed input is AFL++'s crash, minimised with afl-tmin.</summary>
+    [Fact]
+    public void A_catalog_line_with_invalid_utf8_found_by_fuzzing_is_a_clean_refusal()
+    {
+        string input = Path.Combine(SharedModels.RepoRoot, "tests", "WeightPrint.Tests", "Hostile", "FuzzFindings", "catalog-invalid-utf8.jsonl");
+        byte[] bytes = File.ReadAllBytes(input);
+        var e = Assert.Throws<InvalidModelFileException>(() => WeightPrint.Catalog.CatalogLines.Read(new MemoryStream(bytes), "crash.jsonl"));
+        Assert.Contains("crash.jsonl line 1", e.Message, StringComparison.Ordinal); // (the minimised input also repeats a key)
+
+        // The invalid byte alone, in a property name inside the fingerprint, with no other fault.
+        byte[] line = [.. "{\"name\":\"x\",\"fingerprint\":{\"a"u8, 0xFF, .. "\":1}}\n"u8];
+        var unicode = Assert.Throws<InvalidModelFileException>(() => WeightPrint.Catalog.CatalogLines.Read(new MemoryStream(line), "one.jsonl"));
+        Assert.Contains("not valid Unicode", unicode.Message, StringComparison.Ordinal);
+        using var dir = new TempDir();
+        AssertCleanRefusal(CliRunner.Run("db", "import", input, "--db", dir.File("catalog.db")), "catalog-invalid-utf8.jsonl");
+    }
+
     // Error lines: bounded, control characters escaped -----------------------------------------------------------
 
     [Fact]

@@ -628,7 +628,7 @@ public class FamilyMappingTests
     {
         const int experts = 2, rows = 4, blocks = 1;
         using var tmp = new Support.TempDir();
-        var w = new Support.SafetensorsWriter();
+        var w = new SafetensorsWriter();
         var blockBytes = new byte[experts * rows * blocks * 16];
         var scaleBytes = new byte[experts * rows * blocks];
         for (int i = 0; i < blockBytes.Length; i++) blockBytes[i] = (byte)(i * 37 + 11);
@@ -709,7 +709,7 @@ public class FamilyMappingTests
     public void Bitsandbytes_int8_weights_are_dequantised_per_row()
     {
         using var tmp = new Support.TempDir();
-        var w = new Support.SafetensorsWriter();
+        var w = new SafetensorsWriter();
         sbyte[] q = [.. Enumerable.Range(0, Heads * Hd * D).Select(i => (sbyte)((i * 7 % 255) - 127))];
         float[] scb = [.. Enumerable.Range(0, Heads * Hd).Select(i => 0.5f + i)];
         w.AddRaw("model.layers.0.self_attn.q_proj.weight", TensorDType.I8, [.. q.Select(x => (byte)x)], Heads * Hd, D);

@@ -19,7 +19,7 @@ public class GgufMappingTests
         foreach (var t in tensors)
         {
             offsets.Add(bytes.Count);
-            bytes.AddRange(Support.SafetensorsWriter.Encode(TensorDType.F32, t.Values));
+            bytes.AddRange(SafetensorsWriter.Encode(TensorDType.F32, t.Values));
         }
 
         var source = new MemoryByteSource("memory." + format, bytes.ToArray());

@@ -31,7 +31,10 @@ public static class FingerprintFiles
     }
 
     /// <summary>Starts the weightprint CLI (the build in the test's output folder) as its own process.</summary>
-    public static Process StartCli(params string[] args)
+    public static Process StartCli(params string[] args) => StartCli(new Dictionary<string, string?>(), args);
+
+    /// <summary>Starts the CLI with environment variables set (a null value removes the variable).</summary>
+    public static Process StartCli(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -41,6 +44,12 @@ public static class FingerprintFiles
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "weightprint.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment)
+        {
+            if (value == null) psi.Environment.Remove(name);
+            else psi.Environment[name] = value;
+        }
+
         return Process.Start(psi) ?? throw new InvalidOperationException("could not start the CLI");
     }
 }

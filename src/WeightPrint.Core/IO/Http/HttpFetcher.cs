@@ -50,6 +50,8 @@ internal sealed class HttpFetcher : IDisposable
         };
         _client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _client.DefaultRequestHeaders.UserAgent.ParseAdd("weightprint/1.0");
+        // Without Accept-Encoding any coding would be acceptable (RFC 9110 12.5.3): ask for the bytes as stored.
+        _client.DefaultRequestHeaders.AcceptEncoding.ParseAdd("identity");
     }
 
     public HttpReadOptions Options => _options;
@@ -80,6 +82,7 @@ internal sealed class HttpFetcher : IDisposable
                         using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
                         using var collected = new MemoryStream();
                         byte[] buffer = new byte[SkipBufferBytes];
+                        var reading = Stopwatch.StartNew();
                         while (true)
                         {
                             idle.CancelAfter(_options.IdleTimeout);
@@ -88,6 +91,9 @@ internal sealed class HttpFetcher : IDisposable
                             _transfer.AddFetched(n);
                             if (collected.Length + n > limit) throw new InvalidModelFileException(file.Name, $"answer exceeds the {limit}-byte limit");
                             collected.Write(buffer, 0, n);
+                            // A drip-fed answer never trips the idle timeout: hold it to the same rate floor as ranges.
+                            if (reading.Elapsed > _options.IdleTimeout + TimeSpan.FromSeconds((double)collected.Length / _options.MinBytesPerSecond))
+                                throw new RetryableException($"too slow: {collected.Length} bytes in {reading.Elapsed.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s (below {_options.MinBytesPerSecond} bytes/s)");
                         }
 
                         if (declared != null && collected.Length != declared)
@@ -180,6 +186,7 @@ internal sealed class HttpFetcher : IDisposable
                     CheckTotal(file, total);
                     if (range.First > start || range.Last < start)
                         throw new RetryableException($"the server sent Content-Range {range} for requested bytes {start}-{requestedLast}");
+                    CheckEtag(file, response);
                     if (response.Content.Headers.ContentLength is long cl && cl != range.Length)
                         throw new RetryableException($"206 answer's Content-Length {cl} disagrees with its Content-Range {range}");
                     skip = start - range.First;
@@ -196,9 +203,17 @@ internal sealed class HttpFetcher : IDisposable
 
                 case HttpStatusCode.OK:
                 {
-                    // The server ignored Range: the body is the whole file from byte 0. Stream past the prefix.
+                    // The server ignored Range: the body is the whole file from byte 0. Stream past the prefix, but only
+                    // a bounded one: deep in a huge file, every block would download everything before it.
                     total = response.Content.Headers.ContentLength;
                     CheckTotal(file, total);
+                    CheckEtag(file, response);
+                    if (start > _options.MaxIgnoredRangeSkipBytes)
+                    {
+                        throw new RetryableException($"the server ignores byte ranges (200 with the whole {(known ?? total)?.ToString(CultureInfo.InvariantCulture) ?? "unknown-size"}-byte file for bytes {start}-{requestedLast}): "
+                            + $"reaching byte {start} would download everything before it, more than the {_options.MaxIgnoredRangeSkipBytes} bytes allowed");
+                    }
+
                     skip = start;
                     long available = (known ?? total) is long len ? Math.Max(0, len - start) : long.MaxValue;
                     take = (int)Math.Min(destination.Length, available);
@@ -246,6 +261,17 @@ internal sealed class HttpFetcher : IDisposable
             if (got < take) return new Step(got, total, false, $"the answer stopped after {got} of {take} bytes (truncated body)");
             return new Step(got, total, endOfFile, null);
         }
+    }
+
+    /// <summary>The first answer's ETag is the file's; a later answer with another one is another version of the file
+    /// (the server changed it under the same address), whose bytes must not be mixed with those already read.</summary>
+    private static void CheckEtag(RemoteFile file, HttpResponseMessage response)
+    {
+        string? tag = response.Headers.ETag?.Tag;
+        if (tag == null) return;
+        string? first = file.AgreeOnETag(tag);
+        if (first != null)
+            throw new InvalidModelFileException(file.Name, $"the file changed on the server between requests (ETag {OneLine(first, 80)}, then {OneLine(tag, 80)}): refusing to mix two versions of it; try again");
     }
 
     private static void CheckTotal(RemoteFile file, long? total)
@@ -322,6 +348,13 @@ internal sealed class HttpFetcher : IDisposable
                     throw new InvalidModelFileException(file.Name, $"refusing a redirect from https to plain http ({next.Host})");
                 current = next;
                 continue;
+            }
+
+            if (code is 200 or 206 && response.Content.Headers.ContentEncoding.Any(e => !e.Equals("identity", StringComparison.OrdinalIgnoreCase)))
+            {
+                string encoding = OneLine(string.Join(", ", response.Content.Headers.ContentEncoding), 60);
+                response.Dispose();
+                throw new InvalidModelFileException(file.Name, $"the server sent Content-Encoding {encoding} though only identity was accepted: those are not the file's bytes");
             }
 
             if (code is 200 or 206 && (hop > 0 || memo != null) && !SameOrigin(current, file.Url))

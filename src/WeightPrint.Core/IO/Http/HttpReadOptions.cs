@@ -55,6 +55,10 @@ internal sealed record HttpReadOptions
     /// this rate is dropped (keeping what arrived) and counts as a failed attempt, so a trickling server cannot hold a read forever.</summary>
     public int MinBytesPerSecond { get; init; } = 32 << 10;
 
+    /// <summary>Most bytes streamed past when a server ignores Range and answers 200 with the whole file: a range
+    /// deeper than this in such an answer is refused (and retried) rather than downloading everything before it.</summary>
+    public long MaxIgnoredRangeSkipBytes { get; init; } = 64L << 20;
+
     /// <summary>Told before each retry of a transient failure, e.g. "model.safetensors: retrying (2/8) in 1.3 s after
     /// server error (503)", so a user sees why a read is slow; null = silent.</summary>
     public Action<string>? Retrying { get; init; }
@@ -71,6 +75,7 @@ internal sealed record HttpReadOptions
         if (MaxConcurrentRequests < 1 || MaxConcurrentRequests > 64) throw new ArgumentException("concurrent requests must be 1..64");
         if (MaxAttempts < 1 || MaxAttempts > 100) throw new ArgumentException("attempts must be 1..100");
         if (MaxRedirects < 0 || MaxRedirects > 50) throw new ArgumentException("redirects must be 0..50");
+        if (MaxIgnoredRangeSkipBytes < 0) throw new ArgumentException("the skip bound for servers that ignore ranges cannot be negative");
         if (MinBytesPerSecond < 1) throw new ArgumentException("the minimum transfer rate must be positive");
         if (RetryBudget <= TimeSpan.Zero || IdleTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero || BaseBackoff < TimeSpan.Zero || MaxBackoff < BaseBackoff)
             throw new ArgumentException("timeouts must be positive and MaxBackoff >= BaseBackoff");

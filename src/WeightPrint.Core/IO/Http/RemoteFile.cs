@@ -8,6 +8,7 @@ internal sealed class RemoteFile
 {
     private long _length;
     private volatile Uri? _redirected;
+    private string? _etag;
 
     public RemoteFile(Uri url, string name, long? length = null)
     {
@@ -44,4 +45,12 @@ internal sealed class RemoteFile
     }
 
     internal void SetLength(long length) => Interlocked.Exchange(ref _length, length);
+
+    /// <summary>Records <paramref name="etag"/> as the file's ETag when it has none yet; returns null when it agrees
+    /// with the recorded one, else the recorded one.</summary>
+    internal string? AgreeOnETag(string etag)
+    {
+        string? first = Interlocked.CompareExchange(ref _etag, etag, null) ?? etag;
+        return first == etag ? null : first;
+    }
 }

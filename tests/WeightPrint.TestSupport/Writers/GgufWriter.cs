@@ -5,7 +5,7 @@ using WeightPrint.Formats;
 using WeightPrint.Formats.Gguf;
 using WeightPrint.Numerics;
 
-namespace WeightPrint.Tests.Support;
+namespace WeightPrint.TestSupport;
 
 /// <summary>A typed GGUF metadata value for <see cref="GgufWriter"/>: scalars, strings and (nested) arrays.</summary>
 internal sealed class GgufValue

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
-namespace WeightPrint.Tests.Support;
+namespace WeightPrint.TestSupport;
 
 /// <summary>
 /// A test-side pickler that emits opcodes one call at a time, the way CPython's protocol-2 pickler does for

@@ -4,7 +4,7 @@ using System.IO.Hashing;
 using WeightPrint.Formats;
 using WeightPrint.Numerics;
 
-namespace WeightPrint.Tests.Support;
+namespace WeightPrint.TestSupport;
 
 /// <summary>A Python dict (or, with <see cref="Ordered"/>, a collections.OrderedDict such as a state_dict).</summary>
 public sealed class PyDict : IEnumerable<KeyValuePair<object, object?>>

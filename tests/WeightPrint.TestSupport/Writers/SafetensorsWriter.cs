@@ -3,7 +3,7 @@ using System.Text.Json;
 using WeightPrint.Formats;
 using WeightPrint.Numerics;
 
-namespace WeightPrint.Tests.Support;
+namespace WeightPrint.TestSupport;
 
 /// <summary>
 /// Test-side safetensors writer: F32 / F16 / BF16 from floats (or any dtype from raw bytes), any shapes,
@@ -48,15 +48,26 @@ public sealed class SafetensorsWriter
     /// <summary>Writes the file. <paramref name="headerOnly"/>: the data region is a hole (no tensor bytes written).</summary>
     public long Write(string path, bool headerOnly = false)
     {
-        var (header, dataLength) = Header();
         using var fs = new FileStream(path, FileMode.Create, FileAccess.Write);
-        Span<byte> len = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Length);
-        fs.Write(len);
-        fs.Write(header);
+        return Write(fs, headerOnly);
+    }
+
+    /// <summary>The whole file as bytes.</summary>
+    public byte[] ToBytes()
+    {
+        using var ms = new MemoryStream();
+        Write(ms);
+        return ms.ToArray();
+    }
+
+    /// <summary>Writes the file to a seekable stream (a hole where data is null or <paramref name="headerOnly"/>).</summary>
+    public long Write(Stream fs, bool headerOnly = false)
+    {
+        long dataLength = WriteHeader(fs, _tensors.Select(t => (t.Name, t.DType, t.Shape)), _metadata);
+        long headerEnd = fs.Position;
         if (headerOnly)
         {
-            fs.SetLength(8 + header.Length + dataLength);
+            fs.SetLength(headerEnd + dataLength);
             return fs.Length;
         }
 
@@ -71,7 +82,7 @@ public sealed class SafetensorsWriter
             else fs.Seek(bytes, SeekOrigin.Current);
         }
 
-        fs.SetLength(8 + header.Length + dataLength);
+        fs.SetLength(headerEnd + dataLength);
         return fs.Length;
     }
 
@@ -99,27 +110,32 @@ public sealed class SafetensorsWriter
         j.WriteEndObject();
     }
 
-    private (byte[] Header, long DataLength) Header()
+    /// <summary>
+    /// Writes a safetensors prefix (8-byte little-endian header length, then the JSON header padded with spaces to a
+    /// multiple of 8) for tensors stored back to back in the given order, and returns the data region's length. The
+    /// caller writes the tensor bytes after it, in the same order (bench's generator streams them).
+    /// </summary>
+    public static long WriteHeader(Stream output, IEnumerable<(string Name, TensorDType DType, long[] Shape)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         using var ms = new MemoryStream();
+        long offset = 0;
         using (var j = new Utf8JsonWriter(ms))
         {
             j.WriteStartObject();
-            if (_metadata.Count > 0)
+            if (metadata is { Count: > 0 })
             {
                 j.WriteStartObject("__metadata__");
-                foreach (var (k, v) in _metadata) j.WriteString(k, v);
+                foreach (var (k, v) in metadata) j.WriteString(k, v);
                 j.WriteEndObject();
             }
 
-            long offset = 0;
-            foreach (var t in _tensors)
+            foreach (var (name, dtype, shape) in tensors)
             {
-                long bytes = ByteLength(t);
-                j.WriteStartObject(t.Name);
-                j.WriteString("dtype", t.DType.Name());
+                long bytes = shape.Aggregate(1L, (a, b) => a * b) * dtype.BlockBytes();
+                j.WriteStartObject(name);
+                j.WriteString("dtype", dtype.Name());
                 j.WriteStartArray("shape");
-                foreach (long d in t.Shape) j.WriteNumberValue(d);
+                foreach (long d in shape) j.WriteNumberValue(d);
                 j.WriteEndArray();
                 j.WriteStartArray("data_offsets");
                 j.WriteNumberValue(offset);
@@ -130,11 +146,15 @@ public sealed class SafetensorsWriter
             }
 
             j.WriteEndObject();
-            j.Flush();
-            var header = ms.ToArray().ToList();
-            while (header.Count % 8 != 0) header.Add((byte)' ');
-            return (header.ToArray(), offset);
         }
+
+        while (ms.Length % 8 != 0) ms.WriteByte((byte)' ');
+        Span<byte> len = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)ms.Length);
+        output.Write(len);
+        ms.Position = 0;
+        ms.CopyTo(output);
+        return offset;
     }
 
     private static long ByteLength(Entry t) => t.Shape.Aggregate(1L, (a, b) => a * b) * t.DType.BlockBytes();

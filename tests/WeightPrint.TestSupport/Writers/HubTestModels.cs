@@ -1,57 +1,22 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using WeightPrint.Numerics;
 
-namespace WeightPrint.Tests.Hub;
+namespace WeightPrint.TestSupport;
 
-/// <summary>Test-side writers: safetensors files and Llama-shaped Hugging Face model folders with random weights.</summary>
+/// <summary>Llama-shaped Hugging Face model folders with random weights.</summary>
 internal static class HubTestModels
 {
-    internal sealed record Tensor(string Name, long[] Shape, byte[] Data, string DType = "BF16");
+    internal sealed record Tensor(string Name, long[] Shape, byte[] Data, TensorDType DType = TensorDType.BF16);
 
-    /// <summary>A safetensors file: 8-byte header length, JSON header padded with spaces to 8 bytes, data in name order.</summary>
+    /// <summary>A safetensors file of tensors in name order.</summary>
     public static byte[] Safetensors(IEnumerable<Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var ordered = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
-        using var header = new MemoryStream();
-        using (var w = new Utf8JsonWriter(header))
-        {
-            w.WriteStartObject();
-            if (metadata != null)
-            {
-                w.WriteStartObject("__metadata__");
-                foreach (var (k, v) in metadata) w.WriteString(k, v);
-                w.WriteEndObject();
-            }
-
-            long offset = 0;
-            foreach (var t in ordered)
-            {
-                w.WriteStartObject(t.Name);
-                w.WriteString("dtype", t.DType);
-                w.WriteStartArray("shape");
-                foreach (var d in t.Shape) w.WriteNumberValue(d);
-                w.WriteEndArray();
-                w.WriteStartArray("data_offsets");
-                w.WriteNumberValue(offset);
-                w.WriteNumberValue(offset + t.Data.Length);
-                w.WriteEndArray();
-                w.WriteEndObject();
-                offset += t.Data.Length;
-            }
-
-            w.WriteEndObject();
-        }
-
-        var json = header.ToArray().ToList();
-        while (json.Count % 8 != 0) json.Add((byte)' ');
-        using var file = new MemoryStream();
-        Span<byte> len = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)json.Count);
-        file.Write(len);
-        file.Write(json.ToArray());
-        foreach (var t in ordered) file.Write(t.Data);
-        return file.ToArray();
+        var writer = new SafetensorsWriter();
+        foreach (var (k, v) in metadata ?? new Dictionary<string, string>()) writer.Metadata(k, v);
+        foreach (var t in tensors.OrderBy(t => t.Name, StringComparer.Ordinal)) writer.AddRaw(t.Name, t.DType, t.Data, t.Shape);
+        return writer.ToBytes();
     }
 
     /// <summary>Random bf16 values (finite, roughly N(0, 0.02)-sized).</summary>
