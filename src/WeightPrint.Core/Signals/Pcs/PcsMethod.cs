@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using WeightPrint.Model;
 using WeightPrint.Statistics;
 using WeightPrint.Signals.Toolbox;
@@ -141,7 +140,7 @@ internal sealed class PcsMethod : SignalMethod
         double pTotal = PValue(total, s, observedTotal, exceedTotal, m, out double zTotal);
         var perLayer = new List<LayerScore>();
         var parts = new List<PartTest>();
-        var layersJson = new JsonArray();
+        var layerDetails = new List<PcsLayer>();
         for (int g = 0; g < groups.Count; g++)
         {
             var (la, lb, tensors, nAttention) = groups[g];
@@ -157,9 +156,9 @@ internal sealed class PcsMethod : SignalMethod
                 parts.Add(new PartTest(part == 0 ? "attention" : "mlp", la, lb, observedParts[k] / count, PValue(partGrams[k], s, observedParts[k], exceedParts[k], m, out _), Id));
             }
 
-            var tj = new JsonObject();
+            var tj = new Dictionary<string, double>();
             foreach (var t in tensors) tj[t.Name] = Cosine(t);
-            layersJson.Add((JsonNode)new JsonObject { ["layer_a"] = la, ["layer_b"] = lb, ["pcs"] = score, ["z"] = z, ["p_value"] = p, ["tensors"] = tj });
+            layerDetails.Add(new PcsLayer(la, lb, score, z, p, tj));
         }
 
         double overall = observedTotal / tensorCount;
@@ -174,8 +173,8 @@ internal sealed class PcsMethod : SignalMethod
         }
 
         var matrix = LayerMatrix(va, vb, residual, context.Seed, alignment);
-        var modelJson = new JsonObject();
-        foreach (var t in modelLevel) modelJson[t.Name] = Cosine(t);
+        var modelTensors = new Dictionary<string, double>();
+        foreach (var t in modelLevel) modelTensors[t.Name] = Cosine(t);
         return new MethodResult
         {
             Id = Id,
@@ -188,20 +187,7 @@ internal sealed class PcsMethod : SignalMethod
             Parts = parts,
             Transform = alignment.Accepted ? alignment.Transform : null,
             Evidence = EvidenceLevels.Of(pTotal) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
-            Raw = new JsonObject
-            {
-                ["z"] = zTotal,
-                ["exceeding"] = exceedTotal,
-                ["permutations"] = m,
-                ["residual_sample"] = s,
-                ["other_sample"] = MaxOtherSample,
-                ["tensors"] = tensorCount,
-                ["layer_pairing"] = pairing,
-                ["alignment"] = alignment.ToJson(),
-                ["seed"] = context.Seed,
-                ["model_tensors"] = modelJson,
-                ["layers"] = layersJson,
-            },
+            Details = new PcsDetails(zTotal, exceedTotal, m, s, MaxOtherSample, tensorCount, pairing, alignment.ToDetails(), context.Seed, modelTensors, layerDetails),
             Summary = $"mean parameter cosine {overall:F3} over {tensorCount} tensors (sampled {s} residual dims); {exceedTotal} of {m} residual permutations reached it ({PValueText.Equation(pTotal)})",
         };
     }
