@@ -111,6 +111,9 @@ internal static class MethodDetailsJson
         {
             ["z"] = Num(d.Z),
             ["exceeding"] = d.Exceeding,
+            ["p_value_rule"] = d.PValueRule,
+            ["p_value_attention"] = Num(d.PValueAttention),
+            ["p_value_mlp"] = Num(d.PValueMlp),
             ["permutations"] = d.Permutations,
             ["residual_sample"] = d.ResidualSample,
             ["other_sample"] = d.OtherSample,

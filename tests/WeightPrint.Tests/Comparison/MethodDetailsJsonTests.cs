@@ -24,7 +24,7 @@ public class MethodDetailsJsonTests
 
     public static TheoryData<string, int> Cases => new()
     {
-        { "pdf", 11 }, { "pdf-mlp", 6 }, { "pcs", 8 }, { "neuron-match", 17 }, { "spectral", 5 }, { "cka", 5 }, { "layers", 4 }, { "background", 3 },
+        { "pdf", 11 }, { "pdf-mlp", 6 }, { "pcs", 10 }, { "neuron-match", 17 }, { "spectral", 5 }, { "cka", 5 }, { "layers", 4 }, { "background", 3 },
     };
 
     private static MethodDetails Details(string kind) => kind switch
@@ -35,7 +35,7 @@ public class MethodDetailsJsonTests
         "pdf-mlp" => new PdfMlpDetails(7, 7, true,
             new PdfCurves(new Dictionary<string, double[]> { ["gate"] = [Nan, Inf] }, new Dictionary<string, double[]> { ["gate"] = [MinusInf] }),
             new PdfCurves(new Dictionary<string, double[]> { ["gate"] = [Nan, Inf] }, new Dictionary<string, double[]> { ["gate"] = [MinusInf] })),
-        "pcs" => new PcsDetails(Nan, 7, 7, 7, 7, 7, "by position", Alignment, 7, new Dictionary<string, double> { ["embedding"] = Inf },
+        "pcs" => new PcsDetails(Nan, 7, "all tensors together", Inf, Nan, 7, 7, 7, 7, "by position", Alignment, 7, new Dictionary<string, double> { ["embedding"] = Inf },
             [new PcsLayer(7, 7, Nan, MinusInf, Nan, new Dictionary<string, double> { ["q"] = Inf })]),
         "neuron-match" => new NeuronMatchDetails(Nan, Inf, MinusInf, Nan, 7, 7, Nan, 7, 7, 7, "by position", Alignment, 7,
             [new NeuronMatchMlp(7, 7, "mlp", 7, Nan, Inf, MinusInf, Nan, Inf, MinusInf)],

@@ -14,6 +14,10 @@ public sealed record PcsLayer(int LayerA, int LayerB, double Pcs, double Z, doub
 /// <summary>What <c>pcs</c> computed for one pair (JSON <c>raw</c> of the pcs method).</summary>
 /// <param name="Z">Standardised overall statistic under the null.</param>
 /// <param name="Exceeding">Residual permutations whose statistic reached the observed one.</param>
+/// <param name="PValueRule">How the reported p-value was formed: all tensors together, or (B mapped by a fitted
+/// transform) the largest of the attention and MLP p-values.</param>
+/// <param name="PValueAttention">The permutation p-value of the attention tensors over all layer pairs (NaN when there are none).</param>
+/// <param name="PValueMlp">The permutation p-value of the MLP tensors over all layer pairs (NaN when there are none).</param>
 /// <param name="Permutations">Residual permutations drawn.</param>
 /// <param name="ResidualSample">Residual dimensions sampled.</param>
 /// <param name="OtherSample">Most indices sampled along each tensor's other axis.</param>
@@ -23,5 +27,5 @@ public sealed record PcsLayer(int LayerA, int LayerB, double Pcs, double Z, doub
 /// <param name="Seed">The sampling and permutation seed.</param>
 /// <param name="ModelTensors">Cosine of each model-level tensor (embedding, lm_head), by name.</param>
 /// <param name="Layers">Per layer pair.</param>
-public sealed record PcsDetails(double Z, int Exceeding, int Permutations, int ResidualSample, int OtherSample, int Tensors, string LayerPairing,
+public sealed record PcsDetails(double Z, int Exceeding, string PValueRule, double PValueAttention, double PValueMlp, int Permutations, int ResidualSample, int OtherSample, int Tensors, string LayerPairing,
     AlignmentDetails Alignment, int Seed, IReadOnlyDictionary<string, double> ModelTensors, IReadOnlyList<PcsLayer> Layers) : MethodDetails;

@@ -33,7 +33,8 @@ internal sealed class PcsMethod : SignalMethod
         "Permutation test: model B's residual-stream dimensions are permuted (one permutation for all tensors, within a seeded sample of "
         + $"{MaxResidualSample} dimensions); p = (b + 1)/(m + 1) over m permutations, and when no permutation reaches the observed value the tail is "
         + "taken from the normal limit of this linear permutation statistic (exact permutation mean and variance). Exact when residual dimensions are exchangeable, as for independently initialised models (a symmetry of the initialisation and of permutation-equivariant training). "
-        + "B's weights are first mapped into A's residual basis when its shared-token embeddings reveal an orthogonal map (then the embeddings themselves are left out).";
+        + "B's weights are first mapped into A's residual basis when its shared-token embeddings reveal an orthogonal map (then the embeddings themselves are left out); "
+        + "a fitted map can make models trained alike agree in one part only, so then p is the largest of the attention and MLP p-values (an intersection-union test: every part must agree).";
 
     public override NullKind NullKind => NullKind.ExactPermutation;
 
@@ -111,6 +112,20 @@ internal sealed class PcsMethod : SignalMethod
             for (int i = 0; i < total.Length; i++) total[i] += g[i];
         }
 
+        // Per part kind over all layers (attention, MLP): used when B was mapped by a fitted transform (see below).
+        var kindGrams = new[] { new double[s * s], new double[s * s] };
+        var kindTensors = new int[2];
+        for (int g = 0; g < groups.Count; g++)
+        {
+            kindTensors[0] += groups[g].Attention;
+            kindTensors[1] += groups[g].Tensors.Count - groups[g].Attention;
+            for (int kind = 0; kind < 2; kind++)
+            {
+                var pg = partGrams[2 * g + kind];
+                for (int i = 0; i < pg.Length; i++) kindGrams[kind][i] += pg[i];
+            }
+        }
+
         int m = Math.Max(1, context.Permutations);
         var rnd = new Random(ModelParts.DeriveSeed(context.Seed, "pcs-permutations"));
         var observed = grams.Select(Trace).ToArray();
@@ -118,6 +133,8 @@ internal sealed class PcsMethod : SignalMethod
         double observedTotal = Trace(total);
         var exceed = new int[grams.Count];
         var exceedParts = new int[partGrams.Count];
+        var observedKinds = kindGrams.Select(Trace).ToArray();
+        var exceedKinds = new int[2];
         int exceedTotal = 0;
         var perm = new int[s];
         for (int k = 0; k < m; k++)
@@ -134,10 +151,23 @@ internal sealed class PcsMethod : SignalMethod
                 if (Linear(partGrams[g], perm) >= Threshold(observedParts[g])) exceedParts[g]++;
             }
 
+            for (int kind = 0; kind < 2; kind++)
+            {
+                if (Linear(kindGrams[kind], perm) >= Threshold(observedKinds[kind])) exceedKinds[kind]++;
+            }
+
             if (Linear(total, perm) >= Threshold(observedTotal)) exceedTotal++;
         }
 
         double pTotal = PValue(total, s, observedTotal, exceedTotal, m, out double zTotal);
+        // A map fitted on the embeddings can make models trained alike agree in one part only (shared embedding geometry
+        // carried into the MLP, say); a shared origin makes every part agree. So under a fitted map the reported p-value
+        // is the intersection-union test over the part kinds that have tensors: the largest of their p-values, each an
+        // exact permutation test of that part's tensors over all layer pairs.
+        var kindP = new double[2];
+        for (int kind = 0; kind < 2; kind++) kindP[kind] = kindTensors[kind] == 0 ? double.NaN : PValue(kindGrams[kind], s, observedKinds[kind], exceedKinds[kind], m, out _);
+        bool unionIntersection = !alignment.IsIdentity && kindP.Any(p => !double.IsNaN(p));
+        if (unionIntersection) pTotal = kindP.Where(p => !double.IsNaN(p)).Max();
         var perLayer = new List<LayerScore>();
         var parts = new List<PartTest>();
         var layerDetails = new List<PcsLayer>();
@@ -187,8 +217,12 @@ internal sealed class PcsMethod : SignalMethod
             Parts = parts,
             Transform = alignment.Accepted ? alignment.Transform : null,
             Evidence = EvidenceLevels.Of(pTotal) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
-            Details = new PcsDetails(zTotal, exceedTotal, m, s, MaxOtherSample, tensorCount, pairing, alignment.ToDetails(), context.Seed, modelTensors, layerDetails),
-            Summary = $"mean parameter cosine {overall:F3} over {tensorCount} tensors (sampled {s} residual dims); {exceedTotal} of {m} residual permutations reached it ({PValueText.Equation(pTotal)})",
+            Details = new PcsDetails(zTotal, exceedTotal, unionIntersection ? "largest of the attention and MLP p-values (B was mapped by a fitted transform)" : "all tensors together",
+                kindP[0], kindP[1], m, s, MaxOtherSample, tensorCount, pairing, alignment.ToDetails(), context.Seed, modelTensors, layerDetails),
+            Summary = $"mean parameter cosine {overall:F3} over {tensorCount} tensors (sampled {s} residual dims); {exceedTotal} of {m} residual permutations reached it"
+                + (unionIntersection
+                    ? $"; B was mapped by a fitted transform, so p is the larger of attention's and the MLP's ({PValueText.Equation(pTotal)})"
+                    : $" ({PValueText.Equation(pTotal)})"),
         };
     }
 
