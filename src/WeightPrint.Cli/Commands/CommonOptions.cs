@@ -60,11 +60,11 @@ internal sealed class CommonOptions
         }
     }
 
-    public MethodContext Context(ParseResult parse, IProgress<long>? bytesRead = null)
+    public MethodContext Context(ParseResult parse, IWorkProgress? progress = null)
     {
         int threads = parse.GetValue(Threads);
         if (threads < 1) throw new UsageException("--threads must be at least 1");
-        return new MethodContext { Seed = parse.GetValue(Seed), Threads = threads, BytesRead = bytesRead };
+        return new MethodContext { Seed = parse.GetValue(Seed), Threads = threads, Progress = progress };
     }
 }
 

@@ -47,8 +47,8 @@ internal static class CompareCommand
             if (others.Length > 1 && report.Requested(parse))
                 throw new UsageException("--report and --svg take one pair; use 'weightprint matrix' for a report over several models");
             var progress = common.ProgressReporter(parse, context);
-            var router = new ProgressRouter();
-            var methodContext = common.Context(parse, router);
+            var steps = new ProgressSteps(progress);
+            var methodContext = common.Context(parse, steps);
             var hub = common.Hub(parse, context, progress);
             string? basePath = parse.GetValue(baseModel);
             using var inputA = hub.Open(parse.GetValue(a)!, basePath);
@@ -78,7 +78,7 @@ internal static class CompareCommand
             foreach (var openedB in opened)
             {
                 using var inputB = openedB;
-                var result = RunWithProgress([inputA, inputB], ["A", "B"], methods, methodContext, router, progress,
+                var result = RunWithProgress([inputA, inputB], ["A", "B"], methods, methodContext, steps,
                     () => ComparisonRunner.Run(inputA, inputB, methods, methodContext));
                 results.Add(result);
                 if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, others.Length > 1 ? [inputB] : [inputA, inputB]);
@@ -96,24 +96,13 @@ internal static class CompareCommand
         return command;
     }
 
-    /// <summary>Extracts signatures with one progress bar per model, then runs <paramref name="compare"/> under a
-    /// bar for the pairwise methods (those without a per-model signature), if any.</summary>
+    /// <summary>Extracts signatures with one progress bar per model and method, then runs <paramref name="compare"/>
+    /// with a bar per step it reports ("comparing A × B (identity)", then one per method).</summary>
     internal static T RunWithProgress<T>(IReadOnlyList<OpenedInput> inputs, IReadOnlyList<string> labels, IReadOnlyList<SignalMethod> methods,
-        MethodContext methodContext, ProgressRouter router, ProgressReporter progress, Func<T> compare)
+        MethodContext methodContext, ProgressSteps steps, Func<T> compare)
     {
-        SignaturePrefetch.Run(inputs, labels, methods, methodContext, router, progress);
-        if (!methods.Any(m => !m.HasSignature)) return compare();
-        long total = inputs.Sum(i => i.Input.View is { } v ? SignalMethod.LayerBytes(v) : 0);
-        using var task = progress.Start("comparing " + string.Join(" × ", labels), total);
-        router.Target = task;
-        try
-        {
-            return compare();
-        }
-        finally
-        {
-            router.Target = null;
-        }
+        SignaturePrefetch.Run(inputs, labels, methods, methodContext, steps);
+        return steps.Run("comparing " + string.Join(" × ", labels), compare);
     }
 
     /// <summary>"(llama, 5 layers, safetensors, 279,232 parameters)": what a model line says after the path.</summary>

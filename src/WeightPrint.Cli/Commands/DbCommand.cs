@@ -52,14 +52,14 @@ internal static class DbCommand
             using var store = OpenStore(parse, db);
             var methods = common.SelectedMethods(parse).Where(m => m.HasSignature).ToList();
             var progress = common.ProgressReporter(parse, context);
-            var router = new ProgressRouter();
-            var methodContext = common.Context(parse, router);
+            var steps = new ProgressSteps(progress);
+            var methodContext = common.Context(parse, steps);
             bool quiet = parse.GetValue(common.Quiet);
             foreach (string path in paths)
             {
                 var fp = Fingerprint.LooksLikeFingerprint(path)
                     ? Fingerprint.ReadFile(path)
-                    : FingerprintCommand.Make(path, methods, methodContext, router, progress, context, quiet);
+                    : FingerprintCommand.Make(path, methods, methodContext, steps, progress, context, quiet);
                 string entry = parse.GetValue(name) ?? DefaultName(path);
                 store.Add(entry, parse.GetValue(note), fp);
                 if (!quiet) context.Err.WriteLine($"added '{entry}' to {store.Display}");

@@ -26,10 +26,10 @@ internal static class FingerprintCommand
         {
             var methods = common.SelectedMethods(parse).Where(m => m.HasSignature).ToList();
             var progress = common.ProgressReporter(parse, context);
-            var router = new ProgressRouter();
-            var methodContext = common.Context(parse, router);
+            var steps = new ProgressSteps(progress);
+            var methodContext = common.Context(parse, steps);
             string path = parse.GetValue(model)!;
-            var fingerprint = Make(path, methods, methodContext, router, progress, context, parse.GetValue(common.Quiet));
+            var fingerprint = Make(path, methods, methodContext, steps, progress, context, parse.GetValue(common.Quiet));
             string? target = parse.GetValue(output);
             // --json: the fingerprint document on stdout (as without -o), also when it is written to a file.
             if (string.IsNullOrEmpty(target) || parse.GetValue(common.Json)) context.Out.WriteLine(fingerprint.ToJsonLine());
@@ -50,19 +50,15 @@ internal static class FingerprintCommand
     }
 
     /// <summary>Opens a model and makes its fingerprint: the samples always, the signatures of <paramref name="methods"/>.</summary>
-    public static Fingerprint Make(string path, IReadOnlyList<SignalMethod> methods, MethodContext methodContext, ProgressRouter router,
+    public static Fingerprint Make(string path, IReadOnlyList<SignalMethod> methods, MethodContext methodContext, ProgressSteps steps,
         ProgressReporter progress, CliContext context, bool quiet)
     {
         using var input = new HubTransferDisplay(progress).Open(path);
         if (input.Input.IsFingerprint || input.Input.View is not { } view) throw new UsageException($"{path} is already a fingerprint file");
-        SignaturePrefetch.Run([input], [path], methods, methodContext, router, progress);
+        SignaturePrefetch.Run([input], [path], methods, methodContext, steps);
         // Extracted above under the progress bars; a failure there is raised here, where it is reported.
-        var signatures = methods.ToDictionary(m => m.Id, m => input.Input.CachedSignature(m.Id, () => m.ExtractSignature(view, methodContext)));
-        Fingerprint fingerprint;
-        using (var task = progress.Start($"sampling {path}", FingerprintBuilder.SampleReadBytes(view, methodContext.Seed)))
-        {
-            fingerprint = FingerprintBuilder.Build(view, input.Summary, signatures, methodContext.Seed);
-        }
+        var signatures = methods.ToDictionary(m => m.Id, m => input.Input.CachedSignature(m.Id, () => m.Extract(view, methodContext)));
+        var fingerprint = steps.Run($"fingerprinting {path}", () => FingerprintBuilder.Build(view, input.Summary, signatures, methodContext.Seed, progress: steps));
 
         if (!quiet) HubTransferDisplay.WriteSummary(context.Err, [input]);
         return fingerprint;

@@ -30,8 +30,8 @@ internal static class IdentifyCommand
             if (k < 1) throw new UsageException("--top must be at least 1");
             var methods = common.SelectedMethods(parse);
             var progress = common.ProgressReporter(parse, context);
-            var router = new ProgressRouter();
-            var methodContext = common.Context(parse, router);
+            var steps = new ProgressSteps(progress);
+            var methodContext = common.Context(parse, steps);
             using var store = DbCommand.OpenStore(parse, db);
             string path = parse.GetValue(model)!;
             using var suspect = new HubTransferDisplay(progress).Open(path);
@@ -39,11 +39,11 @@ internal static class IdentifyCommand
             if (suspect.Fingerprint is { } given) suspectFingerprint = given;
             else
             {
-                using var task = progress.Start($"sampling {path}", FingerprintBuilder.SampleReadBytes(suspect.Input.View!, methodContext.Seed));
-                suspectFingerprint = FingerprintBuilder.Build(suspect.Input.View!, suspect.Summary, new Dictionary<string, System.Text.Json.Nodes.JsonObject>(), methodContext.Seed, hashFiles: false);
+                suspectFingerprint = steps.Run("fingerprinting suspect", () => FingerprintBuilder.Build(suspect.Input.View!, suspect.Summary,
+                    new Dictionary<string, System.Text.Json.Nodes.JsonObject>(), methodContext.Seed, hashFiles: false, progress: steps));
             }
 
-            var result = CompareCommand.RunWithProgress([suspect], ["suspect"], methods, methodContext, router, progress,
+            var result = CompareCommand.RunWithProgress([suspect], ["suspect"], methods, methodContext, steps,
                 () => Identify.Run(store, suspect, suspectFingerprint, k, methods, methodContext));
             if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, [suspect]);
             if (parse.GetValue(common.Json))

@@ -39,8 +39,8 @@ internal static class MatrixCommand
         {
             var methods = common.SelectedMethods(parse);
             var progress = common.ProgressReporter(parse, context);
-            var router = new ProgressRouter();
-            var methodContext = common.Context(parse, router);
+            var steps = new ProgressSteps(progress);
+            var methodContext = common.Context(parse, steps);
             var paths = parse.GetValue(models)!;
             var inputs = new List<OpenedInput>(paths.Length);
             try
@@ -49,13 +49,10 @@ internal static class MatrixCommand
                 var hub = common.Hub(parse, context, progress);
                 foreach (var path in paths) inputs.Add(hub.Open(path));
                 var labels = Enumerable.Range(0, inputs.Count).Select(HtmlReport.MatrixLabel).ToList();
-                SignaturePrefetch.Run(inputs, labels, methods, methodContext, router, progress);
-                int pairCount = inputs.Count * (inputs.Count - 1) / 2;
-                MatrixResult result;
-                using (var task = progress.Start($"comparing {pairCount} pairs", pairCount, "pairs"))
-                {
-                    result = MatrixRunner.Run(inputs, methods, methodContext, (i, _, _, _) => task.Report(i));
-                }
+                SignaturePrefetch.Run(inputs, labels, methods, methodContext, steps);
+                // One bar per pair and step: "M1 × M3, pair 2 of 6 (pcs)".
+                var result = steps.Run("", () => MatrixRunner.Run(inputs, methods, methodContext,
+                    (i, n, x, y) => steps.Start($"{labels[x]} × {labels[y]}, pair {i + 1} of {n}")));
 
                 if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, inputs);
                 if (parse.GetValue(common.Json)) context.Out.WriteLine(MatrixJson.Serialize(result));

@@ -138,8 +138,8 @@ internal sealed class ProgressReporter
     {
         private readonly ProgressReporter _owner;
         private readonly string _label;
-        private readonly long _total;
-        private readonly string? _unit;
+        private long _total;
+        private string? _unit;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _done;
         private long _lastDraw; // the constructor draws at time 0
@@ -169,6 +169,14 @@ internal sealed class ProgressReporter
             Redraw();
         }
 
+        /// <summary>Sets the size of a task whose size was not known when it started, and redraws it.</summary>
+        internal void Resize(long total, string? unit)
+        {
+            Volatile.Write(ref _unit, unit);
+            Interlocked.Exchange(ref _total, Math.Max(0, total));
+            if (Volatile.Read(ref _disposed) == 0) _owner.Draw(_label, Done, Interlocked.Read(ref _total), Volatile.Read(ref _unit), false);
+        }
+
         /// <summary>Redraws with the current count unless the last redraw is more recent than <see cref="RedrawInterval"/>.</summary>
         internal void Redraw()
         {
@@ -177,7 +185,7 @@ internal sealed class ProgressReporter
             long last = Interlocked.Read(ref _lastDraw);
             if (now - last < RedrawInterval.TotalMilliseconds) return;
             if (Interlocked.CompareExchange(ref _lastDraw, now, last) != last) return;
-            _owner.Draw(_label, Done, _total, _unit, false);
+            _owner.Draw(_label, Done, Interlocked.Read(ref _total), Volatile.Read(ref _unit), false);
         }
 
         /// <summary>Draws the task as finished and clears (terminal) or ends (log) its line.</summary>
@@ -185,24 +193,8 @@ internal sealed class ProgressReporter
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
             Interlocked.CompareExchange(ref _owner._active, null, this);
-            _owner.Draw(_label, _total > 0 ? _total : Done, _total, _unit, true);
+            long total = Interlocked.Read(ref _total);
+            _owner.Draw(_label, total > 0 ? total : Done, total, Volatile.Read(ref _unit), true);
         }
     }
-}
-
-/// <summary>
-/// Forwards <see cref="Signals.MethodContext.BytesRead"/> reports to whichever task is current, so one method
-/// context serves a whole run while the bar changes per model.
-/// </summary>
-internal sealed class ProgressRouter : IProgress<long>
-{
-    private IProgress<long>? _target;
-
-    public IProgress<long>? Target
-    {
-        get => Volatile.Read(ref _target);
-        set => Volatile.Write(ref _target, value);
-    }
-
-    public void Report(long value) => Target?.Report(value);
 }

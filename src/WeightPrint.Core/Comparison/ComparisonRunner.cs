@@ -122,7 +122,7 @@ internal static class ComparisonRunner
     public static ComparisonResult Run(OpenedInput a, OpenedInput b, IReadOnlyList<SignalMethod> methods, MethodContext context)
     {
         IdentityCheck.Result? identity = a.Input.View != null && b.Input.View != null && !a.Input.IsFingerprint && !b.Input.IsFingerprint
-            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads, fingerprints: a.Transfer == null && b.Transfer == null)
+            ? IdentityCheck.Run(a.Input.View, b.Input.View, context.Threads, fingerprints: a.Transfer == null && b.Transfer == null, progress: context.Progress)
             : null;
         var results = new List<MethodResult>(methods.Count);
         foreach (var m in methods)

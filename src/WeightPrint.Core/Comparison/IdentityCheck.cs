@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using WeightPrint.Model;
+using WeightPrint.Signals;
 using WeightPrint.Verdict;
 
 namespace WeightPrint.Comparison;
@@ -32,7 +33,15 @@ public static class IdentityCheck
     /// <summary>The fingerprint of a view, computed once per view.</summary>
     internal static TensorFingerprint FingerprintOf(TensorView view) => Cache.GetValue(view, TensorFingerprint.Of);
 
-    internal static Result Run(ModelView a, ModelView b, int threads, bool fingerprints = true)
+    /// <summary>The progress step of the check.</summary>
+    internal const string Step = "identity";
+
+    /// <param name="a">Model A.</param>
+    /// <param name="b">Model B.</param>
+    /// <param name="threads">Tensors read at once.</param>
+    /// <param name="fingerprints">Fingerprint every tensor (one full read), or compare same-key tensors only.</param>
+    /// <param name="progress">Receives the step: bytes fingerprinted, tensor by tensor (or tensor pairs compared).</param>
+    internal static Result Run(ModelView a, ModelView b, int threads, bool fingerprints = true, IWorkProgress? progress = null)
     {
         var pa = Pairs(a);
         var pb = Pairs(b);
@@ -44,15 +53,22 @@ public static class IdentityCheck
         if (!fingerprints)
         {
             int identical = 0;
+            progress?.Begin(Step, keys.Count, "tensors");
             Parallel.ForEach(keys, options, key =>
             {
                 if (SameValues(pa[key], pb[key])) Interlocked.Increment(ref identical);
+                progress?.Advance(1);
             });
             return new Result(keys.Count, identical, onlyInOne);
         }
 
         var views = pa.Values.Concat(pb.Values).Distinct().ToList();
-        Parallel.ForEach(views, options, v => FingerprintOf(v));
+        progress?.Begin(Step, views.Sum(SignalMethod.TensorBytes));
+        Parallel.ForEach(views, options, v =>
+        {
+            FingerprintOf(v);
+            progress?.Advance(SignalMethod.TensorBytes(v));
+        });
         int same = keys.Count(k => FingerprintOf(pa[k]) is var x && FingerprintOf(pb[k]) is var y
             && x.Rows == y.Rows && x.Columns == y.Columns && x.Flat == y.Flat && x.Values == y.Values);
         return new Result(keys.Count, same, onlyInOne, Match(pa, pb));

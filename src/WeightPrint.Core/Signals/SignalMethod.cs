@@ -37,7 +37,7 @@ internal abstract class SignalMethod
     public virtual bool ScoreIsSimilarity => true;
 
     /// <summary>Bytes that <see cref="ExtractSignature"/> reads from <paramref name="model"/> (what it reports to
-    /// <see cref="MethodContext.BytesRead"/>), for progress bars. By default every layer tensor's bytes.</summary>
+    /// <see cref="MethodContext.Progress"/>), for progress bars. By default every layer tensor's bytes.</summary>
     public virtual long SignatureBytes(ModelView model) => LayerBytes(model);
 
     /// <summary>Bytes behind a model's layer tensors (experts included), counting each view's sources.</summary>
@@ -46,14 +46,25 @@ internal abstract class SignalMethod
         long total = 0;
         foreach (var layer in model.Layers)
         {
-            foreach (var t in layer.Tensors.Values) total = checked(total + t.Sources.Sum(s => s.ByteLength));
+            foreach (var t in layer.Tensors.Values) total = checked(total + TensorBytes(t));
             foreach (var e in layer.Experts)
             {
-                foreach (var t in e.Tensors.Values) total = checked(total + t.Sources.Sum(s => s.ByteLength));
+                foreach (var t in e.Tensors.Values) total = checked(total + TensorBytes(t));
             }
         }
 
         return total;
+    }
+
+    /// <summary>Bytes behind a view: its sources' stored bytes (a fused tensor's whole size for each of its slices).</summary>
+    public static long TensorBytes(TensorView view) => view.Sources.Sum(s => s.ByteLength);
+
+    /// <summary><see cref="ExtractSignature"/> as a progress step named after the method, of
+    /// <see cref="SignatureBytes"/> bytes: what callers use.</summary>
+    public JsonObject Extract(ModelView model, MethodContext context)
+    {
+        context.Progress?.Begin(Id, SignatureBytes(model));
+        return ExtractSignature(model, context);
     }
 
     /// <summary>Extracts this method's per-model signature as JSON (only when <see cref="HasSignature"/>).</summary>
@@ -79,6 +90,8 @@ internal abstract class SignalMethod
     {
         try
         {
+            // The step is named even when the method reports no size (it reads nothing, or nothing it can count).
+            context.Progress?.Begin(Id, 0);
             return Compare(a, b, context, earlier ?? []);
         }
         catch (SampleNotStoredException e)
@@ -92,7 +105,9 @@ internal abstract class SignalMethod
         {
             var file = a.Signatures.ContainsKey(Id) ? a : b;
             var cause = e is AggregateException { InnerExceptions.Count: > 0 } agg ? agg.InnerExceptions[0] : e;
-            throw new InvalidModelFileException(file.Label, $"malformed fingerprint: the saved {Id} signature (methods.{Id}) lacks a field or has one of the wrong type ({cause.GetType().Name}: {cause.Message})", e);
+            // Decoders' own messages explain the damage; a runtime exception's (a null reference) only leaks .NET.
+            string detail = cause is FormatException ? ": " + cause.Message : "";
+            throw new InvalidModelFileException(file.Label, $"malformed fingerprint: the saved {Id} signature lacks a field or has one of the wrong type{detail}", e);
         }
     }
 
@@ -101,7 +116,7 @@ internal abstract class SignalMethod
     {
         if (input.Signatures.TryGetValue(Id, out var saved)) return saved;
         if (input.View == null || input.IsFingerprint) return null;
-        return input.CachedSignature(Id, () => ExtractSignature(input.View, context));
+        return input.CachedSignature(Id, () => Extract(input.View, context));
     }
 
     protected MethodResult NotApplicable(string reason) => new() { Id = Id, Status = MethodStatus.NotApplicable, Reason = reason, NullDescription = NullDescription, NullKind = NullKind };
@@ -153,8 +168,8 @@ internal sealed class MethodContext
     /// <summary>Degree of parallelism for reading tensors.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Receives progress (bytes read so far) when set.</summary>
-    public IProgress<long>? BytesRead { get; init; }
+    /// <summary>Receives progress (steps and the tensors, layers or bytes done in each) when set.</summary>
+    public IWorkProgress? Progress { get; init; }
 
     /// <summary>Stops a comparison between methods when cancelled.</summary>
     public CancellationToken Cancellation { get; init; }

@@ -106,7 +106,7 @@ public class MatrixCommandTests
         JsonNode.Parse(forced.Stdout);
         Assert.Contains("reading M1 (pdf)", forced.Stderr);
         Assert.Contains("reading M3 (pdf)", forced.Stderr);
-        Assert.Contains($"{Pairs} / {Pairs} pairs", forced.Stderr);
+        Assert.Contains($"M{Samples.Length - 1} × M{Samples.Length}, pair {Pairs} of {Pairs} (pdf)", forced.Stderr);
         Assert.Contains("100%", forced.Stderr);
         Assert.DoesNotContain("\u001b[", forced.Stderr);
 

@@ -82,7 +82,8 @@ public class MatrixEdgeCaseTests
         var run = CliRunner.Run("compare", fp, Samples[1], "--methods", "pdf", "--quiet");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(fp, run.Stderr);
-        Assert.Contains("malformed fingerprint", run.Stderr);
+        Assert.Contains("malformed fingerprint: the saved pdf signature lacks a field", run.Stderr);
         Assert.DoesNotContain("internal error", run.Stderr);
+        Assert.DoesNotContain("Exception", run.Stderr); // no .NET type names (issue 14, items 2 and 13)
     }
 }

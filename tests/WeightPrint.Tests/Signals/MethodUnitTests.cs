@@ -167,10 +167,12 @@ public class MethodUnitTests
         var r = MethodTestKit.Compare(new LayerLocalisationMethod(), a, SyntheticModels.RemoveLayers(a, 1, 4));
         var shared = ((LayersDetails)r.Details!).SharedLayers.Select(s => (s.LayerA, s.LayerB)).ToList();
         Assert.Equal([(0, 0), (2, 1), (3, 2), (5, 3)], shared);
+        Assert.StartsWith("4 of 6 layers of A have a distinct partner in B", r.Summary);
         Assert.Equal(6, r.LayerMatrix!.Length);
         Assert.Equal(4, r.LayerMatrix[0].Length);
         var unrelated = MethodTestKit.Compare(new LayerLocalisationMethod(), a, SyntheticModels.Generate(35, layers: 6));
         Assert.Empty(((LayersDetails)unrelated.Details!).SharedLayers);
+        Assert.StartsWith("0 of 6 layers of A have", unrelated.Summary);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using WeightPrint.Formats;
 using WeightPrint.Model;
+using WeightPrint.Signals;
 using WeightPrint.Signals.Toolbox;
 
 namespace WeightPrint.Comparison;
@@ -26,12 +27,15 @@ internal static class FingerprintBuilder
     /// <param name="signatures">Per-method signatures already extracted (pdf, pdf-mlp, spectral), by id.</param>
     /// <param name="seed">The sample seed (the comparison must use the same seed).</param>
     /// <param name="hashFiles">Hash the files and tensors of a local model (SHA-256, XxHash128).</param>
-    public static Fingerprint Build(ModelView view, ModelSummary summary, IReadOnlyDictionary<string, JsonObject> signatures, int seed, bool hashFiles = true)
+    /// <param name="progress">Receives two steps: "sampling" (bytes of the sampled rows, tensor by tensor) and, when
+    /// hashing, "hashing" (bytes hashed, chunk by chunk).</param>
+    public static Fingerprint Build(ModelView view, ModelSummary summary, IReadOnlyDictionary<string, JsonObject> signatures, int seed, bool hashFiles = true,
+        IWorkProgress? progress = null)
     {
-        var samples = Samples(view, seed, out var tokenIds);
+        var samples = Samples(view, seed, out var tokenIds, progress);
         var vocabulary = view.Checkpoint.Vocabulary;
         var strings = tokenIds.Select(i => vocabulary != null && i < vocabulary.Count ? vocabulary[i] : null).ToList();
-        var (source, hashes, scope) = Provenance(view.Checkpoint, hashFiles);
+        var (source, hashes, scope) = Provenance(view.Checkpoint, hashFiles, progress);
         return new Fingerprint
         {
             Seed = seed,
@@ -46,33 +50,40 @@ internal static class FingerprintBuilder
         };
     }
 
-    /// <summary>Bytes of the model that <see cref="Build"/> reads for its samples (whole rows of each block).</summary>
-    public static long SampleReadBytes(ModelView view, int seed)
-    {
-        long total = 0;
-        foreach (var (_, t, rows, _) in Plan(view, seed, out _))
-        {
-            var src = t.Sources.Count > 0 ? t.Sources[0] : null;
-            long rowBytes = src == null ? 0 : src.ByteLength / Math.Max(1, t.Rows);
-            total += rowBytes * rows.Length;
-        }
+    /// <summary>The progress step that reads the samples.</summary>
+    public const string SamplingStep = "sampling";
 
-        return total;
+    /// <summary>The progress step that hashes a local model's files and tensors.</summary>
+    public const string HashingStep = "hashing";
+
+    /// <summary>Bytes of the model that <see cref="Build"/> reads for its samples (whole rows of each block).</summary>
+    public static long SampleReadBytes(ModelView view, int seed) => Plan(view, seed, out _).Sum(ReadBytes);
+
+    /// <summary>Bytes read for one block: its whole rows.</summary>
+    private static long ReadBytes((string Key, TensorView View, int[] Rows, int[]? Columns) block)
+    {
+        var src = block.View.Sources.Count > 0 ? block.View.Sources[0] : null;
+        long rowBytes = src == null ? 0 : src.ByteLength / Math.Max(1, block.View.Rows);
+        return rowBytes * block.Rows.Length;
     }
 
     /// <summary>The stored tensor key of a canonical tensor: the model role, or stack.layer[.expert].role.</summary>
     public static string Key(LayerView layer, TensorRole role, ExpertView? expert = null)
         => expert == null ? $"{layer.Stack}.{layer.Index}.{role}" : $"{layer.Stack}.{layer.Index}.expert{(expert.IsShared ? "s" : "")}{expert.Index}.{role}";
 
-    private static List<TensorSample> Samples(ModelView view, int seed, out int[] tokenIds)
+    private static List<TensorSample> Samples(ModelView view, int seed, out int[] tokenIds, IWorkProgress? progress)
     {
         var result = new List<TensorSample>();
-        foreach (var (key, t, rows, cols) in Plan(view, seed, out tokenIds))
+        var plan = Plan(view, seed, out tokenIds);
+        progress?.Begin(SamplingStep, plan.Sum(ReadBytes));
+        foreach (var block in plan)
         {
+            var (key, t, rows, cols) = block;
             var values = cols == null ? ModelParts.ReadRows(t, rows) : ModelParts.ReadSubmatrix(t, rows, cols);
             Bf16.Round(values);
             int c0 = cols == null ? 0 : cols[0], cn = cols == null ? (int)t.Columns : cols.Length;
             result.Add(new TensorSample(key, t.Rows, t.Columns, [new SampleBlock(rows[0], rows.Length, c0, cn, values)]));
+            progress?.Advance(ReadBytes(block));
         }
 
         return result;
@@ -136,7 +147,7 @@ internal static class FingerprintBuilder
 
     private static int Rows(TensorView t) => checked((int)t.Rows);
 
-    private static (FingerprintSource Source, Dictionary<string, string> Hashes, string Scope) Provenance(Checkpoint c, bool hashFiles)
+    private static (FingerprintSource Source, Dictionary<string, string> Hashes, string Scope) Provenance(Checkpoint c, bool hashFiles, IWorkProgress? progress)
     {
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         if (c.Metadata.TryGetValue("hub.repo", out var repo))
@@ -146,9 +157,11 @@ internal static class FingerprintBuilder
         }
 
         var files = new List<FingerprintSourceFile>();
-        foreach (var f in c.Files) files.Add(new FingerprintSourceFile(FileName(f.Name), f.Length, hashFiles ? Sha256(f) : null));
+        var tensors = c.Tensors.Where(t => t.IsContiguous && t.ByteLength > 0).ToList();
+        if (hashFiles) progress?.Begin(HashingStep, c.Files.Sum(f => f.Length) + tensors.Sum(t => t.ByteLength));
+        foreach (var f in c.Files) files.Add(new FingerprintSourceFile(FileName(f.Name), f.Length, hashFiles ? Sha256(f, progress) : null));
         if (!hashFiles) return (new FingerprintSource("local", null, null, files), hashes, "none (not requested)");
-        foreach (var t in c.Tensors.Where(t => t.IsContiguous && t.ByteLength > 0)) hashes[t.Name] = XxHash128Of(t);
+        foreach (var t in tensors) hashes[t.Name] = XxHash128Of(t, progress);
         return (new FingerprintSource("local", null, null, files), hashes, LocalHashScope);
     }
 
@@ -156,7 +169,7 @@ internal static class FingerprintBuilder
 
     private const int Chunk = 4 << 20;
 
-    private static string Sha256(IO.IByteSource f)
+    private static string Sha256(IO.IByteSource f, IWorkProgress? progress)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[(int)Math.Min(Chunk, Math.Max(1, f.Length))];
@@ -165,12 +178,13 @@ internal static class FingerprintBuilder
             int n = (int)Math.Min(Chunk, f.Length - at);
             f.Read(at, buffer.AsSpan(0, n));
             sha.AppendData(buffer, 0, n);
+            progress?.Advance(n);
         }
 
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    private static string XxHash128Of(TensorInfo t)
+    private static string XxHash128Of(TensorInfo t, IWorkProgress? progress)
     {
         var h = new XxHash128();
         var buffer = new byte[(int)Math.Min(Chunk, t.ByteLength)];
@@ -179,6 +193,7 @@ internal static class FingerprintBuilder
             int n = (int)Math.Min(Chunk, t.ByteLength - at);
             t.Source.Read(t.DataOffset + at, buffer.AsSpan(0, n));
             h.Append(buffer.AsSpan(0, n));
+            progress?.Advance(n);
         }
 
         return Convert.ToHexStringLower(h.GetCurrentHash());

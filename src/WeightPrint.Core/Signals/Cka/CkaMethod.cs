@@ -57,8 +57,9 @@ internal sealed class CkaMethod : SignalMethod
 
         int s = Math.Min(d, MaxExamples);
         var dims = ModelParts.Sample(d, s, ModelParts.DeriveSeed(context.Seed, "cka-examples"));
-        var gramsA = blocksA.Select(l => Grams(l, null, dims, context.Seed)).ToArray();
-        var gramsB = blocksB.Select(l => Grams(l, alignment, dims, context.Seed)).ToArray();
+        context.Progress?.Begin(Id, blocksA.Count + blocksB.Count, "layers");
+        var gramsA = blocksA.Select(l => Counted(Grams(l, null, dims, context.Seed), context)).ToArray();
+        var gramsB = blocksB.Select(l => Counted(Grams(l, alignment, dims, context.Seed), context)).ToArray();
         var selfA = gramsA.Select(g => g.ToDictionary(kv => kv.Key, kv => Statistics.Cka.UnbiasedHsic(kv.Value, kv.Value, s))).ToArray();
         var selfB = gramsB.Select(g => g.ToDictionary(kv => kv.Key, kv => Statistics.Cka.UnbiasedHsic(kv.Value, kv.Value, s))).ToArray();
 
@@ -151,5 +152,12 @@ internal sealed class CkaMethod : SignalMethod
         }
 
         return r;
+    }
+
+    /// <summary>Reports one layer done and passes its Gram matrices on.</summary>
+    private static T Counted<T>(T grams, MethodContext context)
+    {
+        context.Progress?.Advance(1);
+        return grams;
     }
 }

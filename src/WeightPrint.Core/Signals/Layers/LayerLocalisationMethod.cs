@@ -80,7 +80,7 @@ internal sealed class LayerLocalisationMethod : SignalMethod
             LayerMatrix = matrix,
             Evidence = Evidence.None,
             Details = new LayersDetails(best.Id, contrasts, skipped, median, spread, shared, best.Evidence),
-            Summary = $"{shared.Count} of {matrix.Length} layers of A have a distinct partner in B (matrix from {best.Id}, contrast {contrast:F1})",
+            Summary = $"{shared.Count} of {WeightPrint.Statistics.NumberText.Count(matrix.Length, "layer")} of A {(shared.Count == 1 ? "has" : "have")} a distinct partner in B (matrix from {best.Id}, contrast {contrast:F1})",
         };
     }
 

@@ -104,10 +104,12 @@ internal sealed class NeuronMatchMethod : SignalMethod
 
         var outcomes = new MlpOutcome?[jobs.Count];
         int innerThreads = Math.Max(1, context.Threads / Math.Max(1, Math.Min(jobs.Count, context.Threads)));
+        context.Progress?.Begin(Id, jobs.Count, "MLPs");
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads) }, j =>
         {
             var (la, lb, ma, mb) = jobs[j];
             outcomes[j] = MatchMlp(la, lb, ma, mb, alignment, dims, draws, context.Seed, innerThreads);
+            context.Progress?.Advance(1);
         });
         var done = outcomes.OfType<MlpOutcome>().Where(o => !double.IsNaN(o.Rho) && !double.IsNaN(o.PositionP)).ToList();
         if (done.Count == 0) return NotApplicable("no MLP had enough neurons to match (at least 3 are needed)");

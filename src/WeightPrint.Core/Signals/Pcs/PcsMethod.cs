@@ -67,6 +67,7 @@ internal sealed class PcsMethod : SignalMethod
 
         // Sampled tensors per layer pair (plus one group for model-level tensors).
         var groups = new List<(int LayerA, int LayerB, List<TensorSample> Tensors, int Attention)>();
+        context.Progress?.Begin(Id, pairs.Count, "layer pairs");
         foreach (var (ia, ib) in pairs)
         {
             var la = blocksA[ia];
@@ -88,6 +89,7 @@ internal sealed class PcsMethod : SignalMethod
             }
 
             groups.Add((la.Index, lb.Index, [.. attention, .. mlp], attention.Count));
+            context.Progress?.Advance(1);
         }
 
         // The embeddings chose a non-identity alignment, so after it they agree by construction: leave them out then.

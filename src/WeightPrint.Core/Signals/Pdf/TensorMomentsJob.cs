@@ -8,18 +8,16 @@ internal readonly record struct TensorMomentsJob(string Curve, int Layer, Tensor
 {
     /// <summary>
     /// Moments of every job's tensor, tensors in parallel (<see cref="MethodContext.Threads"/>), reporting bytes read
-    /// to <see cref="MethodContext.BytesRead"/>. Each tensor streams in bounded chunks, so memory does not grow with
+    /// to <see cref="MethodContext.Progress"/> tensor by tensor. Each tensor streams in bounded chunks, so memory does not grow with
     /// the model.
     /// </summary>
     public static Moments[] ComputeAll(IReadOnlyList<TensorMomentsJob> jobs, MethodContext context)
     {
         var moments = new Moments[jobs.Count];
-        long bytesRead = 0;
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads) }, i =>
         {
             moments[i] = jobs[i].View.ComputeMoments();
-            long total = Interlocked.Add(ref bytesRead, Bytes([jobs[i]]));
-            context.BytesRead?.Report(total);
+            context.Progress?.Advance(Bytes([jobs[i]]));
         });
         return moments;
     }
@@ -28,5 +26,5 @@ internal readonly record struct TensorMomentsJob(string Curve, int Layer, Tensor
     public static IReadOnlyList<LayerView> DepthLayers(ModelView model) => model.DecoderLayers.Count > 0 ? model.DecoderLayers : model.Layers;
 
     /// <summary>Bytes behind the jobs' tensors.</summary>
-    public static long Bytes(IEnumerable<TensorMomentsJob> jobs) => jobs.Sum(j => j.View.Sources.Sum(s => s.ByteLength));
+    public static long Bytes(IEnumerable<TensorMomentsJob> jobs) => jobs.Sum(j => SignalMethod.TensorBytes(j.View));
 }

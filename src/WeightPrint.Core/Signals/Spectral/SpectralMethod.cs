@@ -39,12 +39,14 @@ internal sealed class SpectralMethod : SignalMethod
 
     public override bool HasSignature => true;
 
+    public override long SignatureBytes(ModelView model) => SpectralSignature.ReadBytes(model);
+
     public override JsonObject ExtractSignature(ModelView model, MethodContext context)
-        => SpectralSignature.ExtractJson(model, context.Threads);
+        => SpectralSignature.ExtractJson(model, context.Threads, context.Progress);
 
     /// <summary>The input's spectral signature (saved or extracted), or a reason it has none.</summary>
     public static (SpectralSignature? Signature, string? Problem) SignatureFor(ComparisonInput input, MethodContext context) =>
-        SpectralSignature.For(input, context.Threads);
+        SpectralSignature.For(input, context.Threads, context.Progress);
 
     public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
     {

@@ -45,8 +45,8 @@ internal static class LayerPairing
             return Enumerable.Range(0, la).Select(i => (i, i)).ToList();
         }
 
-        var (sa, _) = SpectralSignature.For(a, context.Threads);
-        var (sb, _) = SpectralSignature.For(b, context.Threads);
+        var (sa, _) = SpectralSignature.For(a, context.Threads, context.Progress);
+        var (sb, _) = SpectralSignature.For(b, context.Threads, context.Progress);
         if (sa != null && sb != null && sa.HeadDim == sb.HeadDim && sa.LayerCount == la && sb.LayerCount == lb)
         {
             var pairs = FromMatrix(SpectralComparison.LayerMatrix(sa, sb), out string m);

@@ -47,14 +47,16 @@ internal sealed class SpectralSignature
     public int LayerCount => Qk.Count;
 
     /// <summary>Computes the signature of a model's attention; null with a reason when attention is not recognised.</summary>
-    public static (SpectralSignature? Signature, string? Problem) Extract(ModelView model, int threads)
+    /// <param name="model">The model.</param>
+    /// <param name="threads">Layers read at once.</param>
+    /// <param name="progress">Receives the bytes of each layer's Q, K, V and O once the layer is done (<see cref="ReadBytes"/> in all).</param>
+    public static (SpectralSignature? Signature, string? Problem) Extract(ModelView model, int threads, IWorkProgress? progress = null)
     {
         var blocks = ModelParts.Blocks(model);
         int hd = model.Geometry.HeadDim;
         if (blocks.Count == 0) return (null, "no transformer layers were recognised");
         if (hd <= 0) return (null, "the head size is unknown");
-        var usable = blocks.Where(l => l.Get(TensorRole.AttnQ) != null && l.Get(TensorRole.AttnK) != null
-            && l.Get(TensorRole.AttnV) != null && l.Get(TensorRole.AttnO) != null).ToList();
+        var usable = Usable(blocks);
         if (usable.Count == 0) return (null, "no layer has all of Q, K, V and O");
         var qk = new double[usable.Count][][];
         var ov = new double[usable.Count][][];
@@ -72,6 +74,7 @@ internal sealed class SpectralSignature
                 r = ([], [], 0, e.Message); // a matrix above the read limit
             }
 
+            progress?.Advance(AttentionBytes(usable[i]));
             if (r.Problem != null) problem ??= $"layer {usable[i].Index}: {r.Problem}";
             qk[i] = r.Qk;
             ov[i] = r.Ov;
@@ -81,6 +84,16 @@ internal sealed class SpectralSignature
         int hidden = (int)usable[0].Get(TensorRole.AttnQ)!.Columns;
         return (new SpectralSignature(hidden, hd, kv.Max(), usable.Select(l => l.Index).ToList(), qk, ov), null);
     }
+
+    private static readonly TensorRole[] Attention = [TensorRole.AttnQ, TensorRole.AttnK, TensorRole.AttnV, TensorRole.AttnO];
+
+    /// <summary>The layers whose attention a signature reads: those with all of Q, K, V and O.</summary>
+    private static List<LayerView> Usable(IReadOnlyList<LayerView> blocks) => blocks.Where(l => Attention.All(r => l.Get(r) != null)).ToList();
+
+    private static long AttentionBytes(LayerView layer) => Attention.Sum(r => SignalMethod.TensorBytes(layer.Get(r)!));
+
+    /// <summary>Bytes <see cref="Extract"/> reads from <paramref name="model"/>: Q, K, V and O of every usable layer.</summary>
+    public static long ReadBytes(ModelView model) => Usable(ModelParts.Blocks(model)).Sum(AttentionBytes);
 
     private static (double[][] Qk, double[][] Ov, int KvHeads, string? Problem) ExtractLayer(LayerView layer, int hd)
     {
@@ -190,18 +203,22 @@ internal sealed class SpectralSignature
     public const string SignatureKey = "spectral";
 
     /// <summary>The signature of a model as saved in fingerprint files: the spectra, or <c>{"error": reason}</c>.</summary>
-    public static JsonObject ExtractJson(ModelView model, int threads)
+    public static JsonObject ExtractJson(ModelView model, int threads, IWorkProgress? progress = null)
     {
-        var (sig, problem) = Extract(model, threads);
+        var (sig, problem) = Extract(model, threads, progress);
         return sig?.ToJson() ?? new JsonObject { ["error"] = problem };
     }
 
     /// <summary>An input's spectral signature: saved in its fingerprint file, else extracted once from its weights
-    /// and cached on the input; or the reason it has none.</summary>
-    public static (SpectralSignature? Signature, string? Problem) For(ComparisonInput input, int threads)
+    /// and cached on the input (a progress step of its own); or the reason it has none.</summary>
+    public static (SpectralSignature? Signature, string? Problem) For(ComparisonInput input, int threads, IWorkProgress? progress = null)
     {
         JsonObject? json = input.Signatures.TryGetValue(SignatureKey, out var saved) ? saved
-            : input.View is { } view ? input.CachedSignature(SignatureKey, () => ExtractJson(view, threads))
+            : input.View is { } view ? input.CachedSignature(SignatureKey, () =>
+            {
+                progress?.Begin(SignatureKey, ReadBytes(view));
+                return ExtractJson(view, threads, progress);
+            })
             : null;
         if (json == null) return (null, "neither weights nor a saved spectral signature are available");
         if (json["error"] is JsonNode e) return (null, e.GetValue<string>());

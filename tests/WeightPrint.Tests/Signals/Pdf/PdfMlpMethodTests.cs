@@ -7,22 +7,6 @@ namespace WeightPrint.Tests.Signals.Pdf;
 
 public class PdfMlpMethodTests
 {
-    /// <summary>Records the largest total reported, synchronously (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class MaxProgress : IProgress<long>
-    {
-        private long _max;
-
-        public long Max => Interlocked.Read(ref _max);
-
-        public void Report(long value)
-        {
-            long seen;
-            while (value > (seen = Interlocked.Read(ref _max)) && Interlocked.CompareExchange(ref _max, value, seen) != seen)
-            {
-            }
-        }
-    }
-
     private static long Bytes(ModelView view, params TensorRole[] roles) =>
         view.Layers.Sum(l => roles.Sum(r => l.Get(r)?.Sources.Sum(s => s.ByteLength) ?? 0));
 
@@ -35,15 +19,15 @@ public class PdfMlpMethodTests
         long mlp = Bytes(view, TensorRole.MlpGate, TensorRole.MlpUp, TensorRole.MlpDown);
         Assert.True(attention > 0 && norms > 0 && mlp > attention);
 
-        var pdfRead = new MaxProgress();
-        var pdf = new PdfMethod().ExtractSignature(view, new MethodContext { BytesRead = pdfRead });
-        Assert.Equal(attention + norms, pdfRead.Max);
+        var pdfRead = new RecordingProgress();
+        var pdf = new PdfMethod().Extract(view, new MethodContext { Progress = pdfRead });
+        Assert.Equal(attention + norms, pdfRead.Steps.Single().Done);
         Assert.Equal(attention + norms, new PdfMethod().SignatureBytes(view));
         Assert.Null(pdf["mlp_std"]);
 
-        var mlpRead = new MaxProgress();
-        var s = new PdfMlpMethod().ExtractSignature(view, new MethodContext { BytesRead = mlpRead });
-        Assert.Equal(mlp, mlpRead.Max);
+        var mlpRead = new RecordingProgress();
+        var s = new PdfMlpMethod().Extract(view, new MethodContext { Progress = mlpRead });
+        Assert.Equal(mlp, mlpRead.Steps.Single().Done);
         Assert.Equal(mlp, new PdfMlpMethod().SignatureBytes(view));
         double gate0 = SignatureJson.ReadDoubles(s["std"]!["gate"])[0];
         Assert.Equal(view.Layers[0].Get(TensorRole.MlpGate)!.ComputeMoments().StandardDeviation, gate0, 12);
