@@ -89,7 +89,7 @@ internal static class Identify
     private static MethodResult Copy(MethodResult r, double p) => new()
     {
         Id = r.Id, Status = r.Status, Reason = r.Reason, Score = r.Score, PValue = p, NullDescription = r.NullDescription,
-        BackgroundPercentile = r.BackgroundPercentile, PerCurve = r.PerCurve, PerLayer = r.PerLayer, LayerMatrix = r.LayerMatrix, Raw = r.Raw,
+        BackgroundPercentile = r.BackgroundPercentile, PerCurve = r.PerCurve, PerLayer = r.PerLayer, LayerMatrix = r.LayerMatrix, Details = r.Details,
         Evidence = r.Evidence, Summary = r.Summary,
     };
 

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using WeightPrint.Signals;
 using WeightPrint.Signals.Pdf;
 
 namespace WeightPrint.Reports;
@@ -9,21 +9,18 @@ internal sealed record Background(IReadOnlyList<double> Unrelated, IReadOnlyList
 
 /// <summary>
 /// Finds the background of a method result. Built in: pdf uses the published MDGBench background
-/// (<see cref="PdfBackground"/>). Any other method opts in through its JSON <c>raw</c> object:
-/// <list type="bullet">
-/// <item><c>raw.background_scores</c>: array of numbers — scores of unrelated pairs, or a sample of the method's
-/// null distribution (e.g. permuted scores); required.</item>
-/// <item><c>raw.background_related_scores</c>: array of numbers — scores of known related pairs; optional.</item>
-/// <item><c>raw.background_source</c>: string — where the scores come from; optional.</item>
-/// </list>
-/// Non-numeric entries are ignored; at most <see cref="MaxScores"/> are read from a method's raw object.
+/// (<see cref="PdfBackground"/>). Any other method opts in through its result's details
+/// (<see cref="MethodDetails.BackgroundScores"/>, required: scores of unrelated pairs, or a sample of the method's null
+/// distribution; <see cref="MethodDetails.BackgroundRelatedScores"/> and <see cref="MethodDetails.BackgroundSource"/>,
+/// optional; JSON <c>raw.background_scores</c>, <c>raw.background_related_scores</c>, <c>raw.background_source</c>).
+/// Non-finite scores are ignored; at most <see cref="MaxScores"/> are read.
 /// </summary>
 internal static class Backgrounds
 {
-    /// <summary>Largest background read from a method's raw JSON.</summary>
+    /// <summary>Largest background read from a method's details.</summary>
     public const int MaxScores = 1_000_000;
 
-    public static Background? For(string methodId, JsonObject? raw)
+    public static Background? For(string methodId, MethodDetails? details)
     {
         if (methodId == "pdf")
         {
@@ -31,21 +28,20 @@ internal static class Backgrounds
             return new Background(pdf.Unrelated, pdf.Related, PdfBackground.Citation, "unrelated pairs", "related pairs");
         }
 
-        if (raw?["background_scores"] is not JsonArray scores) return null;
+        if (details?.BackgroundScores is not { } scores) return null;
         var unrelated = Numbers(scores);
         if (unrelated.Count == 0) return null;
-        var related = raw["background_related_scores"] is JsonArray r ? Numbers(r) : null;
-        string source = raw["background_source"] is JsonValue s && s.TryGetValue(out string? text) ? text : "reported by the method";
-        return new Background(unrelated, related is { Count: > 0 } ? related : null, source, "background (unrelated / null)", "related pairs");
+        var related = details.BackgroundRelatedScores is { } r ? Numbers(r) : null;
+        return new Background(unrelated, related is { Count: > 0 } ? related : null, details.BackgroundSource ?? "reported by the method", "background (unrelated / null)", "related pairs");
     }
 
-    private static List<double> Numbers(JsonArray a)
+    private static List<double> Numbers(IReadOnlyList<double> a)
     {
         var list = new List<double>(Math.Min(a.Count, MaxScores));
-        foreach (var n in a)
+        foreach (double d in a)
         {
             if (list.Count >= MaxScores) break;
-            if (n is JsonValue v && v.TryGetValue(out double d) && double.IsFinite(d)) list.Add(d);
+            if (double.IsFinite(d)) list.Add(d);
         }
 
         list.Sort();

@@ -1,10 +1,10 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using Spectre.Console;
 using WeightPrint.Cli.Progress;
 using WeightPrint.Comparison;
 using WeightPrint.Reports.Html;
 using WeightPrint.Signals;
+using WeightPrint.Signals.Pdf;
 using WeightPrint.Statistics;
 
 namespace WeightPrint.Cli.Commands;
@@ -161,10 +161,9 @@ internal static class CompareCommand
     private static void PrintPdfCurves(IAnsiConsole console, MethodResult m)
     {
         console.WriteLine($"pdf per curve: Q {Fmt(m.PerCurve["q"])}  K {Fmt(m.PerCurve["k"])}  V {Fmt(m.PerCurve["v"])}  O {Fmt(m.PerCurve["o"])}");
-        console.WriteLine($"pdf rescaled (mean+1)/2 = {Fmt(m.Raw["rescaled_score"] is JsonValue v ? (double)v : double.NaN)}");
-        var sa = m.Raw["a"]?["std"];
-        var sb = m.Raw["b"]?["std"];
-        if (sa == null || sb == null) return;
+        var details = m.Details as PdfDetails;
+        console.WriteLine($"pdf rescaled (mean+1)/2 = {Fmt(details?.RescaledScore ?? double.NaN)}");
+        if (details?.A.Std is not { } sa || details.B.Std is not { } sb) return;
         var curves = PdfCurves(sa, sb);
         var table = new Table().Border(TableBorder.Simple).AddColumn(new TableColumn("layer").RightAligned());
         foreach (var c in new[] { "q", "k", "v", "o" })
@@ -193,10 +192,10 @@ internal static class CompareCommand
     /// <summary>A raw standard deviation: four significant digits, "—" when undefined.</summary>
     private static string Std(double v) => double.IsFinite(v) ? v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : NumberText.Undefined;
 
-    private static Dictionary<string, (double[] A, double[] B)> PdfCurves(JsonNode sa, JsonNode sb)
+    private static Dictionary<string, (double[] A, double[] B)> PdfCurves(IReadOnlyDictionary<string, double[]> sa, IReadOnlyDictionary<string, double[]> sb)
     {
         var d = new Dictionary<string, (double[], double[])>();
-        foreach (var c in new[] { "q", "k", "v", "o" }) d[c] = (SignatureJson.ReadDoubles(sa[c]), SignatureJson.ReadDoubles(sb[c]));
+        foreach (var c in new[] { "q", "k", "v", "o" }) d[c] = (sa.GetValueOrDefault(c) ?? [], sb.GetValueOrDefault(c) ?? []);
         return d;
     }
 

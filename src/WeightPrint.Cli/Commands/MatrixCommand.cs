@@ -98,12 +98,9 @@ internal static class MatrixCommand
 
         console.Write(pairs);
 
-        var json = MatrixJson.ToJson(r);
         foreach (var id in r.MethodIds)
         {
-            var scores = MatrixJson.Scores(r, id);
-            var order = (json["matrices"]![id]!["order"]!.AsArray()).Select(o => (int)o!).ToList();
-            string? notClustered = (string?)json["matrices"]![id]!["not_clustered_reason"];
+            var (scores, _, order, _, notClustered) = MatrixJson.Matrix(r, id);
             console.WriteLine();
             console.WriteLine(notClustered == null
                 ? $"{id} scores, models in average-linkage clustering order (distance 1 − score):"

@@ -91,7 +91,7 @@ internal static class ComparisonJson
             ["evidence"] = m.Evidence.ToString().ToLowerInvariant(),
             ["summary"] = m.Summary,
             ["reason"] = m.Reason,
-            ["raw"] = SignatureJson.FiniteOnly(m.Raw.DeepClone()),
+            ["raw"] = MethodDetailsJson.ToJson(m.Details),
         };
         if (m.Transform != null) o["transform"] = m.Transform;
         if (m.Parts.Count > 0)
@@ -155,5 +155,5 @@ internal static class ComparisonJson
         };
     }
 
-    private static JsonValue? Num(double v) => SignatureJson.Number(v);
+    private static JsonValue? Num(double v) => MethodDetailsJson.Num(v);
 }

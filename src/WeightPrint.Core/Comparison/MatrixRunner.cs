@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using WeightPrint.Signals;
 using WeightPrint.Statistics;
@@ -7,6 +6,11 @@ namespace WeightPrint.Comparison;
 
 /// <summary>One compared pair of a matrix run (indices into <see cref="MatrixResult.Models"/>, A &lt; B).</summary>
 internal sealed record MatrixPair(int A, int B, ComparisonResult Result);
+
+/// <summary>One method's models × models scores of a matrix run (NaN on the diagonal and where undefined), the
+/// average-linkage tree on 1 − score (null when not clustered), the display order, whether the score is a 0–1
+/// similarity, and why the matrix is not clustered (null when it is).</summary>
+internal sealed record MethodMatrix(double[,] Scores, Dendrogram? Tree, IReadOnlyList<int> Order, bool Similarity, string? NotClusteredReason);
 
 /// <summary>Every pair of several models compared with the same methods.</summary>
 internal sealed record MatrixResult(IReadOnlyList<ModelSummary> Models, IReadOnlyList<MatrixPair> Pairs, IReadOnlyList<string> MethodIds, int Seed);
@@ -76,9 +80,7 @@ internal static class MatrixJson
         var matrices = new JsonObject();
         foreach (var id in m.MethodIds)
         {
-            var scores = Scores(m, id);
-            string? notClustered = WhyNotClustered(scores, id);
-            var tree = notClustered == null ? AverageLinkage.Cluster(Distances(scores)) : null;
+            var (scores, tree, order, similarity, notClustered) = Matrix(m, id);
             var rows = new JsonArray();
             for (int i = 0; i < scores.GetLength(0); i++)
             {
@@ -90,7 +92,6 @@ internal static class MatrixJson
             var merges = new JsonArray();
             foreach (var merge in tree?.Merges ?? [])
                 merges.Add((JsonNode)new JsonObject { ["left"] = merge.Left, ["right"] = merge.Right, ["height"] = merge.Height, ["size"] = merge.Size });
-            var order = tree?.Order ?? Enumerable.Range(0, scores.GetLength(0)).ToList();
             matrices[id] = new JsonObject
             {
                 ["scores"] = rows,
@@ -98,7 +99,7 @@ internal static class MatrixJson
                 ["merges"] = merges,
                 ["linkage"] = tree != null ? "average" : "none",
                 ["distance"] = tree != null ? "1 - score" : null,
-                ["similarity"] = IsSimilarity(id),
+                ["similarity"] = similarity,
                 ["clustered"] = tree != null,
                 ["not_clustered_reason"] = notClustered,
             };
@@ -119,6 +120,16 @@ internal static class MatrixJson
     }
 
     public static string Serialize(MatrixResult m) => JsonText.Serialize(ToJson(m));
+
+    /// <summary>One method's score matrix, with its average-linkage tree when clustering it means something (the
+    /// <c>matrices.ID</c> entry of the document, typed).</summary>
+    public static MethodMatrix Matrix(MatrixResult m, string methodId)
+    {
+        var scores = Scores(m, methodId);
+        string? notClustered = WhyNotClustered(scores, methodId);
+        var tree = notClustered == null ? AverageLinkage.Cluster(Distances(scores)) : null;
+        return new MethodMatrix(scores, tree, tree?.Order ?? Enumerable.Range(0, scores.GetLength(0)).ToList(), IsSimilarity(methodId), notClustered);
+    }
 
     /// <summary>The models × models matrix of one method's scores (NaN on the diagonal and where undefined).</summary>
     public static double[,] Scores(MatrixResult m, string methodId)
@@ -173,19 +184,5 @@ internal static class MatrixJson
         }
 
         return d;
-    }
-
-    /// <summary>Reads the scores matrix of a method back from a matrix JSON document.</summary>
-    public static double[,] ScoresFromJson(JsonNode doc, string methodId)
-    {
-        var rows = doc["matrices"]?[methodId]?["scores"] as JsonArray ?? throw new JsonException($"no matrix for {methodId}");
-        var s = new double[rows.Count, rows.Count];
-        for (int i = 0; i < rows.Count; i++)
-        {
-            var row = rows[i] as JsonArray ?? throw new JsonException("matrix row is not an array");
-            for (int j = 0; j < rows.Count; j++) s[i, j] = j < row.Count && row[j] is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN;
-        }
-
-        return s;
     }
 }

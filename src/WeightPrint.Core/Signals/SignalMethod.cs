@@ -235,8 +235,10 @@ public sealed class MethodResult
     /// <summary>Layer × layer similarity (rows: model A's layers, columns: model B's), for localisation.</summary>
     public double[][]? LayerMatrix { get; init; }
 
-    /// <summary>Method-specific details written under "raw" in JSON (curves, per-curve r, samples, seeds).</summary>
-    public JsonObject Raw { get; init; } = [];
+    /// <summary>Method-specific details (curves, per-tensor values, samples, seeds): a <see cref="MethodDetails"/> record of
+    /// the method's own type (<c>PdfDetails</c>, <c>PcsDetails</c> …), written under "raw" in JSON; null when the method
+    /// did not run (or reports none).</summary>
+    public MethodDetails? Details { get; init; }
 
     /// <summary>What the method's effect says about lineage, for the verdict's consistency check.</summary>
     public Evidence Evidence { get; init; } = Evidence.None;

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using WeightPrint.Reports.Plots;
 using WeightPrint.Signals;
+using WeightPrint.Signals.Pdf;
 using WeightPrint.Statistics;
 using WeightPrint.Comparison;
 
@@ -11,35 +11,35 @@ internal static partial class HtmlReport
 {
     /// <summary>The report of a matrix run.</summary>
     public static ReportOutput Matrix(MatrixResult result, IEnumerable<SignalMethod> methods)
-        => Matrix(MatrixJson.ToJson(result), methods.Select(MethodInfo.Of).ToList());
+        => Matrix(result, methods.Select(MethodInfo.Of).ToList());
 
     /// <summary>Model labels of a matrix: M1, M2, …</summary>
     public static string MatrixLabel(int index) => "M" + (index + 1).ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The report of a matrix run from its JSON document (<c>matrix --json</c>).</summary>
-    public static ReportOutput Matrix(JsonObject document, IReadOnlyList<MethodInfo> infos)
+    /// <summary>The report of a matrix run: figures and method details from the typed result; every number shown
+    /// names its place in the run's JSON document (<c>matrix --json</c>), which is embedded.</summary>
+    private static ReportOutput Matrix(MatrixResult result, IReadOnlyList<MethodInfo> infos)
     {
-        var doc = JsonText.Finite(document)!;
-        var w = new HtmlWriter(doc);
+        var doc = JsonText.Finite(MatrixJson.ToJson(result))!;
+        var w = new HtmlWriter();
         var figures = new List<RenderedFigure>();
-        var models = doc["models"] as JsonArray ?? [];
-        var pairs = doc["pairs"] as JsonArray ?? [];
-        var matrices = doc["matrices"] as JsonObject ?? [];
+        var models = result.Models;
+        var pairs = result.Pairs;
         var letters = Enumerable.Range(0, models.Count).Select(MatrixLabel).ToList();
-        var methodIds = matrices.Select(kv => kv.Key).ToList();
+        var methodIds = result.MethodIds;
         Open(w, $"WeightPrint: {models.Count} models compared pairwise");
 
         w.Raw("<header><h1>").Text($"{models.Count} models, {pairs.Count} pairs").Raw("</h1>\n<p class=\"sub\">");
         for (int i = 0; i < models.Count; i++)
         {
             if (i > 0) w.Raw("<br>");
-            w.Text(letters[i]).Raw(" = <span class=\"path\">").Text(w.Str($"models[{i}].path")).Raw("</span>");
+            w.Text(letters[i]).Raw(" = <span class=\"path\">").Text(models[i].Path).Raw("</span>");
         }
 
         w.Raw("</p></header>\n");
 
         // Verdicts first.
-        var labels = Enumerable.Range(0, pairs.Count).Select(i => w.Str($"pairs[{i}].verdict.label") ?? "?").ToList();
+        var labels = pairs.Select(p => p.Result.Verdict.Label).ToList();
         int derived = labels.Count(l => l == "derived"), independent = labels.Count(l => l == "independent");
         string overall = derived > 0 ? "derived" : independent == labels.Count && labels.Count > 0 ? "independent" : "inconclusive";
         w.Raw("<section id=\"verdict\" class=\"verdict ").Raw(VerdictClass(overall)).Raw("\">\n<div class=\"label\">")
@@ -47,9 +47,9 @@ internal static partial class HtmlReport
             .Raw("<div class=\"scroll\"><table class=\"pairs stack\"><thead><tr><th>pair</th><th>verdict</th><th>reason</th></tr></thead><tbody>\n");
         for (int i = 0; i < pairs.Count; i++)
         {
-            string pair = PairName(w, letters, i);
+            string pair = PairName(result, letters, i);
             w.Raw("<tr><td data-label=\"pair\">").Text(pair).Raw("</td><td data-label=\"verdict\" class=\"").Raw(VerdictClass(labels[i])).Raw("\">").Text(labels[i]).Raw("</td><td data-label=\"reason\">")
-                .Text(w.Str($"pairs[{i}].verdict.reason")).Raw("</td></tr>\n");
+                .Text(pairs[i].Result.Verdict.Reason).Raw("</td></tr>\n");
         }
 
         w.Raw("</tbody></table></div>\n</section>\n");
@@ -60,12 +60,14 @@ internal static partial class HtmlReport
         w.Raw("</tr></thead><tbody>\n");
         for (int i = 0; i < pairs.Count; i++)
         {
-            w.Raw("<tr><td>").Text(PairName(w, letters, i)).Raw("</td>");
+            w.Raw("<tr><td>").Text(PairName(result, letters, i)).Raw("</td>");
             foreach (var id in methodIds)
             {
-                int k = MethodIndex(doc, i, id);
+                var methods = result.Pairs[i].Result.Methods;
+                int k = methods.ToList().FindIndex(m => m.Id == id);
                 string mp = $"pairs[{i}].methods[{k}]";
-                w.Raw("<td class=\"n\">").Num(mp + ".score", ScoreFormat, k < 0 ? "—" : "n/a").Raw("</td><td class=\"n\">").Num(mp + ".p_value", PFormat).Raw("</td>");
+                var m = k < 0 ? null : methods[k];
+                w.Raw("<td class=\"n\">").Num(mp + ".score", m?.Score, ScoreFormat, k < 0 ? "—" : "n/a").Raw("</td><td class=\"n\">").Num(mp + ".p_value", m?.PValue, PFormat).Raw("</td>");
             }
 
             w.Raw("</tr>\n");
@@ -77,10 +79,14 @@ internal static partial class HtmlReport
         {
             string mp = $"matrices.{id}";
             w.Raw("<h3 id=\"evidence-").Text(Id(id)).Raw("\"><code>").Text(id).Raw("</code></h3>\n");
-            var scores = MatrixJson.ScoresFromJson(doc, id);
-            var order = (doc["matrices"]![id]!["order"] as JsonArray ?? []).Select(o => (int)Number(o)).ToList();
-            var tree = TreeFromJson(doc, id, models.Count);
-            bool similarity = doc["matrices"]![id]!["similarity"] is not JsonValue sv || !sv.TryGetValue(out bool s) || s;
+            var matrix = MatrixJson.Matrix(result, id);
+            var scores = matrix.Scores;
+            for (int i = 0; i < scores.GetLength(0); i++)
+            {
+                for (int j = 0; j < scores.GetLength(1); j++) scores[i, j] = Finite(scores[i, j]);
+            }
+
+            var (order, tree, similarity) = (matrix.Order, matrix.Tree, matrix.Similarity);
             bool anyScore = false;
             foreach (double v in scores) anyScore |= double.IsFinite(v);
             var figs = new List<RenderedFigure>();
@@ -88,14 +94,13 @@ internal static partial class HtmlReport
                 figs.Add(Plots.Figures.PairHeatmap($"{Id(id)}-matrix", id, scores, letters, order, similarity, clustered: tree is { Merges.Count: > 0 }));
             else w.Raw("<p class=\"note\">").Text($"{id} is not applicable to any pair: no matrix to draw.").Raw("</p>\n");
             if (tree is { Merges.Count: > 0 } && models.Count > 1) figs.Add(Plots.Figures.DendrogramPlot($"{Id(id)}-dendrogram", id, tree, letters));
-            else if (anyScore && w.Str($"matrices.{id}.not_clustered_reason") is { } why) w.Raw("<p class=\"note\">").Text($"No dendrogram: {why}.").Raw("</p>\n");
-            if (Backgrounds.For(id, FirstRaw(doc, id)) is { } bg)
+            else if (anyScore && matrix.NotClusteredReason is { } why) w.Raw("<p class=\"note\">").Text($"No dendrogram: {why}.").Raw("</p>\n");
+            if (Backgrounds.For(id, FirstDetails(result, id)) is { } bg)
             {
                 var observed = new List<Observed>();
                 for (int i = 0; i < pairs.Count; i++)
                 {
-                    int k = MethodIndex(doc, i, id);
-                    if (k >= 0) observed.Add(new Observed(PairName(w, letters, i), Number(pairs[i]!["methods"]![k]!["score"])));
+                    if (MethodOf(result, i, id) is { } m) observed.Add(new Observed(PairName(result, letters, i), Finite(m.Score)));
                 }
 
                 if (observed.Any(o => double.IsFinite(o.Score))) figs.Add(Plots.Figures.BackgroundHistogram($"{Id(id)}-background", id, bg, observed));
@@ -110,72 +115,44 @@ internal static partial class HtmlReport
             foreach (int i in order)
             {
                 w.Raw("<tr><th>").Text(letters[i]).Raw("</th>");
-                foreach (int j in order) w.Raw("<td class=\"n\">").Num($"{mp}.scores[{i}][{j}]", ScoreFormat, i == j ? "" : "—").Raw("</td>");
+                foreach (int j in order) w.Raw("<td class=\"n\">").Num($"{mp}.scores[{i}][{j}]", scores[i, j], ScoreFormat, i == j ? "" : "—").Raw("</td>");
                 w.Raw("</tr>\n");
             }
 
             w.Raw("</tbody></table></div></details>\n");
-            LayerHeatmaps(w, figures, letters, id);
+            LayerHeatmaps(w, figures, result, letters, id);
         }
 
-        PdfOverlay(w, figures, letters);
+        PdfOverlay(w, figures, result, letters);
         w.Raw("</section>\n");
         MethodsSection(w, methodIds, infos);
-        ModelsSection(w, letters);
-        return new ReportOutput(Close(w, doc), figures);
+        ModelsSection(w, models, letters);
+        return new ReportOutput(Close(w, doc, result.Seed), figures);
     }
 
-    private static string PairName(HtmlWriter w, List<string> letters, int pair)
-    {
-        int a = (int)Number(JsonPath.Resolve(w.Document, $"pairs[{pair}].a")), b = (int)Number(JsonPath.Resolve(w.Document, $"pairs[{pair}].b"));
-        return $"{Letter(letters, a)} × {Letter(letters, b)}";
-    }
+    private static string PairName(MatrixResult result, List<string> letters, int pair)
+        => $"{Letter(letters, result.Pairs[pair].A)} × {Letter(letters, result.Pairs[pair].B)}";
 
     private static string Letter(List<string> letters, int i) => i >= 0 && i < letters.Count ? letters[i] : "?";
 
-    private static int MethodIndex(JsonNode doc, int pair, string id)
+    /// <summary>The result of method <paramref name="id"/> in pair <paramref name="pair"/>, or null.</summary>
+    private static MethodResult? MethodOf(MatrixResult result, int pair, string id)
+        => pair < result.Pairs.Count ? result.Pairs[pair].Result.Methods.FirstOrDefault(m => m.Id == id) : null;
+
+    /// <summary>The details of the first pair where method <paramref name="id"/> ran.</summary>
+    private static MethodDetails? FirstDetails(MatrixResult result, string id)
+        => result.Pairs.SelectMany(p => p.Result.Methods).FirstOrDefault(m => m.Id == id && m.Status == MethodStatus.Ok)?.Details;
+
+    private static void LayerHeatmaps(HtmlWriter w, List<RenderedFigure> all, MatrixResult result, List<string> letters, string id)
     {
-        if (doc["pairs"]?[pair]?["methods"] is not JsonArray methods) return -1;
-        for (int k = 0; k < methods.Count; k++)
-        {
-            if ((string?)methods[k]?["id"] == id) return k;
-        }
-
-        return -1;
-    }
-
-    private static JsonObject? FirstRaw(JsonNode doc, string id)
-    {
-        foreach (var pair in doc["pairs"] as JsonArray ?? [])
-        {
-            foreach (var m in pair?["methods"] as JsonArray ?? [])
-            {
-                if ((string?)m?["id"] == id && (string?)m?["status"] == "ok") return m?["raw"] as JsonObject;
-            }
-        }
-
-        return null;
-    }
-
-    private static Dendrogram? TreeFromJson(JsonNode doc, string id, int leaves)
-    {
-        if (doc["matrices"]?[id] is not JsonObject m || m["merges"] is not JsonArray merges || m["order"] is not JsonArray order) return null;
-        var list = merges.Select(x => new Merge((int)Number(x?["left"]), (int)Number(x?["right"]), Number(x?["height"]), (int)Number(x?["size"]))).ToList();
-        return new Dendrogram(leaves, list, order.Select(o => (int)Number(o)).ToList());
-    }
-
-    private static void LayerHeatmaps(HtmlWriter w, List<RenderedFigure> all, List<string> letters, string id)
-    {
-        var pairs = w.Document["pairs"] as JsonArray ?? [];
         var figs = new List<RenderedFigure>();
         int withMatrix = 0;
-        for (int i = 0; i < pairs.Count; i++)
+        for (int i = 0; i < result.Pairs.Count; i++)
         {
-            int k = MethodIndex(w.Document, i, id);
-            if (k < 0 || Matrix(pairs[i]!["methods"]![k]!["layer_matrix"]) is not { } lm) continue;
+            if (PlotMatrix(MethodOf(result, i, id)?.LayerMatrix) is not { } lm) continue;
             withMatrix++;
             if (figs.Count >= MaxLayerHeatmapPairs) continue;
-            int a = (int)Number(pairs[i]!["a"]), b = (int)Number(pairs[i]!["b"]);
+            var (a, b) = (result.Pairs[i].A, result.Pairs[i].B);
             figs.Add(Plots.Figures.LayerHeatmap($"{Id(id)}-layers-{letters[a]}-{letters[b]}", $"{id} {letters[a]} × {letters[b]}", lm, $"layer of {letters[a]}", $"layer of {letters[b]}"));
         }
 
@@ -187,26 +164,26 @@ internal static partial class HtmlReport
     }
 
     /// <summary>The pdf depth curves of every model, overlaid (each model's curves from the first pair it is in).</summary>
-    private static void PdfOverlay(HtmlWriter w, List<RenderedFigure> all, List<string> letters)
+    private static void PdfOverlay(HtmlWriter w, List<RenderedFigure> all, MatrixResult result, List<string> letters)
     {
-        var pairs = w.Document["pairs"] as JsonArray ?? [];
-        var paths = new string?[letters.Count];
-        for (int i = 0; i < pairs.Count; i++)
+        var sides = new (string Path, PdfCurves Curves)?[letters.Count];
+        for (int i = 0; i < result.Pairs.Count; i++)
         {
-            int k = MethodIndex(w.Document, i, "pdf");
-            if (k < 0 || w.Str($"pairs[{i}].methods[{k}].status") != "ok") continue;
-            int a = (int)Number(pairs[i]!["a"]), b = (int)Number(pairs[i]!["b"]);
-            if (a >= 0 && a < paths.Length) paths[a] ??= $"pairs[{i}].methods[{k}].raw.a";
-            if (b >= 0 && b < paths.Length) paths[b] ??= $"pairs[{i}].methods[{k}].raw.b";
+            var methods = result.Pairs[i].Result.Methods;
+            int k = methods.ToList().FindIndex(m => m.Id == "pdf");
+            if (k < 0 || methods[k].Status != MethodStatus.Ok || methods[k].Details is not PdfDetails pdf) continue;
+            var (a, b) = (result.Pairs[i].A, result.Pairs[i].B);
+            if (a >= 0 && a < sides.Length) sides[a] ??= ($"pairs[{i}].methods[{k}].raw.a", pdf.A);
+            if (b >= 0 && b < sides.Length) sides[b] ??= ($"pairs[{i}].methods[{k}].raw.b", pdf.B);
         }
 
         var curves = new List<ModelCurves>();
-        var table = new List<(string, string)>();
-        for (int m = 0; m < paths.Length; m++)
+        var table = new List<(string, string, PdfCurves)>();
+        for (int m = 0; m < sides.Length; m++)
         {
-            if (paths[m] is not { } path || CurvesOf(JsonPath.Resolve(w.Document, path), PlotLabel(letters[m], w.Str($"models[{m}].path"))) is not { } c) continue;
+            if (sides[m] is not { } side || CurvesOf(side.Curves, PlotLabel(letters[m], result.Models[m].Path)) is not { } c) continue;
             curves.Add(c);
-            table.Add((letters[m], path));
+            table.Add((letters[m], side.Path, side.Curves));
         }
 
         if (curves.Count == 0) return;

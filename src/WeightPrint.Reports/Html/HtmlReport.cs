@@ -1,16 +1,18 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using WeightPrint.Comparison;
+using WeightPrint.Model;
 using WeightPrint.Reports.Plots;
+using WeightPrint.Signals;
+using WeightPrint.Signals.Pdf;
 
 namespace WeightPrint.Reports.Html;
 
 /// <summary>
-/// The self-contained HTML report of a <c>compare</c> or <c>matrix</c> run, built from its JSON document (the same
-/// one <c>--json</c> prints), which is embedded verbatim in <c>&lt;script type="application/json"
-/// id="weightprint-data"&gt;</c>. Order: verdict and reason, evidence (tables and plots), methods (what each
+/// The self-contained HTML report of a <c>compare</c> or <c>matrix</c> run, built from its typed result; the run's
+/// JSON document (the same one <c>--json</c> prints) is embedded verbatim in <c>&lt;script type="application/json"
+/// id="weightprint-data"&gt;</c>, and every number shown names its place in that document. Order: verdict and reason, evidence (tables and plots), methods (what each
 /// statistic measures, its null, its failure modes), model metadata. No scripts, no external resources.
 /// </summary>
 internal static partial class HtmlReport
@@ -28,10 +30,11 @@ internal static partial class HtmlReport
 
     private static readonly string[] PdfCurveNames = ["q", "k", "v", "o"];
 
-    private static readonly (string Key, string Name)[] GeometryColumns =
+    private static readonly (string Key, string Name, Func<AttentionGeometry, int> Value)[] GeometryColumns =
     [
-        ("hidden_size", "hidden"), ("heads", "heads"), ("kv_heads", "kv heads"), ("head_dim", "head dim"),
-        ("intermediate_size", "mlp"), ("vocab_size", "vocab"), ("experts", "experts"),
+        ("hidden_size", "hidden", g => g.HiddenSize), ("heads", "heads", g => g.Heads), ("kv_heads", "kv heads", g => g.KvHeads),
+        ("head_dim", "head dim", g => g.HeadDim), ("intermediate_size", "mlp", g => g.IntermediateSize), ("vocab_size", "vocab", g => g.VocabSize),
+        ("experts", "experts", g => g.Experts),
     ];
 
     // ---------------------------------------------------------------- shared pieces
@@ -45,10 +48,10 @@ internal static partial class HtmlReport
             .Raw("<link rel=\"icon\" href=\"data:,\">\n<title>").Text(title).Raw("</title>\n<style>\n").Raw(ReportStyle.Css).Raw("\n</style>\n</head>\n<body>\n<main>\n");
     }
 
-    private static string Close(HtmlWriter w, JsonNode doc)
+    private static string Close(HtmlWriter w, JsonNode doc, int seed)
     {
-        w.Raw("<footer><p>Made by <code>weightprint</code> ").Text(w.Str("tool_version") ?? "(version unknown)").Raw(", commit <code>").Text(w.Str("tool_commit") ?? "unknown")
-            .Raw("</code> (schema version ").Num("schema_version", CountFormat).Raw(", seed ").Num("seed", "0")
+        w.Raw("<footer><p>Made by <code>weightprint</code> ").Text(ToolInfo.Version).Raw(", commit <code>").Text(ToolInfo.Commit)
+            .Raw("</code> (schema version ").Num("schema_version", ComparisonJson.SchemaVersion, CountFormat).Raw(", seed ").Num("seed", seed, "0")
             .Raw("). Every number on this page is read from the JSON document embedded below (the same document <code>--json</code> prints); ")
             .Raw("select it with your browser's view-source to reuse it.</p></footer>\n</main>\n");
         // JavaScriptEncoder.Default escapes <, >, &, ' and non-ASCII, so no string in the document can close the element.
@@ -95,33 +98,34 @@ internal static partial class HtmlReport
         return $"{letter}: {name}";
     }
 
-    /// <summary>The methods table of one comparison: rows of <paramref name="methodsPath"/> (a JSON array path).</summary>
-    private static void MethodsTable(HtmlWriter w, string methodsPath)
+    /// <summary>The methods table of one comparison: one row per result, each number traced to its place under
+    /// <paramref name="methodsPath"/> (the JSON array of the results).</summary>
+    private static void MethodsTable(HtmlWriter w, IReadOnlyList<MethodResult> methods, string methodsPath)
     {
-        var methods = JsonPath.Resolve(w.Document, methodsPath) as JsonArray ?? [];
         w.Raw("<div class=\"scroll\"><table class=\"methods stack\">\n<thead><tr><th>method</th><th class=\"n\">score</th><th class=\"n\">p-value</th>")
             .Raw("<th class=\"n\">background percentile</th><th>verdict contribution</th><th>summary</th></tr></thead>\n<tbody>\n");
         for (int i = 0; i < methods.Count; i++)
         {
             string p = $"{methodsPath}[{i}]";
-            bool ok = w.Str(p + ".status") == "ok";
-            w.Raw("<tr id=\"method-").Text(w.Str(p + ".id")).Raw("\"><td><code>").Text(w.Str(p + ".id")).Raw("</code></td>");
-            w.Raw("<td class=\"n\" data-label=\"score\">").Num(p + ".score", ScoreFormat, ok ? "undefined" : "n/a").Raw("</td>");
+            var m = methods[i];
+            bool ok = m.Status == MethodStatus.Ok;
+            w.Raw("<tr id=\"method-").Text(m.Id).Raw("\"><td><code>").Text(m.Id).Raw("</code></td>");
+            w.Raw("<td class=\"n\" data-label=\"score\">").Num(p + ".score", m.Score, ScoreFormat, ok ? "undefined" : "n/a").Raw("</td>");
             // The null of each method is described once, in the Methods section; a method without a p-value shows "—".
-            w.Raw("<td class=\"n\" data-label=\"p-value\">").Num(p + ".p_value", PFormat).Raw("</td>");
-            w.Raw("<td class=\"n\" data-label=\"background percentile\">").Num(p + ".background_percentile", PercentileFormat).Raw("</td>");
-            w.Raw("<td data-label=\"verdict contribution\">").Text(EvidenceText(w.Str(p + ".evidence"))).Raw("</td>");
-            w.Raw("<td class=\"wide\" data-label=\"summary\">").Text(ok ? w.Str(p + ".summary") : "not applicable: " + w.Str(p + ".reason")).Raw("</td></tr>\n");
+            w.Raw("<td class=\"n\" data-label=\"p-value\">").Num(p + ".p_value", m.PValue, PFormat).Raw("</td>");
+            w.Raw("<td class=\"n\" data-label=\"background percentile\">").Num(p + ".background_percentile", m.BackgroundPercentile, PercentileFormat).Raw("</td>");
+            w.Raw("<td data-label=\"verdict contribution\">").Text(EvidenceText(m.Evidence)).Raw("</td>");
+            w.Raw("<td class=\"wide\" data-label=\"summary\">").Text(ok ? m.Summary : "not applicable: " + m.Reason).Raw("</td></tr>\n");
         }
 
         w.Raw("</tbody></table></div>\n");
     }
 
-    private static string EvidenceText(string? evidence) => evidence switch
+    private static string EvidenceText(Evidence evidence) => evidence switch
     {
-        "derived" => "points to derived",
-        "independent" => "points to independent",
-        "unclear" => "unclear",
+        Evidence.Derived => "points to derived",
+        Evidence.Independent => "points to independent",
+        Evidence.Unclear => "unclear",
         _ => "none (descriptive or not applicable)",
     };
 
@@ -140,23 +144,23 @@ internal static partial class HtmlReport
         w.Raw("</section>\n");
     }
 
-    private static void ModelsSection(HtmlWriter w, IReadOnlyList<string> letters)
+    private static void ModelsSection(HtmlWriter w, IReadOnlyList<ModelSummary> models, IReadOnlyList<string> letters)
     {
-        var models = w.Document["models"] as JsonArray ?? [];
         w.Raw("<section id=\"models\">\n<h2>Models</h2>\n<div class=\"scroll\"><table class=\"models stack\">\n<thead><tr><th></th><th>path</th><th>source</th><th>format</th>")
             .Raw("<th>architecture</th><th class=\"n\">layers</th><th class=\"n\">parameters</th><th class=\"n\">bytes</th><th>revision</th>")
             .Raw("<th class=\"n\">hidden</th><th class=\"n\">heads</th><th class=\"n\">kv heads</th><th class=\"n\">head dim</th><th class=\"n\">mlp</th><th class=\"n\">vocab</th><th class=\"n\">experts</th></tr></thead>\n<tbody>\n");
         for (int i = 0; i < models.Count; i++)
         {
             string p = $"models[{i}]";
+            var m = models[i];
             w.Raw("<tr><th>").Text(i < letters.Count ? letters[i] : (i + 1).ToString(CultureInfo.InvariantCulture)).Raw("</th>");
-            w.Raw("<td class=\"path\" data-label=\"path\">").Text(w.Str(p + ".path")).Raw("</td><td data-label=\"source\">").Text(w.Str(p + ".source"))
-                .Raw("</td><td data-label=\"format\">").Text(w.Str(p + ".format")).Raw("</td><td data-label=\"architecture\">").Text(w.Str(p + ".architecture")).Raw("</td>");
-            w.Raw("<td class=\"n\" data-label=\"layers\">").Num(p + ".layers", CountFormat).Raw("</td><td class=\"n\" data-label=\"parameters\">").Num(p + ".parameters", CountFormat)
-                .Raw("</td><td class=\"n\" data-label=\"bytes\">").Num(p + ".bytes", CountFormat).Raw("</td>");
-            w.Raw("<td data-label=\"revision\"><code>").Text(w.Str(p + ".revision") ?? "—").Raw("</code></td>");
-            foreach (var (g, name) in GeometryColumns)
-                w.Raw("<td class=\"n\" data-label=\"").Raw(name).Raw("\">").Num($"{p}.geometry.{g}", CountFormat).Raw("</td>");
+            w.Raw("<td class=\"path\" data-label=\"path\">").Text(m.Path).Raw("</td><td data-label=\"source\">").Text(m.Source)
+                .Raw("</td><td data-label=\"format\">").Text(m.Format).Raw("</td><td data-label=\"architecture\">").Text(m.Architecture).Raw("</td>");
+            w.Raw("<td class=\"n\" data-label=\"layers\">").Num(p + ".layers", m.Layers, CountFormat).Raw("</td><td class=\"n\" data-label=\"parameters\">").Num(p + ".parameters", m.Parameters, CountFormat)
+                .Raw("</td><td class=\"n\" data-label=\"bytes\">").Num(p + ".bytes", m.Bytes, CountFormat).Raw("</td>");
+            w.Raw("<td data-label=\"revision\"><code>").Text(m.Revision ?? "—").Raw("</code></td>");
+            foreach (var (g, name, value) in GeometryColumns)
+                w.Raw("<td class=\"n\" data-label=\"").Raw(name).Raw("\">").Num($"{p}.geometry.{g}", m.Geometry is { } geometry ? value(geometry) : null, CountFormat).Raw("</td>");
             w.Raw("</tr>\n");
         }
 
@@ -164,58 +168,61 @@ internal static partial class HtmlReport
     }
 
     /// <summary>Per-curve scores (pdf: Q, K, V, O) as an inline list.</summary>
-    private static void PerCurve(HtmlWriter w, string methodPath)
+    private static void PerCurve(HtmlWriter w, MethodResult m, string methodPath)
     {
-        if (JsonPath.Resolve(w.Document, methodPath + ".per_curve") is not JsonObject perCurve || perCurve.Count == 0) return;
+        if (m.PerCurve.Count == 0) return;
         w.Raw("<p>Per curve: ");
         bool first = true;
-        foreach (var (k, _) in perCurve)
+        foreach (var (k, v) in m.PerCurve)
         {
             if (!first) w.Raw(" · ");
             first = false;
-            w.Raw("<strong>").Text(k.ToUpperInvariant()).Raw("</strong> ").Num($"{methodPath}.per_curve.{k}", ScoreFormat, "undefined");
+            w.Raw("<strong>").Text(k.ToUpperInvariant()).Raw("</strong> ").Num($"{methodPath}.per_curve.{k}", v, ScoreFormat, "undefined");
         }
 
         w.Raw("</p>\n");
     }
 
     /// <summary>Per-layer scores as a collapsible table.</summary>
-    private static void PerLayerTable(HtmlWriter w, string methodPath)
+    private static void PerLayerTable(HtmlWriter w, MethodResult m, string methodPath)
     {
-        if (JsonPath.Resolve(w.Document, methodPath + ".per_layer") is not JsonArray layers || layers.Count == 0) return;
+        var layers = m.PerLayer;
+        if (layers.Count == 0) return;
         w.Raw("<details><summary>Per-layer scores (").Raw(layers.Count.ToString(CultureInfo.InvariantCulture)).Raw(" rows)</summary><div class=\"scroll\"><table>")
             .Raw("<thead><tr><th class=\"n\">layer of A</th><th class=\"n\">layer of B</th><th class=\"n\">score</th><th class=\"n\">p-value</th></tr></thead><tbody>\n");
         for (int i = 0; i < layers.Count; i++)
         {
             string p = $"{methodPath}.per_layer[{i}]";
-            w.Raw("<tr><td class=\"n\">").Num(p + ".layer_a", "0").Raw("</td><td class=\"n\">").Num(p + ".layer_b", "0").Raw("</td><td class=\"n\">")
-                .Num(p + ".score", ScoreFormat, "undefined").Raw("</td><td class=\"n\">").Num(p + ".p_value", PFormat).Raw("</td></tr>\n");
+            var l = layers[i];
+            w.Raw("<tr><td class=\"n\">").Num(p + ".layer_a", l.LayerA, "0").Raw("</td><td class=\"n\">").Num(p + ".layer_b", l.LayerB, "0").Raw("</td><td class=\"n\">")
+                .Num(p + ".score", l.Score, ScoreFormat, "undefined").Raw("</td><td class=\"n\">").Num(p + ".p_value", l.PValue, PFormat).Raw("</td></tr>\n");
         }
 
         w.Raw("</tbody></table></div></details>\n");
     }
 
-    /// <summary>The raw per-layer standard deviations behind the pdf curves, as a collapsible table.</summary>
-    private static void PdfStdTable(HtmlWriter w, IReadOnlyList<(string Letter, string Path)> models)
+    /// <summary>The raw per-layer standard deviations behind the pdf curves, as a collapsible table (each model's
+    /// curves, and their path in the document).</summary>
+    private static void PdfStdTable(HtmlWriter w, IReadOnlyList<(string Letter, string Path, PdfCurves Curves)> models)
     {
         w.Raw("<details><summary>Raw standard deviations per layer (z-scoring hides absolute differences)</summary><div class=\"scroll\"><table><thead><tr><th class=\"n\">layer</th>");
         foreach (var c in PdfCurveNames)
         {
-            foreach (var (letter, _) in models) w.Raw("<th class=\"n\">").Text($"{c.ToUpperInvariant()} {letter}").Raw("</th>");
+            foreach (var (letter, _, _) in models) w.Raw("<th class=\"n\">").Text($"{c.ToUpperInvariant()} {letter}").Raw("</th>");
         }
 
         w.Raw("</tr></thead><tbody>\n");
-        int rows = models.Max(m => (JsonPath.Resolve(w.Document, m.Path + ".std.q") as JsonArray)?.Count ?? 0);
+        int rows = models.Max(m => m.Curves.Std?.GetValueOrDefault("q")?.Length ?? 0);
         for (int l = 0; l < rows; l++)
         {
             w.Raw("<tr><td class=\"n\">").Raw(l.ToString(CultureInfo.InvariantCulture)).Raw("</td>");
             foreach (var c in PdfCurveNames)
             {
-                foreach (var (_, path) in models)
+                foreach (var (_, path, curves) in models)
                 {
-                    bool present = JsonPath.Resolve(w.Document, $"{path}.std.{c}") is JsonArray a && l < a.Count;
+                    var values = curves.Std?.GetValueOrDefault(c);
                     w.Raw("<td class=\"n\">");
-                    if (present) w.Num($"{path}.std.{c}[{l}]", CurveFormat, "undefined");
+                    if (values != null && l < values.Length) w.Num($"{path}.std.{c}[{l}]", values[l], CurveFormat, "undefined");
                     w.Raw("</td>");
                 }
             }
@@ -226,30 +233,26 @@ internal static partial class HtmlReport
         w.Raw("</tbody></table></div></details>\n");
     }
 
-    private static ModelCurves? CurvesOf(JsonNode? side, string label)
+    /// <summary>A model's pdf curves for the plots (null when the normalised or raw curves are missing).</summary>
+    private static ModelCurves? CurvesOf(PdfCurves side, string label)
     {
-        if (side?["normalised"] is not JsonObject norm || side["std"] is not JsonObject std) return null;
+        if (side.Normalised is not { } norm || side.Std is not { } std) return null;
         var n = new Dictionary<string, double[]>();
         var s = new Dictionary<string, double[]>();
         foreach (var c in PdfCurveNames)
         {
-            if (norm[c] is JsonArray na) n[c] = Doubles(na);
-            if (std[c] is JsonArray sa) s[c] = Doubles(sa);
+            if (norm.TryGetValue(c, out var na)) n[c] = [.. na.Select(Finite)];
+            if (std.TryGetValue(c, out var sa)) s[c] = [.. sa.Select(Finite)];
         }
 
         return new ModelCurves(label, n, s);
     }
 
-    private static double[] Doubles(JsonArray a)
-        => a.Select(x => x is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN).ToArray();
+    /// <summary>The value, or NaN when it is not finite (as the JSON document holds it: null).</summary>
+    private static double Finite(double v) => double.IsFinite(v) ? v : double.NaN;
 
-    private static double Number(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN;
-
-    private static double[][]? Matrix(JsonNode? node)
-    {
-        if (node is not JsonArray rows || rows.Count == 0) return null;
-        return rows.Select(r => r is JsonArray a ? Doubles(a) : []).ToArray();
-    }
+    /// <summary>A layer × layer matrix for plotting (null when absent or empty), non-finite entries as NaN.</summary>
+    private static double[][]? PlotMatrix(double[][]? m) => m is { Length: > 0 } ? [.. m.Select(r => r.Select(Finite).ToArray())] : null;
 
     private static string Id(string s) => new(s.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '-').ToArray());
 }

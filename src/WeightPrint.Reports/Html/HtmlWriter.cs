@@ -1,19 +1,17 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 
 namespace WeightPrint.Reports.Html;
 
 /// <summary>
 /// Builds HTML text. Every string goes through <see cref="Text"/> (escaped); every number through
-/// <see cref="Num"/>, which reads it from the report's JSON document by path and records the path and exact JSON
-/// text in <c>data-json</c> / <c>data-value</c> attributes, so tests can check that the page shows the JSON's numbers.
+/// <see cref="Num"/>, which takes the typed value and the path where the report's embedded JSON document holds it,
+/// and records the path and the value's JSON text in <c>data-json</c> / <c>data-value</c> attributes, so tests can
+/// check that the page shows the JSON's numbers.
 /// </summary>
-internal sealed class HtmlWriter(JsonNode document)
+internal sealed class HtmlWriter
 {
     private readonly StringBuilder _sb = new();
-
-    public JsonNode Document { get; } = document;
 
     /// <summary>Appends trusted markup (literals written in this assembly only).</summary>
     public HtmlWriter Raw(string markup)
@@ -39,22 +37,25 @@ internal sealed class HtmlWriter(JsonNode document)
     }
 
     /// <summary>
-    /// Appends the number at <paramref name="path"/> in the document, formatted with the .NET format string
-    /// <paramref name="format"/> (invariant culture); a JSON null or a missing value prints <paramref name="missing"/>.
+    /// Appends a typed <paramref name="value"/> that the document holds at <paramref name="path"/>, formatted with
+    /// <paramref name="format"/> (a named format below or a .NET format string, invariant culture); its JSON text is
+    /// written by the document's serializer (a NaN, ±Infinity or null as <c>null</c>, shown as <paramref name="missing"/>).
     /// </summary>
-    public HtmlWriter Num(string path, string format, string missing = "—")
+    public HtmlWriter Num(string path, double? value, string format, string missing = "—")
     {
-        var node = JsonPath.Resolve(Document, path);
+        var node = value is { } v ? WeightPrint.Comparison.MethodDetailsJson.Num(v) : null;
         string json = node == null ? "null" : WeightPrint.Comparison.JsonText.Serialize(node, indented: false);
-        string shown = node is JsonValue && double.TryParse(json, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
-            ? Format(d, format)
-            : missing;
+        string shown = node == null ? missing : Format(value!.Value, format);
+        return NumberSpan(path, json, format, shown);
+    }
+
+    private HtmlWriter NumberSpan(string path, string json, string format, string shown)
+    {
         _sb.Append("<span class=\"num\" data-json=\"").Append(Escape(path)).Append("\" data-value=\"").Append(Escape(json))
             .Append("\" data-format=\"").Append(Escape(format)).Append("\">").Append(Escape(shown)).Append("</span>");
         return this;
     }
 
-    /// <summary>Text of a string value at <paramref name="path"/> (null when absent or not a string).</summary>
     /// <summary>Format name for p-values: <see cref="WeightPrint.Statistics.NumberText.P"/> ("&lt; 1e-300", "2.3e-95", "0.0288").</summary>
     public const string PValueFormat = "p";
 
@@ -68,8 +69,6 @@ internal sealed class HtmlWriter(JsonNode document)
         OrdinalFormat => WeightPrint.Statistics.NumberText.Ordinal(d),
         _ => d.ToString(format, CultureInfo.InvariantCulture),
     };
-
-    public string? Str(string path) => JsonPath.Resolve(Document, path) is JsonValue v && v.TryGetValue(out string? s) ? s : null;
 
     public override string ToString() => _sb.ToString();
 

@@ -83,8 +83,9 @@ public class ZooCalibrationTests(ITestOutputHelper output)
         var pcs = ComparisonRunner.Run(ia, ib, [MethodRegistry.Find("pcs")!], new MethodContext { Threads = 2 }).Methods.Single();
         Assert.Equal(MethodStatus.Ok, pcs.Status);
         output.WriteLine(pcs.Summary);
-        Assert.NotEqual("identity", pcs.Raw["alignment"]!["kind"]!.GetValue<string>());
-        double mlp = pcs.Raw["p_value_mlp"]!.GetValue<double>(), attention = pcs.Raw["p_value_attention"]!.GetValue<double>();
+        var details = (WeightPrint.Signals.Pcs.PcsDetails)pcs.Details!;
+        Assert.NotEqual("identity", details.Alignment.Kind);
+        double mlp = details.PValueMlp, attention = details.PValueAttention;
         Assert.True(mlp < 1e-3, $"the fitted map should make the MLPs agree (p = {mlp:G3}); the case this guards against is gone");
         Assert.Equal(Math.Max(mlp, attention), pcs.PValue!.Value);
         Assert.True(pcs.PValue!.Value > 1e-3, $"pcs p = {pcs.PValue:G3} for two independently initialised models");

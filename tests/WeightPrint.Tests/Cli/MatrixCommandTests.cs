@@ -79,6 +79,12 @@ public class MatrixCommandTests
         Assert.Contains("pdf-normalised-v.svg", files);
         foreach (var f in Directory.GetFiles(svg)) System.Xml.Linq.XDocument.Parse(File.ReadAllText(f));
         foreach (var label in new[] { "M1", "M2", "M3" }) Assert.Contains(label, page);
+
+        // Model indices come from the typed result (read back from the JSON tree, integers once came out as 0): every
+        // model has its pdf curves in the table, and the score matrix lists each model once, in clustering order.
+        foreach (var label in new[] { "M1", "M2", "M3" }) Assert.Contains($"<th class=\"n\">Q {label}</th>", page);
+        var order = json["matrices"]!["pdf"]!["order"]!.AsArray().Select(o => $"<th class=\"n\">M{(int)o! + 1}</th>");
+        Assert.Contains("<thead><tr><th></th>" + string.Concat(order) + "</tr>", page);
     }
 
     [Fact]

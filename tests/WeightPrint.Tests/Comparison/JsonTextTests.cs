@@ -34,13 +34,13 @@ public class JsonTextTests
             Id = "layers",
             NullDescription = "none",
             Score = double.NaN,
-            Raw = new JsonObject { ["matrix"] = new JsonArray(new JsonArray(double.NaN, double.NaN)) },
+            Details = new WeightPrint.Tests.Reports.HtmlReportTests.FakeDetails { BackgroundScores = [double.NaN, double.NaN] },
             LayerMatrix = [[double.NaN]],
         };
         var result = new ComparisonResult([], null, [method], new WeightPrint.Verdict.Verdict("inconclusive", "test"), 1);
         var json = JsonNode.Parse(ComparisonJson.Serialize(result))!;
-        Assert.Null(json["methods"]![0]!["raw"]!["matrix"]![0]![0]);
+        Assert.Null(json["methods"]![0]!["raw"]!["background_scores"]![0]);
         Assert.Null(json["methods"]![0]!["score"]);
-        Assert.Null(JsonNode.Parse(ComparisonJson.SerializeMany([result]))!["comparisons"]![0]!["methods"]![0]!["raw"]!["matrix"]![0]![1]);
+        Assert.Null(JsonNode.Parse(ComparisonJson.SerializeMany([result]))!["comparisons"]![0]!["methods"]![0]!["raw"]!["background_scores"]![1]);
     }
 }

@@ -3,6 +3,7 @@ using System.Xml.Linq;
 using WeightPrint.Comparison;
 using WeightPrint.Reports.Html;
 using WeightPrint.Signals;
+using WeightPrint.Signals.Pdf;
 using WeightPrint.Tests.Support;
 
 namespace WeightPrint.Tests.Reports;
@@ -129,11 +130,12 @@ public class HtmlReportTests
         var a = new ModelSummary("/models/<script>alert(1)</script>", "weights", "safe<tensors>", "llama", 3, 1234, 5678, null, "rev'\"<b>x</b>");
         var b = new ModelSummary("/models/\"><img src=x onerror=alert(2)>", "weights", "gguf", "llama & co", 3, 99, 100, null);
         double[] curve = [0.1, 0.3, 0.2];
-        JsonObject Side() => new()
+        PdfCurves Side()
         {
-            ["std"] = new JsonObject { ["q"] = SignatureJson.ToArray(curve), ["k"] = SignatureJson.ToArray(curve), ["v"] = SignatureJson.ToArray(curve), ["o"] = SignatureJson.ToArray(curve) },
-            ["normalised"] = new JsonObject { ["q"] = SignatureJson.ToArray(curve), ["k"] = SignatureJson.ToArray(curve), ["v"] = SignatureJson.ToArray(curve), ["o"] = SignatureJson.ToArray(curve) },
-        };
+            var c = new Dictionary<string, double[]> { ["q"] = curve, ["k"] = curve, ["v"] = curve, ["o"] = curve };
+            return new PdfCurves(c, c);
+        }
+
         var pdf = new MethodResult
         {
             Id = "pdf",
@@ -141,7 +143,7 @@ public class HtmlReportTests
             NullDescription = "none <i>descriptive</i>",
             BackgroundPercentile = 12.5,
             PerCurve = new Dictionary<string, double> { ["q"] = 0.5, ["k"] = double.NaN, ["v"] = 1, ["o"] = 0.25 },
-            Raw = new JsonObject { ["a"] = Side(), ["b"] = Side(), ["tensor"] = "</script><script>alert(3)</script>" },
+            Details = new PdfDetails(3, 3, false, 0.875, [], Side(), Side(), new PdfBackgroundPosition("</script><script>alert(3)</script>", 5, 12.5, 50, 0.93)),
             Summary = "<b>bold</b> summary",
         };
         var fake = new MethodResult
@@ -152,7 +154,7 @@ public class HtmlReportTests
             NullDescription = "permutation <i>null</i>",
             PerLayer = [new LayerScore(0, 0, 0.8, 0.01), new LayerScore(1, 1, 0.9), new LayerScore(2, 2, double.NaN)],
             LayerMatrix = [[0.9, 0.1, 0.2], [0.1, 0.8, 0.3], [0.2, 0.3, double.NaN]],
-            Raw = new JsonObject { ["background_scores"] = SignatureJson.ToArray([0.1, 0.2, 0.25, 0.3, 0.5]), ["background_source"] = "<i>permutations</i>" },
+            Details = new FakeDetails { BackgroundScores = [0.1, 0.2, 0.25, 0.3, 0.5], BackgroundSource = "<i>permutations</i>" },
             Evidence = Evidence.Derived,
             Summary = "fake says <i>derived</i>",
         };
@@ -168,6 +170,9 @@ public class HtmlReportTests
         for (int i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + what.Length, StringComparison.Ordinal)) n++;
         return n;
     }
+
+    /// <summary>Details of a method outside the registry: only the background a method may report.</summary>
+    internal sealed record FakeDetails : MethodDetails;
 
     /// <summary>A method whose texts contain markup, for the methods section.</summary>
     internal sealed class FakeMethod : SignalMethod

@@ -32,7 +32,7 @@ public class CalibrationTests(ITestOutputHelper output)
             {
                 var r = m.Compare(a, b, context);
                 pValues[m.Id][i] = r.PValue ?? double.NaN;
-                foreach (var (k, v) in components.Where(_ => m is NeuronMatchMethod)) v[i] = r.Raw[k]!.GetValue<double>();
+                foreach (var (k, v) in components.Where(_ => m is NeuronMatchMethod)) v[i] = k == "position_p_value" ? ((NeuronMatchDetails)r.Details!).PositionPValue : ((NeuronMatchDetails)r.Details!).AgreementPValue;
             }
         });
         output.WriteLine($"{pairs} pairs in {sw.Elapsed.TotalSeconds:F1} s");

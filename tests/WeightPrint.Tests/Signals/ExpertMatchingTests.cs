@@ -3,6 +3,7 @@ using WeightPrint.Model;
 using WeightPrint.Signals.Toolbox;
 using WeightPrint.Tests.Support;
 using Xunit;
+using WeightPrint.Comparison;
 
 namespace WeightPrint.Tests.Signals;
 
@@ -93,7 +94,7 @@ public class ExpertMatchingTests
     {
         var dense = SyntheticModels.Generate(12, layers: 2);
         var moe = SyntheticModels.UpcycleMoE(dense, experts: 3, relative: 0.5, seed: 2);
-        Assert.Equal(Run(dense.ToView(), moe.ToView()).ToJson().ToJsonString(), Run(dense.ToView(), moe.ToView()).ToJson().ToJsonString());
+        Assert.Equal(MethodDetailsJson.Experts(Run(dense.ToView(), moe.ToView()).ToDetails()).ToJsonString(), MethodDetailsJson.Experts(Run(dense.ToView(), moe.ToView()).ToDetails()).ToJsonString());
     }
 
     private static string Zoo(string name)

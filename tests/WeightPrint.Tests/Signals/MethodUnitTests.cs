@@ -48,7 +48,7 @@ public class MethodUnitTests
         {
             var r1 = MethodTestKit.Compare(m, a, b);
             var r2 = MethodTestKit.Compare(m, a, b);
-            Assert.Equal(r1.Raw.ToJsonString(), r2.Raw.ToJsonString());
+            Assert.Equal(JsonText.Serialize(MethodDetailsJson.ToJson(r1.Details)), JsonText.Serialize(MethodDetailsJson.ToJson(r2.Details)));
             Assert.Equal(r1.PValue, r2.PValue);
             Assert.Equal(r1.Score, r2.Score);
         }
@@ -71,7 +71,7 @@ public class MethodUnitTests
     public void Neuron_match_matches_pruned_mlps_rectangularly()
     {
         var r = MethodTestKit.Compare(new NeuronMatchMethod(), Base, SyntheticModels.PruneNeurons(Base, 0.25, 4));
-        Assert.All(r.Raw["per_mlp"]!.AsArray(), m => Assert.Equal(129, m!["matched"]!.GetValue<int>())); // 172 − 43
+        Assert.All(((NeuronMatchDetails)r.Details!).PerMlp, m => Assert.Equal(129, m.Matched)); // 172 − 43
         Assert.True(r.Score > 0.99);
     }
 
@@ -165,13 +165,13 @@ public class MethodUnitTests
     {
         var a = SyntheticModels.Generate(34, layers: 6);
         var r = MethodTestKit.Compare(new LayerLocalisationMethod(), a, SyntheticModels.RemoveLayers(a, 1, 4));
-        var shared = r.Raw["shared_layers"]!.AsArray().Select(s => (s!["layer_a"]!.GetValue<int>(), s["layer_b"]!.GetValue<int>())).ToList();
+        var shared = ((LayersDetails)r.Details!).SharedLayers.Select(s => (s.LayerA, s.LayerB)).ToList();
         Assert.Equal([(0, 0), (2, 1), (3, 2), (5, 3)], shared);
         Assert.StartsWith("4 of 6 layers of A have a distinct partner in B", r.Summary);
         Assert.Equal(6, r.LayerMatrix!.Length);
         Assert.Equal(4, r.LayerMatrix[0].Length);
         var unrelated = MethodTestKit.Compare(new LayerLocalisationMethod(), a, SyntheticModels.Generate(35, layers: 6));
-        Assert.Empty(unrelated.Raw["shared_layers"]!.AsArray());
+        Assert.Empty(((LayersDetails)unrelated.Details!).SharedLayers);
         Assert.StartsWith("0 of 6 layers of A have", unrelated.Summary);
     }
 

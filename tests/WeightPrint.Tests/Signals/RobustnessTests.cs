@@ -81,7 +81,7 @@ public class RobustnessTests(ITestOutputHelper output)
     public void Neuron_match_sees_through_rotation_by_aligning_embeddings()
     {
         var r = MethodTestKit.Compare(new NeuronMatchMethod(), Base.ToView(), Variant("rotate-residual"));
-        Assert.Equal("procrustes", r.Raw["alignment"]!["kind"]!.GetValue<string>());
+        Assert.Equal("procrustes", ((NeuronMatchDetails)r.Details!).Alignment.Kind);
         Assert.True(r.PValue < 1e-10);
         Assert.True(r.Score > 0.9);
     }
@@ -103,12 +103,12 @@ public class RobustnessTests(ITestOutputHelper output)
     public void Upcycled_experts_each_match_the_dense_mlp()
     {
         var r = MethodTestKit.Compare(new NeuronMatchMethod(), Base.ToView(), Variant("moe-upcycled"));
-        var perMlp = r.Raw["per_mlp"]!.AsArray();
+        var perMlp = ((NeuronMatchDetails)r.Details!).PerMlp;
         Assert.Equal(5 * 4, perMlp.Count);
         Assert.All(perMlp, m =>
         {
-            Assert.StartsWith("mlp~expert", m!["part"]!.GetValue<string>());
-            Assert.True(m["rho"]!.GetValue<double>() > 0.9);
+            Assert.StartsWith("mlp~expert", m.Part);
+            Assert.True(m.Rho > 0.9);
         });
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using WeightPrint.Model;
 using WeightPrint.Statistics;
 using WeightPrint.Signals.Toolbox;
@@ -117,17 +116,7 @@ internal sealed class CkaMethod : SignalMethod
             PerLayer = perLayer,
             LayerMatrix = matrix,
             Evidence = evidence,
-            Raw = new JsonObject
-            {
-                ["z"] = z,
-                ["background_mean"] = mean,
-                ["background_sd"] = sd,
-                ["examples"] = s,
-                ["max_features"] = MaxFeatures,
-                ["layer_pairing"] = pairing,
-                ["alignment"] = alignment.ToJson(),
-                ["seed"] = context.Seed,
-            },
+            Details = new CkaDetails(z, mean, sd, s, MaxFeatures, pairing, alignment.ToDetails(), context.Seed),
             Summary = $"mean CKA {score:F3} over {pairs.Count} layer pairs (unaligned background {mean:F3} ± {sd:F3}, z = {z:F1}); residual streams aligned by {alignment.Kind}",
         };
     }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using WeightPrint.Signals.Cka;
 using WeightPrint.Signals.Pcs;
 using WeightPrint.Signals.Spectral;
@@ -36,7 +35,7 @@ internal sealed class LayerLocalisationMethod : SignalMethod
     public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context, IReadOnlyList<MethodResult> earlier)
     {
         var candidates = new List<(MethodResult Result, double Contrast)>();
-        var skipped = new JsonObject();
+        var skipped = new Dictionary<string, string>();
         foreach (var m in new SignalMethod[] { new SpectralMethod(), new CkaMethod(), new PcsMethod() })
         {
             var r = earlier.FirstOrDefault(x => x.Id == m.Id) ?? m.CompareInputs(a, b, context);
@@ -50,12 +49,12 @@ internal sealed class LayerLocalisationMethod : SignalMethod
         }
 
         if (candidates.Count == 0)
-            return NotApplicable("no method could build a layer × layer matrix (" + string.Join("; ", skipped.Select(kv => $"{kv.Key}: {(string?)kv.Value}")) + ")");
+            return NotApplicable("no method could build a layer × layer matrix (" + string.Join("; ", skipped.Select(kv => $"{kv.Key}: {kv.Value}")) + ")");
         var (best, contrast) = candidates.OrderByDescending(c => c.Contrast).First();
         var matrix = best.LayerMatrix!;
         var (median, spread) = RobustCentre(matrix);
         var perLayer = new List<LayerScore>();
-        var shared = new JsonArray();
+        var shared = new List<SharedLayer>();
         for (int i = 0; i < matrix.Length; i++)
         {
             int arg = -1;
@@ -66,10 +65,10 @@ internal sealed class LayerLocalisationMethod : SignalMethod
 
             if (arg < 0) continue;
             perLayer.Add(new LayerScore(i, arg, matrix[i][arg]));
-            if (best.Evidence == Evidence.Derived && spread > 0 && (matrix[i][arg] - median) / spread >= SharedContrast) shared.Add((JsonNode)new JsonObject { ["layer_a"] = i, ["layer_b"] = arg, ["similarity"] = matrix[i][arg] });
+            if (best.Evidence == Evidence.Derived && spread > 0 && (matrix[i][arg] - median) / spread >= SharedContrast) shared.Add(new SharedLayer(i, arg, matrix[i][arg]));
         }
 
-        var contrasts = new JsonObject();
+        var contrasts = new Dictionary<string, double>();
         foreach (var (r, c) in candidates) contrasts[r.Id] = c;
         return new MethodResult
         {
@@ -80,18 +79,7 @@ internal sealed class LayerLocalisationMethod : SignalMethod
             PerLayer = perLayer,
             LayerMatrix = matrix,
             Evidence = Evidence.None,
-            Raw = new JsonObject
-            {
-                ["source"] = best.Id,
-                ["contrasts"] = contrasts,
-                ["skipped"] = skipped,
-                ["matrix_median"] = median,
-                ["matrix_robust_sd"] = spread,
-                ["shared_layers"] = shared,
-                ["source_evidence"] = best.Evidence.ToString(),
-                ["rows"] = "layers of A (positions in the decoder stack)",
-                ["columns"] = "layers of B",
-            },
+            Details = new LayersDetails(best.Id, contrasts, skipped, median, spread, shared, best.Evidence),
             Summary = $"{shared.Count} of {WeightPrint.Statistics.NumberText.Count(matrix.Length, "layer")} of A {(shared.Count == 1 ? "has" : "have")} a distinct partner in B (matrix from {best.Id}, contrast {contrast:F1})",
         };
     }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using WeightPrint.Model;
 using WeightPrint.Statistics;
 using WeightPrint.Signals.Toolbox;
@@ -137,17 +136,8 @@ internal sealed class NeuronMatchMethod : SignalMethod
             parts.Add(new PartTest(moe ? "experts" : "mlp", g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined, Id));
         }
 
-        var mlps = new JsonArray();
-        foreach (var o in done)
-        {
-            mlps.Add((JsonNode)new JsonObject
-            {
-                ["layer_a"] = o.LayerA, ["layer_b"] = o.LayerB, ["part"] = o.Part, ["matched"] = o.Matched, ["rho"] = o.Rho,
-                ["position_rho"] = o.PositionRho, ["position_p_value"] = o.PositionP,
-                ["null_rho_mean"] = o.NullRhos.Average(),
-                ["mean_matched_cosine_first"] = o.MeanCosineGate, ["mean_matched_cosine_second"] = o.MeanCosineUp,
-            });
-        }
+        var mlps = done.Select(o => new NeuronMatchMlp(o.LayerA, o.LayerB, o.Part, o.Matched, o.Rho, o.PositionRho, o.PositionP, o.NullRhos.Average(),
+            o.MeanCosineGate, o.MeanCosineUp)).ToList();
 
         return new MethodResult
         {
@@ -161,24 +151,8 @@ internal sealed class NeuronMatchMethod : SignalMethod
             Transform = frame != null ? frame.Transform : alignment.Accepted ? alignment.Transform : null,
             Reason = frame?.Caveat,
             Evidence = EvidenceLevels.Of(p) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
-            Raw = new JsonObject
-            {
-                ["position_p_value"] = pPosition,
-                ["agreement_p_value"] = pAgreement,
-                ["agreement_null_mean"] = nullMean,
-                ["agreement_null_sd"] = nullSd,
-                ["agreement_draws_exceeding"] = exceeding,
-                ["null_draws"] = NullDraws,
-                ["fisher_statistic"] = FisherMethod.Statistic(done.Select(o => o.PositionP)),
-                ["mlps"] = done.Count,
-                ["max_neurons"] = MaxNeurons,
-                ["residual_dims"] = dims.Length,
-                ["layer_pairing"] = pairing,
-                ["alignment"] = frame?.ToJson() ?? alignment.ToJson(),
-                ["seed"] = context.Seed,
-                ["per_mlp"] = mlps,
-                ["experts"] = experts?.ToJson(),
-            },
+            Details = new NeuronMatchDetails(pPosition, pAgreement, nullMean, nullSd, exceeding, NullDraws, FisherMethod.Statistic(done.Select(o => o.PositionP)),
+                done.Count, MaxNeurons, dims.Length, pairing, frame?.ToDetails() ?? alignment.ToDetails(), context.Seed, mlps, experts?.ToDetails()),
             Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs ({nullMean:F3} ± {nullSd:F3} with B's residual dims shuffled, {PValueText.Equation(pAgreement)}); "
                 + $"up matching against neuron positions: Fisher {PValueText.Equation(pPosition)}"
                 + (frame != null ? $"; {frame.Note}" : alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Transform} first")

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using WeightPrint.Model;
 using WeightPrint.Statistics;
 using WeightPrint.Signals.Toolbox;
@@ -178,7 +177,7 @@ internal sealed class PcsMethod : SignalMethod
         if (unionIntersection) pTotal = kindP.Where(p => !double.IsNaN(p)).Max();
         var perLayer = new List<LayerScore>();
         var parts = new List<PartTest>();
-        var layersJson = new JsonArray();
+        var layerDetails = new List<PcsLayer>();
         for (int g = 0; g < groups.Count; g++)
         {
             var (la, lb, tensors, nAttention) = groups[g];
@@ -194,9 +193,9 @@ internal sealed class PcsMethod : SignalMethod
                 parts.Add(new PartTest(part == 0 ? "attention" : "mlp", la, lb, observedParts[k] / count, PValue(partGrams[k], s, observedParts[k], exceedParts[k], m, out _), Id));
             }
 
-            var tj = new JsonObject();
+            var tj = new Dictionary<string, double>();
             foreach (var t in tensors) tj[t.Name] = Cosine(t);
-            layersJson.Add((JsonNode)new JsonObject { ["layer_a"] = la, ["layer_b"] = lb, ["pcs"] = score, ["z"] = z, ["p_value"] = p, ["tensors"] = tj });
+            layerDetails.Add(new PcsLayer(la, lb, score, z, p, tj));
         }
 
         double overall = observedTotal / tensorCount;
@@ -211,8 +210,8 @@ internal sealed class PcsMethod : SignalMethod
         }
 
         var matrix = LayerMatrix(va, vb, residual, context.Seed, alignA, alignment);
-        var modelJson = new JsonObject();
-        foreach (var t in modelLevel) modelJson[t.Name] = Cosine(t);
+        var modelTensors = new Dictionary<string, double>();
+        foreach (var t in modelLevel) modelTensors[t.Name] = Cosine(t);
         return new MethodResult
         {
             Id = Id,
@@ -227,23 +226,8 @@ internal sealed class PcsMethod : SignalMethod
             Reason = frame == null ? null : frame.Caveat + (notCompared.Count == 0 ? ""
                 : $"; {notCompared.Count} tensor pairs whose other axis differs (heads or neurons pruned) are not compared by pcs ({string.Join(", ", notCompared.Take(4))}{(notCompared.Count > 4 ? ", …" : "")})"),
             Evidence = EvidenceLevels.Of(pTotal) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
-            Raw = new JsonObject
-            {
-                ["z"] = zTotal,
-                ["exceeding"] = exceedTotal,
-                ["p_value_rule"] = unionIntersection ? "largest of the attention and MLP p-values (B was mapped by a fitted transform)" : "all tensors together",
-                ["p_value_attention"] = kindP[0],
-                ["p_value_mlp"] = kindP[1],
-                ["permutations"] = m,
-                ["residual_sample"] = s,
-                ["other_sample"] = MaxOtherSample,
-                ["tensors"] = tensorCount,
-                ["layer_pairing"] = pairing,
-                ["alignment"] = frame?.ToJson() ?? alignment.ToJson(),
-                ["seed"] = context.Seed,
-                ["model_tensors"] = modelJson,
-                ["layers"] = layersJson,
-            },
+            Details = new PcsDetails(zTotal, exceedTotal, unionIntersection ? "largest of the attention and MLP p-values (B was mapped by a fitted transform)" : "all tensors together",
+                kindP[0], kindP[1], m, s, MaxOtherSample, tensorCount, pairing, frame?.ToDetails() ?? alignment.ToDetails(), context.Seed, modelTensors, layerDetails),
             Summary = $"mean parameter cosine {overall:F3} over {tensorCount} tensors (sampled {s} residual dims); {exceedTotal} of {m} residual permutations reached it"
                 + (unionIntersection
                     ? $"; B was mapped by a fitted transform, so p is the larger of attention's and the MLP's ({PValueText.Equation(pTotal)})"

@@ -100,23 +100,9 @@ internal sealed class PdfMethod : SignalMethod
         double score = undefined.Count == 0 ? perCurve.Values.Average() : double.NaN;
         double? percentile = PdfBackground.Published.UnrelatedPercentile(score);
 
-        var raw = new JsonObject
-        {
-            ["layers"] = new JsonArray(la, lb),
-            ["interpolated"] = la != lb,
-            ["rescaled_score"] = JsonNum(double.IsNaN(score) ? double.NaN : (score + 1) / 2),
-            ["undefined_curves"] = new JsonArray(undefined.Select(u => (JsonNode?)u).ToArray()),
-            ["a"] = Curated(sa),
-            ["b"] = Curated(sb),
-            ["background"] = new JsonObject
-            {
-                ["source"] = PdfBackground.Citation,
-                ["unrelated_pairs"] = PdfBackground.Published.Unrelated.Count,
-                ["unrelated_percentile"] = JsonNum(percentile ?? double.NaN),
-                ["related_percentile"] = JsonNum(PdfBackground.Published.RelatedPercentile(score) ?? double.NaN),
-                ["unrelated_max"] = PdfBackground.Published.Unrelated[^1],
-            },
-        };
+        var details = new PdfDetails(la, lb, la != lb, double.IsNaN(score) ? double.NaN : (score + 1) / 2, undefined, Curated(sa), Curated(sb),
+            new PdfBackgroundPosition(PdfBackground.Citation, PdfBackground.Published.Unrelated.Count, percentile,
+                PdfBackground.Published.RelatedPercentile(score), PdfBackground.Published.Unrelated[^1]));
 
         // A curve with no defined value (the model has no such projection) is absent; one with values that do not vary is constant.
         bool Absent(JsonObject s, string c) => SignatureJson.ReadDoubles(s["std"]?[c] ?? new JsonArray()).All(x => !double.IsFinite(x));
@@ -138,18 +124,26 @@ internal sealed class PdfMethod : SignalMethod
             NullDescription = NullDescription,
             BackgroundPercentile = percentile,
             PerCurve = perCurve,
-            Raw = raw,
+            Details = details,
             Evidence = Evidence.None,
             Summary = summary,
         };
     }
 
-    private static JsonObject Curated(JsonObject signature) => new()
+    private static PdfCurves Curated(JsonObject signature) => new(CurvesOf(signature["std"]), CurvesOf(signature["normalised"]), CurvesOf(signature["norm_mean"]));
+
+    /// <summary>A signature's curves ({"q": [...], ...}) as read: null when absent, entries that are not arrays left out.</summary>
+    internal static Dictionary<string, double[]>? CurvesOf(JsonNode? node)
     {
-        ["std"] = signature["std"]?.DeepClone(),
-        ["normalised"] = signature["normalised"]?.DeepClone(),
-        ["norm_mean"] = signature["norm_mean"]?.DeepClone(),
-    };
+        if (node is not JsonObject o) return null;
+        var curves = new Dictionary<string, double[]>();
+        foreach (var (k, v) in o)
+        {
+            if (v is JsonArray) curves[k] = SignatureJson.ReadDoubles(v);
+        }
+
+        return curves;
+    }
 
     internal static JsonObject CurvesToJson(Dictionary<string, double[]> curves)
     {
@@ -164,8 +158,6 @@ internal sealed class PdfMethod : SignalMethod
         Array.Fill(a, double.NaN);
         return a;
     }
-
-    private static JsonValue? JsonNum(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
     internal static string Fmt(double v) => double.IsNaN(v) ? "undefined" : v.ToString("F3");
 }

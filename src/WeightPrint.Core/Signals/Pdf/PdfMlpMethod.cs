@@ -109,13 +109,8 @@ internal sealed class PdfMlpMethod : SignalMethod
             PValue = null,
             NullDescription = NullDescription,
             PerCurve = perCurve,
-            Raw = new JsonObject
-            {
-                ["layers"] = new JsonArray(la, lb),
-                ["interpolated"] = la != lb,
-                ["a"] = new JsonObject { ["std"] = sa["std"]?.DeepClone(), ["normalised"] = sa["normalised"]?.DeepClone() },
-                ["b"] = new JsonObject { ["std"] = sb["std"]?.DeepClone(), ["normalised"] = sb["normalised"]?.DeepClone() },
-            },
+            Details = new PdfMlpDetails(la, lb, la != lb, new PdfCurves(PdfMethod.CurvesOf(sa["std"]), PdfMethod.CurvesOf(sa["normalised"])),
+                new PdfCurves(PdfMethod.CurvesOf(sb["std"]), PdfMethod.CurvesOf(sb["normalised"]))),
             Evidence = Evidence.None,
             Summary = double.IsNaN(score)
                 ? $"undefined: every MLP curve is constant in at least one model ({curves})"

@@ -65,17 +65,14 @@ internal sealed class SpectralMethod : SignalMethod
         var matrix = SpectralComparison.LayerMatrix(sa, sb);
         var test = LayerOrderTest.Run(matrix, context.Permutations, ModelParts.DeriveSeed(context.Seed, "spectral-layer-order"));
         var perLayer = new List<LayerScore>();
-        var layersJson = new JsonArray();
+        var layerDetails = new List<SpectralLayer>();
         foreach (var (ia, ib) in test.Pairs)
         {
             double obs = matrix[ia][ib];
             // Descriptive per-layer rank: the share of B's layers at least as similar to this layer of A.
             double rank = matrix[ia].Count(x => x >= obs) / (double)matrix[ia].Length;
             perLayer.Add(new LayerScore(sa.LayerIndices[ia], sb.LayerIndices[ib], obs, rank));
-            layersJson.Add((JsonNode)new JsonObject
-            {
-                ["layer_a"] = sa.LayerIndices[ia], ["layer_b"] = sb.LayerIndices[ib], ["score"] = obs, ["row_rank"] = rank,
-            });
+            layerDetails.Add(new SpectralLayer(sa.LayerIndices[ia], sb.LayerIndices[ib], obs, rank));
         }
 
         double pValue = Math.Max(FisherMethod.MinPValue, test.PValue);
@@ -90,18 +87,8 @@ internal sealed class SpectralMethod : SignalMethod
             PerLayer = perLayer,
             LayerMatrix = matrix,
             Evidence = EvidenceLevels.Of(pValue),
-            Raw = new JsonObject
-            {
-                ["null_mean"] = test.NullMean,
-                ["null_sd"] = test.NullSd,
-                ["z"] = test.Z,
-                ["exceeding"] = test.Exceeding,
-                ["layer_orders"] = test.Orders,
-                ["exhaustive"] = test.Exhaustive,
-                ["heads_a"] = sa.Qk[0].Length, ["heads_b"] = sb.Qk[0].Length, ["head_dim"] = sa.HeadDim,
-                ["seed"] = context.Seed,
-                ["layers"] = layersJson,
-            },
+            Details = new SpectralDetails(test.NullMean, test.NullSd, test.Z, test.Exceeding, test.Orders, test.Exhaustive, sa.Qk[0].Length, sb.Qk[0].Length, sa.HeadDim,
+                context.Seed, layerDetails),
             Summary = $"attention spectra of {test.Pairs.Count} layer pairs in depth order correlate {test.Observed:F3} on average, "
                 + $"against {test.NullMean:F3} ± {test.NullSd:F3} when B's layers are shuffled ({test.Exceeding} of {test.Orders} {(test.Exhaustive ? "orders" : "random orders")} reach it, {PValueText.Equation(pValue)})",
         };

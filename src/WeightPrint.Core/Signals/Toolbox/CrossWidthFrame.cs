@@ -157,18 +157,7 @@ internal sealed class CrossWidthFrame
         };
     }
 
-    /// <summary>Describes the frame for a method's raw JSON.</summary>
-    public JsonObject ToJson() => new()
-    {
-        ["kind"] = "cross-width",
-        ["width_a"] = WidthA,
-        ["width_b"] = WidthB,
-        ["accepted"] = Accepted,
-        ["transform"] = Transform ?? "none",
-        ["fit"] = double.IsFinite(Fit) ? Fit : null,
-        ["column_match"] = Selection is { } s && double.IsFinite(s.ColumnMatch) ? s.ColumnMatch : null,
-        ["tokens"] = Selection?.Tokens ?? 0,
-        ["token_match"] = Selection?.TokenMatch ?? "",
-        ["note"] = Note,
-    };
+    /// <summary>The frame as the typed alignment record of a method's details (kind "cross-width").</summary>
+    public AlignmentDetails ToDetails() => new("cross-width", Transform ?? "none", Accepted, double.NaN, Fit, Selection?.Tokens ?? 0, Selection?.TokenMatch ?? "", Note,
+        WidthA, WidthB, Selection is { } s && double.IsFinite(s.ColumnMatch) ? s.ColumnMatch : null);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using WeightPrint.Model;
 using WeightPrint.Statistics;
 
@@ -10,7 +9,7 @@ namespace WeightPrint.Signals.Toolbox;
 /// <param name="PartB">Same in B.</param>
 /// <param name="Similarity">Correlation of the two MLPs' neuron-order-free signatures.</param>
 /// <param name="PValue">Residual-permutation p-value (see <see cref="ExpertMatching"/>).</param>
-internal sealed record ExpertPair(string PartA, string PartB, double Similarity, double PValue);
+public sealed record ExpertPair(string PartA, string PartB, double Similarity, double PValue);
 
 /// <summary>The MLPs of one block pair, matched.</summary>
 /// <param name="LayerA">Block index in A.</param>
@@ -20,7 +19,7 @@ internal sealed record ExpertPair(string PartA, string PartB, double Similarity,
 /// <param name="Pairs">Assigned pairs (experts) or every dense–expert pair.</param>
 /// <param name="PValue">The block's test: the assignment total (or the best dense–expert similarity) against its
 /// residual-permutation distribution.</param>
-internal sealed record ExpertLayer(int LayerA, int LayerB, string Kind, IReadOnlyList<ExpertPair> Pairs, double PValue);
+public sealed record ExpertLayer(int LayerA, int LayerB, string Kind, IReadOnlyList<ExpertPair> Pairs, double PValue);
 
 /// <summary>
 /// Expert-level matching for MoE models: experts of A to experts of B by assignment, a dense MLP to each expert
@@ -65,27 +64,11 @@ internal static class ExpertMatching
     /// <summary>What was matched, for the method's raw output and summary.</summary>
     public sealed record Outcome(IReadOnlyList<ExpertLayer> Layers, int Dims, int Permutations)
     {
-        public JsonObject ToJson()
-        {
-            var layers = new JsonArray();
-            foreach (var l in Layers)
-            {
-                var pairs = new JsonArray();
-                foreach (var p in l.Pairs)
-                    pairs.Add((JsonNode)new JsonObject { ["a"] = p.PartA, ["b"] = p.PartB, ["similarity"] = Num(p.Similarity), ["p_value"] = p.PValue });
-                layers.Add((JsonNode)new JsonObject { ["layer_a"] = l.LayerA, ["layer_b"] = l.LayerB, ["kind"] = l.Kind, ["p_value"] = l.PValue, ["pairs"] = pairs });
-            }
-
-            return new JsonObject
-            {
-                ["signature"] = "off-diagonal Gram entries of gate/up rows and down columns over sampled residual dimensions (neuron-order free)",
-                ["null"] = "independent initialisation; B's sampled residual dimensions permuted consistently (exact for trained models)",
-                ["residual_dims"] = Dims,
-                ["permutations"] = Permutations,
-                ["fisher_p_value"] = Layers.Count == 0 ? null : FisherMethod.Combine(Layers.Select(l => l.PValue).ToList()),
-                ["layers"] = layers,
-            };
-        }
+        /// <summary>The outcome as the neuron-match result reports it (JSON <c>raw.experts</c>).</summary>
+        public ExpertMatchDetails ToDetails() => new(
+            "off-diagonal Gram entries of gate/up rows and down columns over sampled residual dimensions (neuron-order free)",
+            "independent initialisation; B's sampled residual dimensions permuted consistently (exact for trained models)",
+            Dims, Permutations, Layers.Count == 0 ? null : FisherMethod.Combine(Layers.Select(l => l.PValue).ToList()), Layers);
 
         /// <summary>"layer 3: dense MLP ↔ experts 0,1,2,3 (p ≤ 0.001 each)"; blocks without a match are counted.</summary>
         public string Summary()
@@ -359,6 +342,4 @@ internal static class ExpertMatching
 
         return map;
     }
-
-    private static JsonValue? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using WeightPrint.Model;
 using WeightPrint.Statistics;
 
@@ -212,18 +211,8 @@ internal sealed partial class ResidualAlignment
         return r;
     }
 
-    /// <summary>Describes the alignment for a method's raw JSON.</summary>
-    public JsonObject ToJson() => new()
-    {
-        ["kind"] = Kind,
-        ["transform"] = Transform,
-        ["accepted"] = Accepted,
-        ["identity_fit"] = double.IsFinite(IdentityFit) ? IdentityFit : null,
-        ["transform_fit"] = double.IsFinite(TransformFit) ? TransformFit : null,
-        ["tokens"] = Tokens,
-        ["token_match"] = TokenMatch,
-        ["note"] = Note,
-    };
+    /// <summary>Describes the alignment for a method's result (JSON <c>raw.alignment</c>).</summary>
+    public AlignmentDetails ToDetails() => new(Kind, Transform, Accepted, IdentityFit, TransformFit, Tokens, TokenMatch, Note);
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ModelView, Dictionary<(ModelView, int), ResidualAlignment>> CacheByA = [];
 
