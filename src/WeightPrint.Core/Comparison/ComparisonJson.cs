@@ -73,6 +73,7 @@ internal static class ComparisonJson
                 ["layer_b"] = l.LayerB,
                 ["score"] = Num(l.Score),
                 ["p_value"] = l.PValue is { } p ? Num(p) : null,
+                ["p_value_is_bound"] = l.PValue is { } lb && WeightPrint.Statistics.PValueText.AtFloor(lb),
             });
         }
 
@@ -102,6 +103,7 @@ internal static class ComparisonJson
                 parts.Add((JsonNode)new JsonObject
                 {
                     ["part"] = t.Part, ["layer_a"] = t.LayerA, ["layer_b"] = t.LayerB, ["score"] = Num(t.Score), ["p_value"] = Num(t.PValue),
+                    ["p_value_is_bound"] = WeightPrint.Statistics.PValueText.AtFloor(t.PValue),
                 });
             }
 

@@ -92,6 +92,12 @@ public class ReportLayoutTests
         Assert.True((bool)pcs["p_value_is_bound"]!);
         var pdf = json["methods"]!.AsArray().Single(m => (string)m!["id"]! == "pdf")!;
         Assert.False((bool)pdf["p_value_is_bound"]!);
+        // Per layer and per part too: every floored p-value carries the flag, every other one says false.
+        var entries = pcs["per_layer"]!.AsArray().Concat(pcs["parts"]!.AsArray()).ToList();
+        Assert.NotEmpty(entries);
+        foreach (var e in entries)
+            Assert.Equal((double)e!["p_value"]! <= 1e-300, (bool)e["p_value_is_bound"]!);
+        Assert.Contains(entries, e => (bool)e!["p_value_is_bound"]!);
     }
 
     [Theory]
