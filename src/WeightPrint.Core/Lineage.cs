@@ -78,6 +78,33 @@ public static class Lineage
         }
     }
 
+    /// <summary>Makes an opened model's fingerprint: the seeded samples pcs and neuron-match need, the signatures of the
+    /// selected methods that have one (pdf, pdf-mlp, spectral; <see cref="CompareOptions.Methods"/>), and the hashes of
+    /// its files and tensors. The result can be written (<see cref="Fingerprint.Write"/>), read back
+    /// (<see cref="Fingerprint.Read"/>) and compared in place of the model (<see cref="OpenedInput.Of"/>), with the
+    /// same seed. A fingerprint file opened with <see cref="OpenAsync(string, OpenOptions?, CancellationToken)"/> is
+    /// returned as it is.</summary>
+    public static Task<Fingerprint> FingerprintAsync(OpenedInput model, CompareOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Fingerprint is { } known) return Task.FromResult(known);
+        if (model.Input.View is not { } view) throw new InvalidOperationException($"{model.Summary.Path} has no weights to fingerprint");
+        options ??= new CompareOptions();
+        var methods = (options.Methods == null ? MethodRegistry.All : MethodRegistry.Select(string.Join(',', options.Methods))).Where(m => m.HasSignature).ToList();
+        var context = new MethodContext { Seed = options.Seed, Threads = Math.Max(1, options.Threads), Cancellation = cancellationToken };
+        return Task.Run(() =>
+        {
+            var signatures = new Dictionary<string, System.Text.Json.Nodes.JsonObject>();
+            foreach (var m in methods)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                signatures[m.Id] = model.Input.CachedSignature(m.Id, () => m.Extract(view, context));
+            }
+
+            return FingerprintBuilder.Build(view, model.Summary, signatures, context.Seed);
+        }, cancellationToken);
+    }
+
     /// <summary>Compares two opened models (or fingerprints): every selected method, the identity check, and the
     /// verdict (<c>derived</c>, <c>independent</c> or <c>inconclusive</c>) with the sentence that decided it.
     /// Cancellation is observed between methods.</summary>

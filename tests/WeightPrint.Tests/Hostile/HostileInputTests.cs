@@ -341,6 +341,29 @@ public class HostileInputTests
         AssertCleanRefusal(CliRunner.Run("compare", input, input, "--quiet"), "fingerprint-invalid-utf8.json");
     }
 
+    /// <summary>Found by the fingerprint fuzz target in the CI smoke: a version-1 fingerprint whose optional model
+    /// counts are <c>null</c> ("parameters": null) threw InvalidOperationException from the integer read (an internal
+    /// error). The committed input is AFL++'s crash as found; optional counts that are not numbers now read as absent.</summary>
+    [Fact]
+    public void A_version_1_fingerprint_with_a_null_count_found_by_fuzzing_is_read_or_refused_cleanly()
+    {
+        string input = Path.Combine(SharedModels.RepoRoot, "tests", "WeightPrint.Tests", "Hostile", "FuzzFindings", "fingerprint-v1-null-count.json");
+        byte[] bytes = File.ReadAllBytes(input);
+        try
+        {
+            var fp = WeightPrint.Comparison.Fingerprint.Read(new MemoryStream(bytes), "crash.json");
+            Assert.Equal(0, fp.Model.Parameters);
+        }
+        catch (InvalidModelFileException)
+        {
+            // A clean refusal is as good as a clean read.
+        }
+
+        var r = CliRunner.Run("compare", input, input, "--quiet");
+        Assert.True(r.ExitCode is 0 or 2, r.Stderr);
+        Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>Found by the catalog fuzz target within seconds of its first run: a <c>db import</c> line whose
     /// fingerprint object holds a property name that is not valid UTF-8 failed (InvalidOperationException) when the
     /// fingerprint was copied out of the line. The committed input is AFL++'s crash, minimised with afl-tmin.</summary>

@@ -215,8 +215,9 @@ internal static class FingerprintReader
 
         var m = f.Obj(root, "model", "");
         var summary = new ModelSummary(f.OptStr(m, "path", "model") ?? f.Name, "fingerprint", f.OptStr(m, "format", "model") ?? "unknown",
-            f.OptStr(m, "architecture", "model") ?? "unknown", m.TryGetProperty("layers", out var l) && l.TryGetInt32(out int li) ? li : 0,
-            m.TryGetProperty("parameters", out var pa) && pa.TryGetInt64(out long pl) ? pl : 0, m.TryGetProperty("bytes", out var by) && by.TryGetInt64(out long bl) ? bl : 0,
+            f.OptStr(m, "architecture", "model") ?? "unknown", m.TryGetProperty("layers", out var l) && l.ValueKind == JsonValueKind.Number && l.TryGetInt32(out int li) ? li : 0,
+            m.TryGetProperty("parameters", out var pa) && pa.ValueKind == JsonValueKind.Number && pa.TryGetInt64(out long pl) ? pl : 0,
+            m.TryGetProperty("bytes", out var by) && by.ValueKind == JsonValueKind.Number && by.TryGetInt64(out long bl) ? bl : 0,
             null, f.OptStr(m, "revision", "model"));
         return new Fingerprint { Model = summary, Signatures = signatures, Tool = "weightprint (fingerprint version 1)", LayoutVersion = 0 };
     }
