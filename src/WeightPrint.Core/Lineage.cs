@@ -88,21 +88,10 @@ public static class Lineage
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Fingerprint is { } known) return Task.FromResult(known);
-        if (model.Input.View is not { } view) throw new InvalidOperationException($"{model.Summary.Path} has no weights to fingerprint");
         options ??= new CompareOptions();
-        var methods = (options.Methods == null ? MethodRegistry.All : MethodRegistry.Select(string.Join(',', options.Methods))).Where(m => m.HasSignature).ToList();
-        var context = new MethodContext { Seed = options.Seed, Threads = Math.Max(1, options.Threads), Cancellation = cancellationToken };
-        return Task.Run(() =>
-        {
-            var signatures = new Dictionary<string, System.Text.Json.Nodes.JsonObject>();
-            foreach (var m in methods)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                signatures[m.Id] = model.Input.CachedSignature(m.Id, () => m.Extract(view, context));
-            }
-
-            return FingerprintBuilder.Build(view, model.Summary, signatures, context.Seed);
-        }, cancellationToken);
+        var methods = Methods(options).Where(m => m.HasSignature).ToList();
+        var context = Context(options, cancellationToken);
+        return Task.Run(() => FingerprintBuilder.Of(model, methods, context), cancellationToken);
     }
 
     /// <summary>Compares two opened models (or fingerprints): every selected method, the identity check, and the
@@ -113,8 +102,14 @@ public static class Lineage
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         options ??= new CompareOptions();
-        var methods = options.Methods == null ? MethodRegistry.All : MethodRegistry.Select(string.Join(',', options.Methods));
-        var context = new MethodContext { Seed = options.Seed, Threads = Math.Max(1, options.Threads), Cancellation = cancellationToken };
+        var methods = Methods(options);
+        var context = Context(options, cancellationToken);
         return Task.Run(() => ComparisonRunner.Run(a, b, methods, context), cancellationToken);
     }
+
+    private static IReadOnlyList<SignalMethod> Methods(CompareOptions options)
+        => options.Methods == null ? MethodRegistry.All : MethodRegistry.Select(string.Join(',', options.Methods));
+
+    private static MethodContext Context(CompareOptions options, CancellationToken cancellationToken)
+        => new() { Seed = options.Seed, Threads = Math.Max(1, options.Threads), Cancellation = cancellationToken };
 }

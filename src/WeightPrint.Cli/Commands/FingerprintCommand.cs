@@ -68,11 +68,10 @@ internal static class FingerprintCommand
         ProgressReporter progress, CliContext context, bool quiet)
     {
         using var input = new HubTransferDisplay(progress).Open(path);
-        if (input.Input.IsFingerprint || input.Input.View is not { } view) throw new UsageException($"{path} is already a fingerprint file");
+        if (input.Input.IsFingerprint || input.Input.View == null) throw new UsageException($"{path} is already a fingerprint file");
         SignaturePrefetch.Run([input], [path], methods, methodContext, steps);
-        // Extracted above under the progress bars; a failure there is raised here, where it is reported.
-        var signatures = methods.ToDictionary(m => m.Id, m => input.Input.CachedSignature(m.Id, () => m.Extract(view, methodContext)));
-        var fingerprint = steps.Run($"fingerprinting {path}", () => FingerprintBuilder.Build(view, input.Summary, signatures, methodContext.Seed, progress: steps));
+        // The signatures were extracted above under the progress bars; a failure there is raised here, where it is reported.
+        var fingerprint = steps.Run($"fingerprinting {path}", () => FingerprintBuilder.Of(input, methods, methodContext, steps));
 
         if (!quiet) HubTransferDisplay.WriteSummary(context.Err, [input]);
         return fingerprint;

@@ -17,6 +17,21 @@ internal static class FingerprintBuilder
     /// <summary>Routed experts sampled per MoE layer (expert 0, 1, …; shared experts always).</summary>
     public const int MaxExperts = 8;
 
+    /// <summary>The fingerprint of an opened model: the signatures of <paramref name="methods"/> (each extracted once per
+    /// input, so signatures already extracted for it are reused), then the samples and hashes.</summary>
+    public static Fingerprint Of(OpenedInput model, IEnumerable<SignalMethod> methods, MethodContext context, IWorkProgress? progress = null)
+    {
+        var view = model.Input.View ?? throw new InvalidOperationException($"{model.Summary.Path} has no weights to fingerprint");
+        var signatures = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (var m in methods)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            signatures[m.Id] = model.Input.CachedSignature(m.Id, () => m.Extract(view, context));
+        }
+
+        return Build(view, model.Summary, signatures, context.Seed, progress: progress);
+    }
+
     /// <summary>What the tensor hashes cover, as written into a fingerprint of a local model.</summary>
     public const string LocalHashScope = "every contiguous stored tensor (the files are read in full for their SHA-256 anyway)";
 
