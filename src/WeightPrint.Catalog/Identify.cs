@@ -77,21 +77,13 @@ internal static class Identify
     public static Verdict.Verdict Adjusted(IReadOnlyList<MethodResult> results, int tested)
     {
         int k = Math.Max(1, tested);
-        // A p-value at the floor stands for "below the floor" and stays there.
-        var adjusted = results.Select(r => r.PValue is double p && !Statistics.PValueText.AtFloor(p) ? Copy(r, Math.Min(1, p * k)) : r).ToList();
+        var adjusted = results.Select(r => r.MultiplyPValues(k)).ToList();
         var v = VerdictRules.Decide(adjusted, false);
         string note = k == 1 ? "" : $" (p-values multiplied by {k}: Bonferroni over the {k} catalog entries tested)";
         if (v.Label == Verdict.Verdict.Independent && VerdictRules.Decide(results, false) is { Label: not Verdict.Verdict.Independent } raw)
             return new Verdict.Verdict(Verdict.Verdict.Inconclusive, raw.Reason);
         return new Verdict.Verdict(v.Label, v.Reason.TrimEnd('.') + note + ".");
     }
-
-    private static MethodResult Copy(MethodResult r, double p) => new()
-    {
-        Id = r.Id, Status = r.Status, Reason = r.Reason, Score = r.Score, PValue = p, NullDescription = r.NullDescription,
-        BackgroundPercentile = r.BackgroundPercentile, PerCurve = r.PerCurve, PerLayer = r.PerLayer, LayerMatrix = r.LayerMatrix, Details = r.Details,
-        Evidence = r.Evidence, Summary = r.Summary,
-    };
 
     private static int Rank(string label) => label switch
     {

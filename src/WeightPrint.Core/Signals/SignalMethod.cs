@@ -245,6 +245,21 @@ public sealed class MethodResult
 
     /// <summary>One human sentence summarising the result.</summary>
     public string Summary { get; init; } = "";
+
+    /// <summary>This result with its p-values (the method's and each part's) multiplied by <paramref name="factor"/>
+    /// (capped at 1; a p-value at the floor stands for "below the floor" and stays), every other field kept: a
+    /// Bonferroni adjustment, as <c>identify</c> makes over the catalog entries it tests.</summary>
+    internal MethodResult MultiplyPValues(int factor)
+    {
+        double Adjust(double p) => double.IsNaN(p) || Statistics.PValueText.AtFloor(p) ? p : Math.Min(1, p * factor);
+        return new MethodResult
+        {
+            Id = Id, Status = Status, Reason = Reason, Score = Score, PValue = PValue is double p ? Adjust(p) : null, NullDescription = NullDescription,
+            NullKind = NullKind, Parts = Parts.Select(t => t with { PValue = Adjust(t.PValue) }).ToList(), Transform = Transform,
+            BackgroundPercentile = BackgroundPercentile, PerCurve = PerCurve, PerLayer = PerLayer, LayerMatrix = LayerMatrix, Details = Details,
+            Evidence = Evidence, Summary = Summary,
+        };
+    }
 }
 
 /// <summary>The kind of null distribution behind a method's p-value.</summary>

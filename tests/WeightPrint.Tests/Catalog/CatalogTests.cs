@@ -68,6 +68,28 @@ public class CatalogTests
     }
 
     [Fact]
+    public void The_Bonferroni_adjustment_keeps_every_field_of_a_result_and_adjusts_its_parts()
+    {
+        // Found with the 7B identify benchmark: the adjusted copy lost the null kind (and the parts and transform), so two
+        // exact tests that ran with p 0.45 and 0.97 read as "no exact test applied".
+        static WeightPrint.Signals.MethodResult Exact(string id, double p) => new()
+        {
+            Id = id, PValue = p, Score = 0.01, NullDescription = "permutation", NullKind = WeightPrint.Signals.NullKind.ExactPermutation,
+            Parts = [new WeightPrint.Signals.PartTest("attention", 0, 0, 0.01, p, id), new WeightPrint.Signals.PartTest("mlp", 0, 0, 0.01, 1e-300, id)],
+            Transform = "identity",
+        };
+        var results = new[] { Exact("pcs", 0.45), Exact("neuron-match", 0.97) };
+        var adjusted = results.Select(r => r.MultiplyPValues(5)).ToList();
+        Assert.Equal(1, adjusted[0].PValue); // 0.45 × 5, capped
+        Assert.All(adjusted, r => Assert.Equal(WeightPrint.Signals.NullKind.ExactPermutation, r.NullKind));
+        Assert.All(adjusted, r => Assert.Equal("identity", r.Transform));
+        Assert.Equal([1, 1e-300], adjusted[0].Parts.Select(t => t.PValue)); // a floored part stays at the floor
+        var v = Identify.Adjusted(results, 5);
+        Assert.DoesNotContain("no exact test applied", v.Reason, StringComparison.Ordinal);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Independent, v.Label);
+    }
+
+    [Fact]
     public void The_prefilter_keeps_the_top_entries_of_a_stream_and_skips_other_widths()
     {
         var fp = WeightPrint.Comparison.Fingerprint.ReadFile(FingerprintFiles.Stories);

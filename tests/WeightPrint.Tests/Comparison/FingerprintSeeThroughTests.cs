@@ -48,6 +48,23 @@ public class FingerprintSeeThroughTests
         Assert.True(P(new NeuronMatchMethod(), a, b) < 1e-6);
     }
 
+    [Fact]
+    public void Between_two_wide_fingerprints_neuron_match_is_the_position_test_alone()
+    {
+        // The 256 stored neurons of d_ff 1024 are the same block on both sides: the permutation-invariant agreement
+        // statistic is not run (no null draws, no Bonferroni factor); against the full model it is.
+        var a = Fingerprinted(Base.Value.ToView(), "base");
+        var tuned = SyntheticModels.AddNoise(Base.Value, 3.0, 9);
+        var r = new NeuronMatchMethod().CompareInputs(a, Fingerprinted(tuned.ToView(), "tuned"), MethodTestKit.Context);
+        var d = (NeuronMatchDetails)r.Details!;
+        Assert.Equal(0, d.NullDraws);
+        Assert.True(double.IsNaN(d.AgreementPValue));
+        Assert.Equal(Math.Max(1e-300, d.PositionPValue), r.PValue!.Value, 1e-12);
+        Assert.Contains("position test decides alone", r.Summary, StringComparison.Ordinal);
+        var full = (NeuronMatchDetails)new NeuronMatchMethod().CompareInputs(a, new ComparisonInput("tuned", tuned.ToView()), MethodTestKit.Context).Details!;
+        Assert.Equal(NeuronMatchMethod.NullDraws, full.NullDraws);
+    }
+
     [Theory]
     [InlineData("permute-residual")]
     [InlineData("rotate-residual")]

@@ -61,7 +61,8 @@ internal sealed class NeuronMatchMethod : SignalMethod
         + "MLPs combined by Fisher's method. Agreement: B's residual dimensions (after the embedding alignment, within the seeded sample) are permuted and sign-flipped at random, "
         + $"{NullDraws} times, and the mean gate/up ρ recomputed; p from the Student-t predictive tail of those draws (Monte Carlo with a parametric tail), "
         + "over the MLPs whose position test is not already at the 1e-300 floor (there the method's p-value is at the floor anyway). "
-        + "The method's p-value is 2 × the smaller of the two (Bonferroni).";
+        + "Between two fingerprints whose stored neuron block is narrower than the MLP the agreement statistic is not run (a permutation scatters the block) and the position test decides alone. "
+        + "Otherwise the method's p-value is 2 × the smaller of the two (Bonferroni).";
 
     public override string FailureModes =>
         "A residual rotation hides the correspondence unless the embeddings reveal it (shared tokens); MLPs retrained from scratch show no signal; "
@@ -105,6 +106,12 @@ internal sealed class NeuronMatchMethod : SignalMethod
             alignment = ResidualAlignment.Identity(d, "B is a fingerprint's sample, whose residual stream cannot be mapped; weights are compared as stored");
         var dims = SampleLayout.Residual(d, context.Seed);
         var draws = SignedPermutations(dims.Length, NullDraws, ModelParts.DeriveSeed(context.Seed, "neuron-match-null"));
+        // Both sides fingerprints holding the same seeded block of neurons, narrower than the MLP: a neuron permutation
+        // scatters that block (|N|²/d_ff of it stays inside), so the permutation-invariant agreement statistic has next to
+        // nothing to find (docs/fingerprint.md). It is not run; the method is the position test alone (no Bonferroni).
+        bool agreement = !(SampleLayout.IsSampled(jobs[0].A.Up) && SampleLayout.IsSampled(jobs[0].B.Up)
+            && SampleLayout.AvailableRows(jobs[0].A.Up).Length < jobs[0].A.Neurons && SampleLayout.AvailableRows(jobs[0].B.Up).Length < jobs[0].B.Neurons);
+        int tests = agreement ? 2 : 1;
 
         var outcomes = new MlpOutcome?[jobs.Count];
         int innerThreads = Math.Max(1, context.Threads / Math.Max(1, Math.Min(jobs.Count, context.Threads)));
@@ -112,7 +119,7 @@ internal sealed class NeuronMatchMethod : SignalMethod
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads) }, j =>
         {
             var (la, lb, ma, mb) = jobs[j];
-            outcomes[j] = MatchMlp(la, lb, ma, mb, alignA, alignment, dims, draws, context.Seed, innerThreads);
+            outcomes[j] = MatchMlp(la, lb, ma, mb, alignA, alignment, dims, agreement ? draws : [], context.Seed, innerThreads);
             context.Progress?.Advance(1);
         });
         var done = outcomes.OfType<MlpOutcome>().Where(o => !double.IsNaN(o.Rho) && !double.IsNaN(o.PositionP)).ToList();
@@ -125,7 +132,7 @@ internal sealed class NeuronMatchMethod : SignalMethod
         var drawn = done.Where(o => o.NullRhos.Length == NullDraws).ToList();
         var (pAgreement, nullMean, nullSd, exceeding) = drawn.Count == 0 ? (double.NaN, double.NaN, double.NaN, 0)
             : DrawTail(drawn.Average(o => o.Rho), Enumerable.Range(0, NullDraws).Select(k => drawn.Average(o => o.NullRhos[k])).ToArray());
-        double p = Math.Max(FisherMethod.MinPValue, Math.Min(1, 2 * (double.IsNaN(pAgreement) ? pPosition : Math.Min(pPosition, pAgreement))));
+        double p = Math.Max(FisherMethod.MinPValue, Math.Min(1, tests * (double.IsNaN(pAgreement) ? pPosition : Math.Min(pPosition, pAgreement))));
 
         var perLayer = new List<LayerScore>();
         var parts = new List<PartTest>();
@@ -135,7 +142,7 @@ internal sealed class NeuronMatchMethod : SignalMethod
             var layerDrawn = g.Where(o => o.NullRhos.Length == NullDraws).ToList();
             double la = layerDrawn.Count == 0 ? double.NaN
                 : DrawTail(layerDrawn.Average(o => o.Rho), Enumerable.Range(0, NullDraws).Select(k => layerDrawn.Average(o => o.NullRhos[k])).ToArray()).P;
-            double combined = Math.Max(FisherMethod.MinPValue, Math.Min(1, 2 * (double.IsNaN(la) ? lp : Math.Min(lp, la))));
+            double combined = Math.Max(FisherMethod.MinPValue, Math.Min(1, tests * (double.IsNaN(la) ? lp : Math.Min(lp, la))));
             perLayer.Add(new LayerScore(g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined));
             bool moe = g.Any(o => o.Part != "mlp");
             parts.Add(new PartTest(moe ? "experts" : "mlp", g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined, Id));
@@ -156,10 +163,11 @@ internal sealed class NeuronMatchMethod : SignalMethod
             Transform = frame != null ? frame.Transform : alignment.Accepted ? alignment.Transform : null,
             Reason = frame?.Caveat,
             Evidence = EvidenceLevels.Of(p) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
-            Details = new NeuronMatchDetails(pPosition, pAgreement, nullMean, nullSd, exceeding, NullDraws, FisherMethod.Statistic(done.Select(o => o.PositionP)),
+            Details = new NeuronMatchDetails(pPosition, pAgreement, nullMean, nullSd, exceeding, agreement ? NullDraws : 0, FisherMethod.Statistic(done.Select(o => o.PositionP)),
                 done.Count, MaxNeurons, dims.Length, pairing, frame?.ToDetails() ?? alignment.ToDetails(), context.Seed, mlps, experts?.ToDetails()),
             Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs "
-                + (drawn.Count == 0 ? "(its null was not drawn: the position test alone is at the floor in every MLP); "
+                + (!agreement ? "(not tested: both sides are fingerprints holding the same block of neurons, which a neuron permutation would scatter, so the position test decides alone); "
+                    : drawn.Count == 0 ? "(its null was not drawn: the position test alone is at the floor in every MLP); "
                     : $"({nullMean:F3} ± {nullSd:F3} with B's residual dims shuffled{(drawn.Count < done.Count ? $" in the {drawn.Count} MLPs whose position test was not at the floor" : "")}, {PValueText.Equation(pAgreement)}); ")
                 + $"up matching against neuron positions: Fisher {PValueText.Equation(pPosition)}"
                 + (frame != null ? $"; {frame.Note}" : alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Transform} first")
@@ -262,7 +270,7 @@ internal sealed class NeuronMatchMethod : SignalMethod
         // The agreement null costs 2 × NullDraws re-matchings. An MLP whose position test alone is at the floor
         // (p ≤ 1e-300, i.e. never under the null) needs none: the method's p-value there is 2 × that floor whatever the
         // agreement gives, so its draws are skipped (derived pairs then cost two matchings per MLP, not forty).
-        var nulls = pos <= FisherMethod.MinPValue ? [] : new double[draws.Length];
+        var nulls = pos <= FisherMethod.MinPValue || draws.Length == 0 ? [] : new double[draws.Length];
         for (int t = 0; t < nulls.Length; t++)
         {
             // B's side is the rows side when rowsFromA is false.
