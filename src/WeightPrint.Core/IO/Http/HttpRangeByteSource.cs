@@ -39,14 +39,14 @@ internal sealed class HttpRangeByteSource : IByteSource
     private volatile bool _disposed;
 
     /// <summary>Most pieces (exact partial-block ranges of planned reads) kept per file; the oldest are dropped.</summary>
-    public const int MaxPlannedPieces = 32;
+    public const int MaxPlannedPieces = 16;
 
     /// <summary>Most bytes of pieces kept per file; the newest two pieces (one planned read's) are kept even when
     /// larger blocks make them exceed it.</summary>
-    public const int MaxPlannedPieceBytes = 16 << 20;
+    public const int MaxPlannedPieceBytes = 8 << 20;
 
     /// <summary>Recent planned reads remembered per reader (inside any of them a sequential read starts no readahead).</summary>
-    private const int MaxPlannedRanges = 16;
+    private const int MaxPlannedRanges = MaxPlannedPieces;
 
     private sealed record HotBlock(long Index, byte[] Data);
 
