@@ -121,6 +121,44 @@ for mid in method_ids:
     lt3 = sum(1 for p in ps if p < 1e-3)
     print(f"| {mid} | {len(ps)} | {lt05} ({100*lt05/len(ps):.1f}%) | {lt3} | {min(ps):.3g} | `{hist}` |")
 
+
+# Unrelated pairs are not independent draws: a model and its format copies, fine-tunes and merges share one
+# initialisation, so one unlucky draw between two initialisations repeats in every pair of their descendants. Group
+# the unrelated pairs by the pair of root initialisations (from meta.json parents) and count each group once.
+def roots(name, seen=None):
+    meta = os.path.join(zoo, name, "meta.json")
+    parents = json.load(open(meta)).get("parents") or [] if os.path.exists(meta) else []
+    if not parents:
+        return frozenset([name])
+    return frozenset().union(*(roots(q) for q in parents))
+
+
+groups = defaultdict(list)
+for r in rows:
+    if r["p"]["related"] or not r["same_width"]:
+        continue
+    ra, rb = roots(r["p"]["a"]), roots(r["p"]["b"])
+    groups[tuple(sorted(("+".join(sorted(ra)), "+".join(sorted(rb)))))].append(r)
+if groups:
+    print("\n## Unrelated same-width pairs grouped by their two root initialisations\n")
+    print("Each group is one draw of two independent initialisations, repeated through copies and descendants; the smallest")
+    print("p-value per method within a group is shown.\n")
+    print("| roots | pairs | independent | inconclusive | derived | smallest p per method |")
+    print("|---|---|---|---|---|---|")
+    all_indep = 0
+    for key in sorted(groups):
+        rs = groups[key]
+        c = {lab: sum(1 for r in rs if r["label"] == lab) for lab in LABELS}
+        if c["independent"] == len(rs):
+            all_indep += 1
+        mins = []
+        for mid in method_ids:
+            ps = [r["methods"][mid]["p_value"] for r in rs if mid in r["methods"] and r["methods"][mid].get("p_value") is not None]
+            if ps:
+                mins.append(f"{mid} {min(ps):.2g}")
+        print(f"| {key[0]} × {key[1]} | {len(rs)} | {c['independent']} | {c['inconclusive']} | {c['derived']} | {', '.join(mins)} |")
+    print(f"\n{all_indep} of {len(groups)} root pairs have every pair `independent`.")
+
 print("\n## Scores: AUROC (related vs unrelated) and a threshold chosen on the calibration half\n")
 print("Threshold: the score midpoint maximising balanced accuracy on the calibration half; accuracy is then checked on the check half.\n")
 print("| method | pairs with a score | AUROC (all) | threshold (calibration) | balanced acc. calibration | balanced acc. check | max unrelated score | min related score |")

@@ -67,6 +67,37 @@ internal sealed class SampledTensorView(string name, long rows, long columns, IR
         }
     }
 
+    /// <summary>Reads rows × columns from the stored blocks without widening each row to the full width; a column
+    /// outside every block holding the row reads as NaN, a row outside every block throws, as in <see cref="ReadRows"/>.</summary>
+    public override bool TryReadSubmatrix(IReadOnlyList<int> rows, IReadOnlyList<int> columns, Span<float> destination)
+    {
+        int n = columns.Count;
+        if (destination.Length != rows.Count * n) throw new ArgumentException("destination must hold rows × columns values", nameof(destination));
+        for (int i = 0; i < rows.Count; i++)
+        {
+            long r = rows[i];
+            CheckRows(r, 1);
+            var dst = destination.Slice(i * n, n);
+            dst.Fill(float.NaN);
+            bool found = false;
+            foreach (var b in Blocks)
+            {
+                if (!b.HasRow(r)) continue;
+                found = true;
+                var src = b.Values.AsSpan((int)(r - b.RowStart) * b.ColumnCount, b.ColumnCount);
+                for (int c = 0; c < n; c++)
+                {
+                    int at = columns[c] - b.ColumnStart;
+                    if ((uint)at < (uint)b.ColumnCount) dst[c] = src[at];
+                }
+            }
+
+            if (!found) throw new SampleNotStoredException($"{Description}: row {r} is not in the fingerprint's sample");
+        }
+
+        return true;
+    }
+
     public override Moments ComputeMoments()
         => throw new SampleNotStoredException($"{Description}: a fingerprint holds a sample, not the whole tensor");
 

@@ -35,6 +35,12 @@ internal abstract class TensorView
     /// (length count × Columns).</summary>
     public abstract void ReadRows(long firstRow, int count, Span<float> destination);
 
+    /// <summary>Reads the values at <paramref name="rows"/> × <paramref name="columns"/> straight into
+    /// <paramref name="destination"/> (row-major) when this view can do so without reading whole rows; false (and
+    /// nothing written) otherwise, and the caller reads rows. Views that hold only parts of rows (a fingerprint's sample)
+    /// override it.</summary>
+    public virtual bool TryReadSubmatrix(IReadOnlyList<int> rows, IReadOnlyList<int> columns, Span<float> destination) => false;
+
     /// <summary>Says that rows [<paramref name="firstRow"/>, +<paramref name="count"/>) are about to be read (a sampled
     /// block), so a remote source fetches exactly their bytes (<see cref="IO.IByteSource.PlanRead"/>); no-op by default.</summary>
     public virtual void PlanRows(long firstRow, long count)

@@ -203,6 +203,29 @@ public class FingerprintTests
     }
 
     /// <summary>Changes the payload and writes a matching hash, as a careless (not malicious) tool would.</summary>
+    [Fact]
+    public void Samples_read_the_same_from_raw_and_from_escaped_base64()
+    {
+        // This tool writes base64 without JSON escapes and reads it from the raw bytes; another writer may escape '+' as
+        // \u002B or '/' as \/ (System.Text.Json's default encoder does, as Rehash shows): those are unescaped first.
+        string text = File.ReadAllText(Stories.Value);
+        string rehashed = Rehash(text, _ => { });
+        int at = rehashed.IndexOf("\"payload\":{", StringComparison.Ordinal) + "\"payload\":".Length;
+        string payload = rehashed[at..^1].Replace("/", "\\/", StringComparison.Ordinal);
+        string escaped = $"{{\"format\":\"weightprint-fingerprint\",\"version\":2,\"payload_sha256\":\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(payload)))}\",\"payload\":{payload}}}";
+        Assert.Contains("\\u002B", escaped, StringComparison.Ordinal);
+        Assert.Contains("\\/", escaped, StringComparison.Ordinal);
+        var plain = Fingerprint.Read(new MemoryStream(Encoding.UTF8.GetBytes(text)), "plain");
+        var other = Fingerprint.Read(new MemoryStream(Encoding.UTF8.GetBytes(escaped)), "escaped");
+        Assert.Equal(plain.Samples.Count, other.Samples.Count);
+        for (int i = 0; i < plain.Samples.Count; i++)
+        {
+            var (x, y) = (plain.Samples[i], other.Samples[i]);
+            Assert.Equal(x.Blocks.Count, y.Blocks.Count);
+            for (int j = 0; j < x.Blocks.Count; j++) Assert.Equal(x.Blocks[j].Values, y.Blocks[j].Values);
+        }
+    }
+
     internal static string Rehash(string text, Action<JsonObject> change)
     {
         var root = (JsonObject)JsonNode.Parse(text)!;

@@ -68,6 +68,24 @@ public class MethodUnitTests
     }
 
     [Fact]
+    public void Neuron_match_draws_no_agreement_null_where_the_position_test_is_at_the_floor()
+    {
+        // A copy: every MLP's up matching is the identity, its position test at the floor, so the forty re-matchings of the
+        // agreement null are skipped and the method's p-value is the floor. An unrelated model draws them in every MLP.
+        var copy = MethodTestKit.Compare(new NeuronMatchMethod(), Base, Base.Clone());
+        var d = (NeuronMatchDetails)copy.Details!;
+        Assert.All(d.PerMlp, m => Assert.True(m.PositionPValue <= 1e-300 && double.IsNaN(m.NullRhoMean), $"layer {m.LayerA}: position p {m.PositionPValue:G3}, null mean {m.NullRhoMean}"));
+        Assert.True(double.IsNaN(d.AgreementPValue));
+        Assert.Equal(2e-300, copy.PValue!.Value, 1e-310);
+        Assert.Contains("null was not drawn", copy.Summary, StringComparison.Ordinal);
+
+        var other = MethodTestKit.Compare(new NeuronMatchMethod(), Base, SyntheticModels.Generate(32, layers: 4));
+        var o = (NeuronMatchDetails)other.Details!;
+        Assert.All(o.PerMlp, m => Assert.False(double.IsNaN(m.NullRhoMean)));
+        Assert.InRange(o.AgreementPValue, 1e-3, 1);
+    }
+
+    [Fact]
     public void Neuron_match_matches_pruned_mlps_rectangularly()
     {
         var r = MethodTestKit.Compare(new NeuronMatchMethod(), Base, SyntheticModels.PruneNeurons(Base, 0.25, 4));

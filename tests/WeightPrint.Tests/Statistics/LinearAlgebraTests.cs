@@ -16,6 +16,31 @@ public class LinearAlgebraTests
         return a;
     }
 
+    [Fact]
+    public void Multiply_transposed_matches_double_dot_products_for_every_inner_length_to_256()
+    {
+        // Every inner length 0..256 (vector remainders, the 4 × 2 block and its edges: n and m not multiples of 4 and 2),
+        // and one beyond a 4K chunk; against a plain double sum of the same products.
+        var rnd = new Random(5);
+        foreach (int k in Enumerable.Range(0, 257).Append(4096 + 37))
+        {
+            int n = 1 + rnd.Next(9), m = 1 + rnd.Next(7);
+            var a = Enumerable.Range(0, n * k).Select(_ => (float)(rnd.NextDouble() * 2 - 1)).ToArray();
+            var b = Enumerable.Range(0, m * k).Select(_ => (float)(rnd.NextDouble() * 2 - 1)).ToArray();
+            var c = new float[n * m];
+            LinearAlgebra.MultiplyTransposed(a, n, b, m, k, c, threads: 2);
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < m; j++)
+                {
+                    double expected = 0;
+                    for (int t = 0; t < k; t++) expected += (double)a[i * k + t] * b[j * k + t];
+                    Assert.True(Math.Abs(c[i * m + j] - expected) <= 1e-5 * Math.Max(1, Math.Sqrt(k)), $"k {k}, n {n}, m {m}, cell ({i}, {j}): {c[i * m + j]} vs {expected}");
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
@@ -135,6 +137,15 @@ public sealed class Fingerprint
 
     private static byte[] ReadBounded(Stream stream, string name)
     {
+        if (stream.CanSeek && stream.Length - stream.Position is long known and >= 0 and <= MaxBytes)
+        {
+            // The size is known: one exact buffer (a 56 MB fingerprint is not copied through a growing MemoryStream).
+            var exact = new byte[known];
+            int filled = stream.ReadAtLeast(exact, exact.Length, throwOnEndOfStream: false);
+            if (filled == exact.Length && stream.ReadByte() < 0) return exact;
+            throw new InvalidModelFileException(name, "fingerprint changed size while it was read");
+        }
+
         using var ms = new MemoryStream();
         var buffer = new byte[1 << 16];
         int n;
@@ -228,9 +239,27 @@ internal static class Bf16
         values = [];
         var bytes = new byte[(text.Length / 4 * 3) + 3];
         if (!Convert.TryFromBase64String(text, bytes, out int n) || n != 2L * count) return false;
-        values = new float[count];
-        for (int i = 0; i < count; i++) values[i] = Numerics.FloatConversion.BF16ToSingle(System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)));
+        values = ToSingles(bytes.AsSpan(0, n), count);
         return true;
+    }
+
+    /// <summary>Decodes exactly <paramref name="count"/> values from base64 held as UTF-8 bytes (no JSON escapes, no
+    /// white space); false when they are not base64 of that length.</summary>
+    public static bool TryDecodeUtf8(ReadOnlySpan<byte> base64, int count, out float[] values)
+    {
+        values = [];
+        if (base64.Length != Base64.GetMaxEncodedToUtf8Length(2 * count)) return false;
+        var bytes = new byte[2L * count];
+        if (Base64.DecodeFromUtf8(base64, bytes, out int consumed, out int n) != OperationStatus.Done || consumed != base64.Length || n != bytes.Length) return false;
+        values = ToSingles(bytes, count);
+        return true;
+    }
+
+    private static float[] ToSingles(ReadOnlySpan<byte> bytes, int count)
+    {
+        var values = new float[count];
+        Numerics.FloatConversion.ToSingle(Numerics.TensorDType.BF16, bytes, values);
+        return values;
     }
 
     /// <summary>Rounds values to BF16 in place (what a stored sample reads back as).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -60,7 +61,7 @@ internal static class FingerprintReader
             if (version == 1) return ParseVersion1(root, f);
             string hash = f.Str(root, "payload_sha256", "");
             var payload = f.Obj(root, "payload", "");
-            string actual = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(payload.GetRawText())));
+            string actual = Convert.ToHexStringLower(SHA256.HashData(JsonMarshal.GetRawUtf8Value(payload)));
             if (!string.Equals(hash, actual, StringComparison.OrdinalIgnoreCase))
                 throw f.Error("payload_sha256", "hash mismatch: the payload was changed after the fingerprint was written, or is damaged");
             var fp = ParsePayload(payload, f);
@@ -166,13 +167,24 @@ internal static class FingerprintReader
             var (c0, cn) = Range(b, "columns", cols, bt, f);
             long count = (long)rn * cn;
             if (count > int.MaxValue / 2) throw f.Error(bt, "block too large");
-            if (!Bf16.TryDecode(f.Str(b, "bf16", bt), (int)count, out var values))
+            if (!DecodeBf16(f.Req(b, "bf16", bt), (int)count, out var values, bt, f))
                 throw f.Error(bt + ".bf16", $"expected base64 of {count} BF16 values ({rn} rows × {cn} columns)");
             blocks.Add(new SampleBlock(r0, rn, c0, cn, values));
         }
 
         if (blocks.Count == 0) throw f.Error(at + ".blocks", "no blocks");
         return new TensorSample(tensor, rows, cols, blocks);
+    }
+
+    /// <summary>A block's BF16 values: decoded from the raw UTF-8 token when it holds no escape (as every fingerprint this
+    /// tool writes), else from the unescaped string.</summary>
+    private static bool DecodeBf16(JsonElement v, int count, out float[] values, string at, Fields f)
+    {
+        f.Expect(v, JsonValueKind.String, at + ".bf16");
+        var raw = JsonMarshal.GetRawUtf8Value(v);
+        if (raw.Length >= 2 && raw[0] == (byte)'"' && raw[^1] == (byte)'"' && raw[1..^1].IndexOf((byte)'\\') < 0
+            && Bf16.TryDecodeUtf8(raw[1..^1], count, out values)) return true;
+        return Bf16.TryDecode(v.GetString()!, count, out values);
     }
 
     private static (int Start, int Count) Range(JsonElement b, string key, long limit, string at, Fields f)

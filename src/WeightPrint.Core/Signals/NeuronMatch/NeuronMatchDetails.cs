@@ -10,7 +10,7 @@ namespace WeightPrint.Signals.NeuronMatch;
 /// <param name="Rho">Spearman ρ between the gate and up matchings.</param>
 /// <param name="PositionRho">Spearman ρ between the up matching and neuron positions.</param>
 /// <param name="PositionPValue">p-value of <paramref name="PositionRho"/> (B's neuron order as null).</param>
-/// <param name="NullRhoMean">Mean ρ over the signed-permutation null draws.</param>
+/// <param name="NullRhoMean">Mean ρ over the signed-permutation null draws; NaN (null in JSON) when none were drawn because the MLP's position test alone is at the 1e-300 floor.</param>
 /// <param name="MeanMatchedCosineFirst">Mean cosine of the matched neurons in the first (gate) matching.</param>
 /// <param name="MeanMatchedCosineSecond">Mean cosine of the matched neurons in the second (up) matching.</param>
 public sealed record NeuronMatchMlp(int LayerA, int LayerB, string Part, int Matched, double Rho, double PositionRho, double PositionPValue,
@@ -18,7 +18,7 @@ public sealed record NeuronMatchMlp(int LayerA, int LayerB, string Part, int Mat
 
 /// <summary>What <c>neuron-match</c> computed for one pair (JSON <c>raw</c> of the neuron-match method).</summary>
 /// <param name="PositionPValue">Fisher's combination of the per-MLP position p-values.</param>
-/// <param name="AgreementPValue">p-value of the gate/up agreement against the signed-permutation draws.</param>
+/// <param name="AgreementPValue">p-value of the gate/up agreement against the signed-permutation draws, over the MLPs that drew them; NaN (null in JSON) when every MLP's position test is at the floor.</param>
 /// <param name="AgreementNullMean">Mean agreement over the null draws.</param>
 /// <param name="AgreementNullSd">Standard deviation of the agreement over the null draws.</param>
 /// <param name="AgreementDrawsExceeding">Null draws that reached the observed agreement.</param>

@@ -59,7 +59,8 @@ internal sealed class NeuronMatchMethod : SignalMethod
         "Independent initialisation, exact for trained models by two symmetries of the independent model's distribution. Position: B's neuron order is exchangeable, so "
         + "each MLP's up matching is a uniformly random injection and ρ against the positions has Spearman's null (one-sided, Student's t; exact enumeration for n ≤ 9), "
         + "MLPs combined by Fisher's method. Agreement: B's residual dimensions (after the embedding alignment, within the seeded sample) are permuted and sign-flipped at random, "
-        + $"{NullDraws} times, and the mean gate/up ρ recomputed; p from the Student-t predictive tail of those draws (Monte Carlo with a parametric tail). "
+        + $"{NullDraws} times, and the mean gate/up ρ recomputed; p from the Student-t predictive tail of those draws (Monte Carlo with a parametric tail), "
+        + "over the MLPs whose position test is not already at the 1e-300 floor (there the method's p-value is at the floor anyway). "
         + "The method's p-value is 2 × the smaller of the two (Bonferroni).";
 
     public override string FailureModes =>
@@ -119,24 +120,28 @@ internal sealed class NeuronMatchMethod : SignalMethod
 
         double pPosition = Math.Max(FisherMethod.MinPValue, FisherMethod.Combine(done.Select(o => o.PositionP).ToList()));
         double score = done.Average(o => o.Rho);
-        var nullMeans = Enumerable.Range(0, NullDraws).Select(k => done.Average(o => o.NullRhos[k])).ToArray();
-        var (pAgreement, nullMean, nullSd, exceeding) = DrawTail(score, nullMeans);
-        double p = Math.Max(FisherMethod.MinPValue, Math.Min(1, 2 * Math.Min(pPosition, pAgreement)));
+        // MLPs whose position test alone reached the floor drew no agreement nulls (see MatchMlp); the agreement statistic
+        // is read on the others, and is not computed when there are none (the method's p-value is at the floor then).
+        var drawn = done.Where(o => o.NullRhos.Length == NullDraws).ToList();
+        var (pAgreement, nullMean, nullSd, exceeding) = drawn.Count == 0 ? (double.NaN, double.NaN, double.NaN, 0)
+            : DrawTail(drawn.Average(o => o.Rho), Enumerable.Range(0, NullDraws).Select(k => drawn.Average(o => o.NullRhos[k])).ToArray());
+        double p = Math.Max(FisherMethod.MinPValue, Math.Min(1, 2 * (double.IsNaN(pAgreement) ? pPosition : Math.Min(pPosition, pAgreement))));
 
         var perLayer = new List<LayerScore>();
         var parts = new List<PartTest>();
         foreach (var g in done.GroupBy(o => (o.LayerA, o.LayerB)))
         {
             double lp = Math.Max(FisherMethod.MinPValue, FisherMethod.Combine(g.Select(o => o.PositionP).ToList()));
-            var layerNull = Enumerable.Range(0, NullDraws).Select(k => g.Average(o => o.NullRhos[k])).ToArray();
-            double la = DrawTail(g.Average(o => o.Rho), layerNull).P;
-            double combined = Math.Max(FisherMethod.MinPValue, Math.Min(1, 2 * Math.Min(lp, la)));
+            var layerDrawn = g.Where(o => o.NullRhos.Length == NullDraws).ToList();
+            double la = layerDrawn.Count == 0 ? double.NaN
+                : DrawTail(layerDrawn.Average(o => o.Rho), Enumerable.Range(0, NullDraws).Select(k => layerDrawn.Average(o => o.NullRhos[k])).ToArray()).P;
+            double combined = Math.Max(FisherMethod.MinPValue, Math.Min(1, 2 * (double.IsNaN(la) ? lp : Math.Min(lp, la))));
             perLayer.Add(new LayerScore(g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined));
             bool moe = g.Any(o => o.Part != "mlp");
             parts.Add(new PartTest(moe ? "experts" : "mlp", g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined, Id));
         }
 
-        var mlps = done.Select(o => new NeuronMatchMlp(o.LayerA, o.LayerB, o.Part, o.Matched, o.Rho, o.PositionRho, o.PositionP, o.NullRhos.Average(),
+        var mlps = done.Select(o => new NeuronMatchMlp(o.LayerA, o.LayerB, o.Part, o.Matched, o.Rho, o.PositionRho, o.PositionP, o.NullRhos.Length == 0 ? double.NaN : o.NullRhos.Average(),
             o.MeanCosineGate, o.MeanCosineUp)).ToList();
 
         return new MethodResult
@@ -153,7 +158,9 @@ internal sealed class NeuronMatchMethod : SignalMethod
             Evidence = EvidenceLevels.Of(p) == Evidence.Derived ? Evidence.Derived : Evidence.Unclear,
             Details = new NeuronMatchDetails(pPosition, pAgreement, nullMean, nullSd, exceeding, NullDraws, FisherMethod.Statistic(done.Select(o => o.PositionP)),
                 done.Count, MaxNeurons, dims.Length, pairing, frame?.ToDetails() ?? alignment.ToDetails(), context.Seed, mlps, experts?.ToDetails()),
-            Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs ({nullMean:F3} ± {nullSd:F3} with B's residual dims shuffled, {PValueText.Equation(pAgreement)}); "
+            Summary = $"gate and up neuron matchings agree with mean Spearman ρ = {score:F3} over {done.Count} MLPs "
+                + (drawn.Count == 0 ? "(its null was not drawn: the position test alone is at the floor in every MLP); "
+                    : $"({nullMean:F3} ± {nullSd:F3} with B's residual dims shuffled{(drawn.Count < done.Count ? $" in the {drawn.Count} MLPs whose position test was not at the floor" : "")}, {PValueText.Equation(pAgreement)}); ")
                 + $"up matching against neuron positions: Fisher {PValueText.Equation(pPosition)}"
                 + (frame != null ? $"; {frame.Note}" : alignment.IsIdentity ? "" : $"; B's residual stream mapped by a {alignment.Transform} first")
                 + (experts == null ? "" : "; " + experts.Summary()),
@@ -251,8 +258,12 @@ internal sealed class NeuronMatchMethod : SignalMethod
         var cols = nCols <= MaxAgreementColumns ? null : ModelParts.Sample(nCols, MaxAgreementColumns, ModelParts.DeriveSeed(seed, $"neuron-match-cols-{layerA}-{layerB}-{part}"));
         var (g1, g2, gc) = cols == null ? (c1, c2, nCols) : (SelectRows(c1, cols, k), SelectRows(c2, cols, k), cols.Length);
         double rho = cols == null ? Agreement(m1, m2) : Agreement(Match(r1, g1, gc).Match, Match(r2, g2, gc).Match);
-        var nulls = new double[draws.Length];
-        for (int t = 0; t < draws.Length; t++)
+        double pos = double.IsNaN(position.PValue) ? double.NaN : Math.Max(FisherMethod.MinPValue, position.PValue);
+        // The agreement null costs 2 × NullDraws re-matchings. An MLP whose position test alone is at the floor
+        // (p ≤ 1e-300, i.e. never under the null) needs none: the method's p-value there is 2 × that floor whatever the
+        // agreement gives, so its draws are skipped (derived pairs then cost two matchings per MLP, not forty).
+        var nulls = pos <= FisherMethod.MinPValue ? [] : new double[draws.Length];
+        for (int t = 0; t < nulls.Length; t++)
         {
             // B's side is the rows side when rowsFromA is false.
             var (x1, y1) = rowsFromA ? (r1, ApplySigned(g1, gc, k, draws[t])) : (ApplySigned(r1, rows.Length, k, draws[t]), g1);
@@ -260,7 +271,6 @@ internal sealed class NeuronMatchMethod : SignalMethod
             nulls[t] = Agreement(Match(x1, y1, gc).Match, Match(x2, y2, gc).Match);
         }
 
-        double pos = double.IsNaN(position.PValue) ? double.NaN : Math.Max(FisherMethod.MinPValue, position.PValue);
         return new MlpOutcome(layerA, layerB, part, rows.Length, rho, cos1, cos2, position.Rho, pos, nulls);
 
         (int[] Match, double MeanCosine) Match(float[] r, float[] c, int n)

@@ -110,9 +110,9 @@ internal sealed class PcsMethod : SignalMethod
 
         // Cross-Gram per group: G[r, r'] = Σ_k a[k, r]·b[k, r'] / (‖a‖‖b‖); the statistic for a residual permutation π is Σ_r G[r, π(r)].
         // Per layer pair: attention tensors, MLP tensors, and their sum (the layer's statistic).
-        var partGrams = groups.SelectMany(g => new[] { CrossGram(g.Tensors.Take(g.Attention).ToList(), s), CrossGram(g.Tensors.Skip(g.Attention).ToList(), s) }).ToList();
+        var partGrams = groups.SelectMany(g => new[] { CrossGram(g.Tensors.Take(g.Attention).ToList(), s, context.Threads), CrossGram(g.Tensors.Skip(g.Attention).ToList(), s, context.Threads) }).ToList();
         var grams = Enumerable.Range(0, groups.Count).Select(g => partGrams[2 * g].Zip(partGrams[2 * g + 1], (x, y) => x + y).ToArray()).ToList();
-        var modelGram = CrossGram(modelLevel, s);
+        var modelGram = CrossGram(modelLevel, s, context.Threads);
         var total = new double[s * s];
         foreach (var g in grams.Append(modelGram))
         {
@@ -142,29 +142,32 @@ internal sealed class PcsMethod : SignalMethod
         var exceedParts = new int[partGrams.Count];
         var observedKinds = kindGrams.Select(Trace).ToArray();
         var exceedKinds = new int[2];
-        int exceedTotal = 0;
-        var perm = new int[s];
+        // The m permutations are drawn first (same draws, same order as one shared permutation per round), then each
+        // statistic runs through all of them while its s × s matrix stays in cache.
+        var perms = new int[m][];
         for (int k = 0; k < m; k++)
         {
-            for (int i = 0; i < s; i++) perm[i] = i;
-            PermutationTest.Shuffle<int>(perm, rnd);
-            for (int g = 0; g < grams.Count; g++)
-            {
-                if (Linear(grams[g], perm) >= Threshold(observed[g])) exceed[g]++;
-            }
-
-            for (int g = 0; g < partGrams.Count; g++)
-            {
-                if (Linear(partGrams[g], perm) >= Threshold(observedParts[g])) exceedParts[g]++;
-            }
-
-            for (int kind = 0; kind < 2; kind++)
-            {
-                if (Linear(kindGrams[kind], perm) >= Threshold(observedKinds[kind])) exceedKinds[kind]++;
-            }
-
-            if (Linear(total, perm) >= Threshold(observedTotal)) exceedTotal++;
+            perms[k] = new int[s];
+            for (int i = 0; i < s; i++) perms[k][i] = i;
+            PermutationTest.Shuffle<int>(perms[k], rnd);
         }
+
+        int Exceeding(double[] g, double observedValue)
+        {
+            double threshold = Threshold(observedValue);
+            int count = 0;
+            foreach (var perm in perms)
+            {
+                if (Linear(g, perm) >= threshold) count++;
+            }
+
+            return count;
+        }
+
+        for (int g = 0; g < grams.Count; g++) exceed[g] = Exceeding(grams[g], observed[g]);
+        for (int g = 0; g < partGrams.Count; g++) exceedParts[g] = Exceeding(partGrams[g], observedParts[g]);
+        for (int kind = 0; kind < 2; kind++) exceedKinds[kind] = Exceeding(kindGrams[kind], observedKinds[kind]);
+        int exceedTotal = Exceeding(total, observedTotal);
 
         double pTotal = PValue(total, s, observedTotal, exceedTotal, m, out double zTotal);
         // A map fitted on the embeddings can make models trained alike agree in one part only (shared embedding geometry
@@ -202,14 +205,14 @@ internal sealed class PcsMethod : SignalMethod
         if (modelLevel.FirstOrDefault(t => t.Name == "embedding") is { } embedding)
         {
             // Embeddings alone: the normal limit of the same permutation statistic (exact mean and variance).
-            var mg = CrossGram([embedding], s);
+            var mg = CrossGram([embedding], s, context.Threads);
             double obs = Trace(mg);
             var (mean, variance) = PermutationTest.LinearStatisticMoments(mg, s);
             double mp = variance > 0 ? Math.Max(FisherMethod.MinPValue, Distributions.NormalSurvival((obs - mean) / Math.Sqrt(variance))) : 1;
             parts.Add(new PartTest("embeddings", -1, -1, Cosine(embedding), mp, Id));
         }
 
-        var matrix = LayerMatrix(va, vb, residual, context.Seed, alignA, alignment);
+        var matrix = LayerMatrix(va, vb, residual, context.Seed, alignA, alignment, context.Threads);
         var modelTensors = new Dictionary<string, double>();
         foreach (var t in modelLevel) modelTensors[t.Name] = Cosine(t);
         return new MethodResult
@@ -233,6 +236,27 @@ internal sealed class PcsMethod : SignalMethod
                     ? $"; B was mapped by a fitted transform, so p is the larger of attention's and the MLP's ({PValueText.Equation(pTotal)})"
                     : $" ({PValueText.Equation(pTotal)})"),
         };
+    }
+
+    /// <summary>The layers whose sample of role <paramref name="role"/> has <paramref name="length"/> values and a non-zero
+    /// norm, and those samples scaled to unit norm, stacked row after row.</summary>
+    private static (List<int> Layers, float[] Stack) UnitRows(float[]?[][] samples, int role, int length)
+    {
+        var layers = new List<int>();
+        for (int i = 0; i < samples.Length; i++)
+        {
+            if (samples[i][role] is { } x && x.Length == length && LinearAlgebra.Norm(x) > 0) layers.Add(i);
+        }
+
+        var stack = new float[layers.Count * length];
+        for (int k = 0; k < layers.Count; k++)
+        {
+            var x = samples[layers[k]][role]!;
+            float inv = (float)(1 / LinearAlgebra.Norm(x));
+            for (int t = 0; t < length; t++) stack[k * length + t] = x[t] * inv;
+        }
+
+        return (layers, stack);
     }
 
     private static double Threshold(double observed) => observed - PermutationTest.TieTolerance * Math.Max(1, Math.Abs(observed));
@@ -266,7 +290,7 @@ internal sealed class PcsMethod : SignalMethod
     private static double Cosine(TensorSample t)
         => t.NormA > 0 && t.NormB > 0 ? LinearAlgebra.Dot(t.A, t.B) / (t.NormA * t.NormB) : 0;
 
-    private static double[] CrossGram(List<TensorSample> tensors, int s)
+    private static double[] CrossGram(List<TensorSample> tensors, int s, int threads)
     {
         var g = new double[s * s];
         var buffer = new float[s * s];
@@ -277,7 +301,7 @@ internal sealed class PcsMethod : SignalMethod
             // Columns of the u × s samples as rows: residual-major.
             var at = ModelParts.Transpose(t.A, u, s);
             var bt = ModelParts.Transpose(t.B, u, s);
-            LinearAlgebra.MultiplyTransposed(at, s, bt, s, u, buffer);
+            LinearAlgebra.MultiplyTransposed(at, s, bt, s, u, buffer, threads);
             double scale = 1 / (t.NormA * t.NormB);
             for (int i = 0; i < g.Length; i++) g[i] += buffer[i] * scale;
         }
@@ -312,34 +336,42 @@ internal sealed class PcsMethod : SignalMethod
     }
 
     /// <summary>Layer × layer mean tensor cosine (attention and dense MLP tensors of equal shape) on the same samples.</summary>
-    private static double[][] LayerMatrix(ModelView va, ModelView vb, int[] residual, int seed, ResidualAlignment alignA, ResidualAlignment alignment)
+    private static double[][] LayerMatrix(ModelView va, ModelView vb, int[] residual, int seed, ResidualAlignment alignA, ResidualAlignment alignment, int threads)
     {
         var ba = ModelParts.Blocks(va);
         var bb = ModelParts.Blocks(vb);
         TensorRole[] roles = [.. Readers, .. Writers];
         var sa = ba.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignA) : null).ToArray()).ToArray();
         var sb = bb.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignment) : null).ToArray()).ToArray();
+        // Per role and sample length: every A layer's unit-norm sample against every B layer's in one matrix product.
+        var sum = new double[ba.Count, bb.Count];
+        var count = new int[ba.Count, bb.Count];
+        for (int r = 0; r < roles.Length; r++)
+        {
+            var lengths = sa.Select(l => l[r]?.Length ?? 0).Where(n => n > 0).Distinct().ToList();
+            foreach (int len in lengths)
+            {
+                var (rowsA, stackA) = UnitRows(sa, r, len);
+                var (rowsB, stackB) = UnitRows(sb, r, len);
+                if (rowsA.Count == 0 || rowsB.Count == 0) continue;
+                var dots = new float[rowsA.Count * rowsB.Count];
+                LinearAlgebra.MultiplyTransposed(stackA, rowsA.Count, stackB, rowsB.Count, len, dots, threads);
+                for (int i = 0; i < rowsA.Count; i++)
+                {
+                    for (int j = 0; j < rowsB.Count; j++)
+                    {
+                        sum[rowsA[i], rowsB[j]] += dots[i * rowsB.Count + j];
+                        count[rowsA[i], rowsB[j]]++;
+                    }
+                }
+            }
+        }
+
         var m = new double[ba.Count][];
         for (int i = 0; i < ba.Count; i++)
         {
             m[i] = new double[bb.Count];
-            for (int j = 0; j < bb.Count; j++)
-            {
-                double sum = 0;
-                int n = 0;
-                for (int r = 0; r < roles.Length; r++)
-                {
-                    var x = sa[i][r];
-                    var y = sb[j][r];
-                    if (x == null || y == null || x.Length != y.Length) continue;
-                    double nx = LinearAlgebra.Norm(x), ny = LinearAlgebra.Norm(y);
-                    if (nx == 0 || ny == 0) continue;
-                    sum += LinearAlgebra.Dot(x, y) / (nx * ny);
-                    n++;
-                }
-
-                m[i][j] = n == 0 ? double.NaN : sum / n;
-            }
+            for (int j = 0; j < bb.Count; j++) m[i][j] = count[i, j] == 0 ? double.NaN : sum[i, j] / count[i, j];
         }
 
         return m;

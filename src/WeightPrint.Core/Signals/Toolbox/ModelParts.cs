@@ -129,6 +129,7 @@ internal static class ModelParts
         int width = checked((int)t.Columns);
         if ((long)rows.Count * cols.Count > MaxMatrixElements) throw new InvalidOperationException($"sub-matrix of {t.Description} exceeds the read limit");
         var result = new float[rows.Count * cols.Count];
+        if (t.TryReadSubmatrix(rows, cols, result)) return result;
         int block = Math.Max(1, (1 << 20) / Math.Max(1, width));
         var buffer = new float[Math.Min(block, Math.Max(1, rows.Count)) * width];
         for (int i = 0; i < rows.Count;)
