@@ -8,6 +8,11 @@ namespace WeightPrint.IO.Http;
 /// grows with the run, so several requests are in flight while the caller works. Without a fetcher (offline)
 /// only cached blocks are served and a missing block is a clear error. Never exposes spans
 /// (<see cref="TryGetSpan"/> is false): callers copy with <see cref="Read"/>.
+/// <para>A planned read (<see cref="PlanRead"/>) fetches exactly its bytes: the blocks it covers whole as above, and
+/// its partial first and last blocks, when not cached, as exact byte ranges ("pieces", in the same request). Pieces
+/// are kept in a small per-file set in memory (<see cref="MaxPlannedPieces"/>, <see cref="MaxPlannedPieceBytes"/>;
+/// the oldest are dropped) and never written to the disk cache, which holds whole blocks only; a read of bytes whose
+/// piece has been dropped (or whose request failed) fetches the whole block as usual.</para>
 /// </summary>
 internal sealed class HttpRangeByteSource : IByteSource
 {
@@ -23,15 +28,25 @@ internal sealed class HttpRangeByteSource : IByteSource
     private readonly long _blockCount;
     private readonly Lock _lock; // shared by every reader of this file (see SharedRuns)
     private readonly Dictionary<long, Run> _inflight; // shared likewise: block index → the request fetching it
+    private readonly SharedRuns _shared;
     private long _lastBlock = -2;
     private long _sequentialBlocks;
     private long _readaheadEnd;
-    private long _plannedFrom = -1; // blocks [from, to) of the last PlanRead: no readahead while reads stay inside
-    private long _plannedTo = -1;
+    private readonly Queue<(long From, long To)> _planned = new(); // blocks [from, to) of recent PlanReads: no readahead while reads stay inside one
     private volatile HotBlock? _hot;
     private long[]? _extentStarts;
     private long[]? _extentEnds;
     private volatile bool _disposed;
+
+    /// <summary>Most pieces (exact partial-block ranges of planned reads) kept per file; the oldest are dropped.</summary>
+    public const int MaxPlannedPieces = 16;
+
+    /// <summary>Most bytes of pieces kept per file; the newest two pieces (one planned read's) are kept even when
+    /// larger blocks make them exceed it.</summary>
+    public const int MaxPlannedPieceBytes = 8 << 20;
+
+    /// <summary>Recent planned reads remembered per reader (inside any of them a sequential read starts no readahead).</summary>
+    private const int MaxPlannedRanges = MaxPlannedPieces;
 
     private sealed record HotBlock(long Index, byte[] Data);
 
@@ -43,15 +58,44 @@ internal sealed class HttpRangeByteSource : IByteSource
         public Lock Lock { get; } = new();
 
         public Dictionary<long, Run> Inflight { get; } = [];
+
+        /// <summary>Pieces of planned reads, oldest first (guarded by <see cref="Lock"/>).</summary>
+        public List<Piece> Pieces { get; } = [];
+
+        public long PieceBytes { get; set; }
+
+        /// <summary><see cref="Pieces"/>' count, readable without the lock (reads skip the piece lookup when 0).</summary>
+        public volatile int PieceCount;
     }
 
-    private sealed class Run(long first, int count)
+    /// <summary>One request: the bytes [<paramref name="start"/>, <paramref name="end"/>), which hold the whole blocks
+    /// [<paramref name="first"/>, +<paramref name="count"/>) and, at either end, the pieces of partial blocks.</summary>
+    private sealed class Run(long start, long end, long first, int count, Piece[] pieces)
     {
+        public long Start { get; } = start;
+
+        public long End { get; } = end;
+
         public long First { get; } = first;
 
         public int Count { get; } = count;
 
+        public Piece[] Pieces { get; } = pieces;
+
         public Task<byte[][]> Task { get; set; } = null!;
+    }
+
+    /// <summary>The bytes [Start, End) of one block, fetched for a planned read; <see cref="Data"/> is set once
+    /// <see cref="Run"/>'s task has completed.</summary>
+    private sealed class Piece(long start, long end)
+    {
+        public long Start { get; } = start;
+
+        public long End { get; } = end;
+
+        public Run Run { get; set; } = null!;
+
+        public byte[]? Data { get; set; }
     }
 
     private HttpRangeByteSource(RemoteFile file, long length, HttpFetcher? fetcher, DiskBlockStore? store, BlockMemoryCache memory,
@@ -67,6 +111,7 @@ internal sealed class HttpRangeByteSource : IByteSource
         _offlineReason = offlineReason;
         _key = file.Url.AbsoluteUri;
         var shared = memory.PerFile(_key + "#" + options.BlockBytes, () => new SharedRuns());
+        _shared = shared;
         _lock = shared.Lock;
         _inflight = shared.Inflight;
         _blockBytes = options.BlockBytes;
@@ -121,6 +166,58 @@ internal sealed class HttpRangeByteSource : IByteSource
     {
         CheckRange(offset, destination.Length);
         if (destination.Length == 0) return;
+        long end = offset + destination.Length;
+        for (long pos = offset; pos < end;)
+        {
+            // Parts of the read inside a piece are copied from it; the rest goes through the blocks.
+            var (piece, next) = FindPiece(pos, end);
+            var part = destination.Slice((int)(pos - offset), (int)(next - pos));
+            if (piece == null || PieceData(piece) is not { } data) ReadBlocks(pos, part);
+            else data.AsSpan((int)(pos - piece.Start), part.Length).CopyTo(part);
+            pos = next;
+        }
+    }
+
+    /// <summary>The piece holding byte <paramref name="pos"/> and where to stop using it (its end or
+    /// <paramref name="end"/>), or null and where the next piece starts (or <paramref name="end"/>).</summary>
+    private (Piece? Piece, long Next) FindPiece(long pos, long end)
+    {
+        if (_shared.PieceCount == 0) return (null, end);
+        Piece? found = null;
+        long next = end;
+        lock (_lock)
+        {
+            foreach (var p in _shared.Pieces)
+            {
+                if (p.Start <= pos && pos < p.End)
+                {
+                    if (found == null || p.End > found.End) found = p;
+                }
+                else if (p.Start > pos && p.Start < next) next = p.Start;
+            }
+        }
+
+        return found != null ? (found, Math.Min(end, found.End)) : (null, next);
+    }
+
+    /// <summary>A piece's bytes once its request is done; null when the request failed (the piece is dropped, and
+    /// the caller reads the block instead: one more attempt on its own account, as for a failed readahead).</summary>
+    private byte[]? PieceData(Piece piece)
+    {
+        try
+        {
+            piece.Run.Task.GetAwaiter().GetResult();
+            return piece.Data;
+        }
+        catch (InvalidModelFileException) when (!_disposed)
+        {
+            lock (_lock) DropPiece(piece);
+            return null;
+        }
+    }
+
+    private void ReadBlocks(long offset, Span<byte> destination)
+    {
         long b0 = offset / _blockBytes, b1 = (offset + destination.Length - 1) / _blockBytes;
         var blocks = Acquire(b0, b1, offset + destination.Length - 1);
         int written = 0;
@@ -150,19 +247,22 @@ internal sealed class HttpRangeByteSource : IByteSource
         }
     }
 
-    /// <summary>A planned read (sampled rows): its blocks are fetched now, coalesced, and reads inside them start no
-    /// readahead, so a few MiB of rows cost those blocks and not the readahead window beyond them.</summary>
+    /// <summary>A planned read (sampled rows): exactly its bytes are fetched now, coalesced (whole blocks, and pieces
+    /// for the partial first and last blocks unless those are cached), and reads inside it start no readahead, so a
+    /// few MiB of rows cost those bytes and not the rest of their edge blocks or the readahead window beyond.</summary>
     public void PlanRead(long offset, long length)
     {
         if (_disposed || length <= 0 || offset < 0 || offset >= Length) return;
-        long b0 = offset / _blockBytes, b1 = (Math.Min(Length, offset + length) - 1) / _blockBytes;
+        long end = Math.Min(Length, offset + length);
+        long b0 = offset / _blockBytes, b1 = (end - 1) / _blockBytes;
         lock (_lock)
         {
-            _plannedFrom = b0;
-            _plannedTo = b1 + 1;
+            // Several readers may plan at once (one tensor each): the recent plans are remembered, not only the last.
+            if (_planned.Count == MaxPlannedRanges) _planned.Dequeue();
+            _planned.Enqueue((b0, b1 + 1));
         }
 
-        if (_fetcher != null) StartMissing(b0, b1 + 1);
+        if (_fetcher != null) StartMissing(b0, b1 + 1, offset, end);
     }
 
     /// <summary>Starts fetching a range in the background (no wait); cached or in-flight blocks are skipped.</summary>
@@ -290,7 +390,11 @@ internal sealed class HttpRangeByteSource : IByteSource
 
         _lastBlock = b1;
         if (_fetcher == null || _options.MaxReadaheadBlocks == 0 || _sequentialBlocks < 1) return (0, 0);
-        if (b0 >= _plannedFrom && b1 < _plannedTo) return (0, 0); // inside a planned read: exactly its blocks are wanted
+        foreach (var planned in _planned)
+        {
+            if (b0 >= planned.From && b1 < planned.To) return (0, 0); // inside a planned read: exactly its bytes are wanted
+        }
+
         long window = Math.Min(_options.MaxReadaheadBlocks, 2L << (int)Math.Min(_sequentialBlocks - 1, 30));
         long ahead = _readaheadEnd - (b1 + 1);
         if (ahead >= Math.Max(1, window / 2)) return (0, 0);
@@ -310,8 +414,10 @@ internal sealed class HttpRangeByteSource : IByteSource
         return (from, to);
     }
 
-    /// <summary>Fetches the blocks of [from, to) that are not in memory, on disk or in flight.</summary>
-    private void StartMissing(long from, long to)
+    /// <summary>Fetches the bytes [<paramref name="byteStart"/>, <paramref name="byteEnd"/>) of the blocks [from, to)
+    /// that are not in memory, on disk or in flight: whole blocks, and for a block only partly inside the byte range
+    /// a piece of exactly that part unless a piece already holds it. The byte range defaults to the whole blocks.</summary>
+    private void StartMissing(long from, long to, long byteStart = 0, long byteEnd = long.MaxValue)
     {
         var candidates = new List<long>();
         lock (_lock)
@@ -319,7 +425,7 @@ internal sealed class HttpRangeByteSource : IByteSource
             if (_disposed) return;
             for (long b = from; b < to; b++)
             {
-                if (!_inflight.ContainsKey(b) && !_memory.Contains(_key, b)) candidates.Add(b);
+                if (!_inflight.ContainsKey(b) && !_memory.Contains(_key, b) && !HasPiece(b, byteStart, byteEnd)) candidates.Add(b);
             }
         }
 
@@ -328,13 +434,32 @@ internal sealed class HttpRangeByteSource : IByteSource
         lock (_lock)
         {
             if (_disposed) return;
-            candidates.RemoveAll(_inflight.ContainsKey);
-            StartRuns(candidates);
+            candidates.RemoveAll(b => _inflight.ContainsKey(b) || HasPiece(b, byteStart, byteEnd));
+            StartRuns(candidates, byteStart, byteEnd);
         }
     }
 
-    /// <summary>Starts requests for sorted block indices (caller holds the lock), coalescing adjacent ones.</summary>
-    private List<Run> StartRuns(List<long> sorted)
+    /// <summary>The part of block <paramref name="b"/> inside [byteStart, byteEnd).</summary>
+    private (long Start, long End) Part(long b, long byteStart, long byteEnd)
+    {
+        long blockStart = b * _blockBytes;
+        return (Math.Max(byteStart, blockStart), Math.Min(byteEnd, blockStart + BlockLength(b)));
+    }
+
+    private bool IsWhole(long b, (long Start, long End) part) => part.Start == b * _blockBytes && part.End - part.Start == BlockLength(b);
+
+    /// <summary>Whether block <paramref name="b"/> is only partly inside the byte range and a piece holds that part
+    /// (caller holds the lock).</summary>
+    private bool HasPiece(long b, long byteStart, long byteEnd)
+    {
+        var part = Part(b, byteStart, byteEnd);
+        return !IsWhole(b, part) && _shared.Pieces.Exists(p => p.Start <= part.Start && part.End <= p.End);
+    }
+
+    /// <summary>Starts requests for sorted block indices (caller holds the lock), coalescing adjacent ones; a block
+    /// only partly inside [<paramref name="byteStart"/>, <paramref name="byteEnd"/>) is fetched as a piece of that
+    /// part (only the first and last blocks of the range can be).</summary>
+    private List<Run> StartRuns(List<long> sorted, long byteStart = 0, long byteEnd = long.MaxValue)
     {
         var runs = new List<Run>();
         int i = 0;
@@ -342,9 +467,26 @@ internal sealed class HttpRangeByteSource : IByteSource
         {
             int j = i + 1;
             while (j < sorted.Count && sorted[j] == sorted[j - 1] + 1 && j - i < _options.MaxRequestBlocks) j++;
-            var run = new Run(sorted[i], j - i);
+            var pieces = new List<Piece>();
+            long first = -1;
+            int count = 0;
+            for (int k = i; k < j; k++)
+            {
+                var part = Part(sorted[k], byteStart, byteEnd);
+                if (!IsWhole(sorted[k], part)) pieces.Add(new Piece(part.Start, part.End));
+                else if (count++ == 0) first = sorted[k];
+            }
+
+            var run = new Run(Part(sorted[i], byteStart, byteEnd).Start, Part(sorted[j - 1], byteStart, byteEnd).End,
+                count > 0 ? first : sorted[i], count, [.. pieces]);
             run.Task = Task.Run(() => FetchAsync(run));
             for (int k = 0; k < run.Count; k++) _inflight[run.First + k] = run;
+            foreach (var piece in run.Pieces)
+            {
+                piece.Run = run;
+                AddPiece(piece);
+            }
+
             _ = run.Task.ContinueWith(t =>
             {
                 lock (_lock)
@@ -352,6 +494,11 @@ internal sealed class HttpRangeByteSource : IByteSource
                     for (int k = 0; k < run.Count; k++)
                     {
                         if (_inflight.TryGetValue(run.First + k, out var r) && r == run) _inflight.Remove(run.First + k);
+                    }
+
+                    if (t.IsFaulted || t.IsCanceled)
+                    {
+                        foreach (var piece in run.Pieces) DropPiece(piece);
                     }
                 }
 
@@ -364,19 +511,36 @@ internal sealed class HttpRangeByteSource : IByteSource
         return runs;
     }
 
+    /// <summary>Adds a piece, dropping the oldest beyond the bounds but never the newest two (caller holds the lock).</summary>
+    private void AddPiece(Piece piece)
+    {
+        var pieces = _shared.Pieces;
+        pieces.Add(piece);
+        _shared.PieceBytes += piece.End - piece.Start;
+        while (pieces.Count > 2 && (pieces.Count > MaxPlannedPieces || _shared.PieceBytes > MaxPlannedPieceBytes)) DropPiece(pieces[0]);
+        _shared.PieceCount = pieces.Count;
+    }
+
+    /// <summary>Forgets a piece (caller holds the lock); readers already holding it still use it.</summary>
+    private void DropPiece(Piece piece)
+    {
+        if (!_shared.Pieces.Remove(piece)) return;
+        _shared.PieceBytes -= piece.End - piece.Start;
+        _shared.PieceCount = _shared.Pieces.Count;
+    }
+
     private async Task<byte[][]> FetchAsync(Run run)
     {
-        long start = run.First * _blockBytes;
-        long end = Math.Min(Length, (run.First + run.Count) * (long)_blockBytes);
-        var buffer = new byte[end - start];
-        var result = await _fetcher!.ReadRangeAsync(_file, start, buffer).ConfigureAwait(false);
+        var buffer = new byte[run.End - run.Start];
+        var result = await _fetcher!.ReadRangeAsync(_file, run.Start, buffer).ConfigureAwait(false);
         if (result.Filled != buffer.Length)
-            throw new InvalidModelFileException(Name, $"the server's copy ends at byte {start + result.Filled} but the file should hold {Length} bytes");
+            throw new InvalidModelFileException(Name, $"the server's copy ends at byte {run.Start + result.Filled} but the file should hold {Length} bytes");
+        foreach (var piece in run.Pieces) piece.Data = buffer.AsSpan((int)(piece.Start - run.Start), (int)(piece.End - piece.Start)).ToArray();
         var blocks = new byte[run.Count][];
         for (int k = 0; k < run.Count; k++)
         {
             long b = run.First + k;
-            blocks[k] = run.Count == 1 ? buffer : buffer.AsSpan((int)(b * _blockBytes - start), BlockLength(b)).ToArray();
+            blocks[k] = run.Count == 1 && run.Pieces.Length == 0 ? buffer : buffer.AsSpan((int)(b * _blockBytes - run.Start), BlockLength(b)).ToArray();
             Keep(b, blocks[k]);
         }
 

@@ -228,6 +228,200 @@ public sealed class HttpRangeByteSourceTests : IDisposable
         Assert.Empty(_env.Hub.Requests);
     }
 
+    private const int PlanBlock = 16 << 10;
+
+    /// <summary>Reads [offset, offset + length) in rows of <paramref name="row"/> bytes (the last may be shorter) and
+    /// checks every byte.</summary>
+    private void ReadRows(HttpRangeByteSource source, long offset, int length, int row)
+    {
+        var buffer = new byte[row];
+        for (int done = 0; done < length; done += row)
+        {
+            var part = buffer.AsSpan(0, Math.Min(row, length - done));
+            source.Read(offset + done, part);
+            Assert.True(_data.AsSpan((int)(offset + done), part.Length).SequenceEqual(part), $"row at {offset + done}");
+        }
+    }
+
+    /// <summary>The body bytes the CDN has sent, once they reach <paramref name="expected"/> (the server counts a
+    /// write a moment after the client may have read it) or after 5 s.</summary>
+    private long ServerSent(long expected)
+    {
+        SpinWait.SpinUntil(() => _env.Hub.Cdn.BodyBytesSent >= expected, TimeSpan.FromSeconds(5));
+        return _env.Hub.Cdn.BodyBytesSent;
+    }
+
+    private List<(long Start, long? End)> RangedRequests() => _env.Hub.Cdn.Log.Where(r => r.Range != null).Select(r => r.Range!.Value).ToList();
+
+    [Fact]
+    public void A_planned_unaligned_range_read_row_by_row_fetches_exactly_its_bytes()
+    {
+        var (source, fetcher, transfer) = Open(http: HubTestEnv.FastHttp(PlanBlock)); // readahead on, 4 blocks per request
+        using (fetcher)
+        using (source)
+        {
+            // 50 rows of 1,000 bytes from byte 5,000: blocks 0 and 3 in part (pieces), 1 and 2 whole; rows straddle
+            // the piece/block boundaries.
+            const long offset = 5_000;
+            const int length = 50_000;
+            source.PlanRead(offset, length);
+            ReadRows(source, offset, length, 1_000);
+            Assert.Equal(length, transfer.BytesFetched);
+            Assert.Equal(length, ServerSent(length));
+            Assert.Equal([(offset, (long?)(offset + length - 1))], RangedRequests()); // pieces and blocks in one request
+
+            // The whole range at once (piece, blocks, piece) and a read across the head piece's start: served from
+            // memory except the bytes before the piece, whose block is fetched whole.
+            var all = new byte[length];
+            source.Read(offset, all);
+            Assert.True(_data.AsSpan((int)offset, length).SequenceEqual(all));
+            Assert.Equal(length, transfer.BytesFetched);
+            var across = new byte[6_000];
+            source.Read(offset - 1_000, across);
+            Assert.True(_data.AsSpan((int)offset - 1_000, across.Length).SequenceEqual(across));
+            Assert.Equal(length + PlanBlock, transfer.BytesFetched);
+        }
+    }
+
+    [Fact]
+    public void Planned_ranges_longer_than_one_request_or_inside_one_block_fetch_exactly_their_bytes()
+    {
+        var (source, fetcher, transfer) = Open(http: HubTestEnv.FastHttp(PlanBlock) with { MaxRequestBlocks = 4 });
+        using (fetcher)
+        using (source)
+        {
+            // Blocks 6..11: the piece of 6 and blocks 7..9 in one request, block 10 and the piece of 11 in another.
+            const long offset = 6 * PlanBlock + 7;
+            const int length = 5 * PlanBlock + 3;
+            source.PlanRead(offset, length);
+            ReadRows(source, offset, length, 8_192);
+            Assert.Equal(length, transfer.BytesFetched);
+            Assert.Equal([(offset, (long?)(10L * PlanBlock - 1)), (10L * PlanBlock, (long?)(offset + length - 1))],
+                RangedRequests().OrderBy(r => r.Start));
+
+            // 50 bytes inside block 20: one piece of 50 bytes.
+            source.PlanRead(20 * PlanBlock + 10, 50);
+            ReadRows(source, 20 * PlanBlock + 10, 50, 7);
+            Assert.Equal(length + 50, transfer.BytesFetched);
+
+            // The end of the file (its last block is short): a piece up to the last byte.
+            source.PlanRead(_data.Length - 3_000, 3_000);
+            ReadRows(source, _data.Length - 3_000, 3_000, 1_000);
+            Assert.Equal(length + 50 + 3_000, transfer.BytesFetched);
+        }
+    }
+
+    [Fact]
+    public void A_planned_range_whose_edge_blocks_are_cached_fetches_no_piece_of_them()
+    {
+        var store = new DiskBlockStore(_env.Temp.File("blocks"), PlanBlock);
+        var (warm, fetcher, _) = Open(http: HubTestEnv.FastHttp(PlanBlock) with { MaxReadaheadBlocks = 0 }, store: store);
+        using (fetcher)
+        using (warm)
+        {
+            warm.Read(0, new byte[1]); // blocks 0 and 3 on disk
+            warm.Read(3 * PlanBlock, new byte[1]);
+        }
+
+        var (source, fetcher2, transfer) = Open(http: HubTestEnv.FastHttp(PlanBlock), store: store); // empty memory
+        using (fetcher2)
+        using (source)
+        {
+            // Edge blocks on disk: only the interior blocks 1 and 2 are fetched.
+            source.PlanRead(5_000, 50_000);
+            ReadRows(source, 5_000, 50_000, 1_000);
+            Assert.Equal(2 * PlanBlock, transfer.BytesFetched);
+
+            // Blocks 1..3 now in memory: the range [20,000, 70,000) costs only its piece of block 4.
+            source.PlanRead(20_000, 50_000);
+            ReadRows(source, 20_000, 50_000, 1_000);
+            Assert.Equal(2 * PlanBlock + (70_000 - 4 * PlanBlock), transfer.BytesFetched);
+            Assert.Equal(70_000, ServerSent(70_000)); // 4 blocks and the piece of block 4
+        }
+
+        // Pieces are never written to the disk cache as blocks: block 4 is absent, blocks 0..3 present.
+        Assert.False(store.Contains(4, PlanBlock));
+        Assert.All(new[] { 0L, 1, 2, 3 }, b => Assert.True(store.Contains(b, PlanBlock)));
+    }
+
+    [Fact]
+    public void A_dropped_piece_falls_back_to_its_whole_block()
+    {
+        var (source, fetcher, transfer) = Open(http: HubTestEnv.FastHttp(PlanBlock) with { MaxReadaheadBlocks = 0 });
+        using (fetcher)
+        using (source)
+        {
+            // Each plan: a piece of block 3k (all but 100 bytes), block 3k+1 whole, a piece of 100 bytes of 3k+2.
+            // One plan more than the pieces kept: the first plan's two pieces are dropped.
+            int plans = HttpRangeByteSource.MaxPlannedPieces / 2 + 1;
+            long Start(int k) => 3L * k * PlanBlock + 100;
+            for (int k = 0; k < plans; k++) source.PlanRead(Start(k), 2 * PlanBlock);
+            for (int k = 0; k < plans; k++) source.Read((3L * k + 1) * PlanBlock, new byte[1]); // waits for every plan's request
+            Assert.Equal(plans * 2L * PlanBlock, transfer.BytesFetched);
+            ReadRows(source, Start(plans - 1), 2 * PlanBlock, 4_000);
+            Assert.Equal(plans * 2L * PlanBlock, transfer.BytesFetched);
+            ReadRows(source, Start(0), 2 * PlanBlock, 4_000); // blocks 0 and 2 fetched whole
+            Assert.Equal((plans * 2L + 2) * PlanBlock, transfer.BytesFetched);
+            ReadRows(source, Start(1), 2 * PlanBlock, 4_000); // still kept
+            Assert.Equal((plans * 2L + 2) * PlanBlock, transfer.BytesFetched);
+        }
+    }
+
+    [Fact]
+    public void A_planned_request_goes_through_the_fetcher_retries_and_a_failed_one_falls_back_to_blocks()
+    {
+        _env.Hub.Inject(new Fault(FaultKind.Status, Status: 503));
+        var (source, fetcher, transfer) = Open(http: HubTestEnv.FastHttp(PlanBlock) with { MaxReadaheadBlocks = 0 });
+        using (fetcher)
+        using (source)
+        {
+            source.PlanRead(5_000, 50_000);
+            ReadRows(source, 5_000, 50_000, 1_000);
+            Assert.Equal(50_000, transfer.BytesFetched);
+            Assert.Equal([(5_000L, (long?)54_999), (5_000L, (long?)54_999)], RangedRequests()); // retried once
+        }
+
+        _env.Hub.Inject(new Fault(FaultKind.Status, Status: 500));
+        var (failing, fetcher2, transfer2) = Open(http: HubTestEnv.FastHttp(PlanBlock) with { MaxReadaheadBlocks = 0, MaxAttempts = 1 });
+        using (fetcher2)
+        using (failing)
+        {
+            // The planned request fails for good; the reads fetch the four blocks instead (one more attempt each).
+            failing.PlanRead(5_000, 50_000);
+            ReadRows(failing, 5_000, 50_000, 1_000);
+            Assert.Equal(4 * PlanBlock, transfer2.BytesFetched);
+        }
+    }
+
+    [Fact]
+    public void Readers_planning_different_ranges_of_one_file_at_once_get_the_right_bytes_and_only_those()
+    {
+        var (source, fetcher, transfer) = Open(http: HubTestEnv.FastHttp(PlanBlock)); // readahead on
+        using (fetcher)
+        using (source)
+        {
+            // 4 readers × 4 ranges, each range in its own three blocks, of different lengths and alignments.
+            long total = 0;
+            var ranges = new (long Offset, int Length)[16];
+            for (int s = 0; s < ranges.Length; s++)
+            {
+                ranges[s] = (3L * s * PlanBlock + 37 * s + 1, PlanBlock + 997 * s + 5);
+                total += ranges[s].Length;
+            }
+
+            Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+            {
+                for (int i = 0; i < 4; i++)
+                {
+                    var (offset, length) = ranges[t * 4 + i];
+                    source.PlanRead(offset, length);
+                    ReadRows(source, offset, length, 2_000);
+                }
+            });
+            Assert.Equal(total, transfer.BytesFetched);
+        }
+    }
+
     [Theory]
     [InlineData("bytes 0-99/1000", 0, 99, 1000L, false)]
     [InlineData("bytes 5-5/*", 5, 5, null, false)]
