@@ -146,8 +146,12 @@ internal static class VerdictRules
         var smallest = tests.OrderBy(r => r.PValue!.Value).First();
         double adjusted = Math.Min(1, smallest.PValue!.Value * tests.Count);
         string untested = NotApplicableText(input);
+        // The power was measured on pairs the tests could see whole; a test that ran under limits (across widths: only the
+        // channels matched through shared tokens) says so, and the power figure is not claimed for it.
+        string limits = CaveatSentence(input);
+        string power = limits.Length == 0 ? PowerNote : PowerNote + ", but not under the limits below, where power was not measured";
         return new Verdict(Verdict.Independent,
-            $"no test rejects independent initialisation ({string.Join(", ", tests.Select(r => $"{r.Id} {P(r.PValue!.Value)}"))}; smallest × {tests.Count} = {Fmt(adjusted)} > {Fmt(IndependenceLevel)}); {PowerNote}{untested}.");
+            $"no test rejects independent initialisation ({string.Join(", ", tests.Select(r => $"{r.Id} {P(r.PValue!.Value)}"))}; smallest × {tests.Count} = {Fmt(adjusted)} > {Fmt(IndependenceLevel)}); {power}{untested}.{limits}");
     }
 
     /// <summary>One sentence on which parts carry the evidence: per part kind, the layers whose own test rejects at

@@ -102,6 +102,16 @@ public class VerdictRulesTests
         Assert.Contains("smallest × 2 = 0.06 > 0.05", v.Reason);
         Assert.Contains(VerdictRules.PowerNote, v.Reason);
 
+        // A test that ran under limits (across widths: only matched channels) keeps them in the reason, and the power
+        // figure, measured on pairs seen whole, is not claimed for it.
+        var limited = R("pcs", 0.5);
+        limited = new MethodResult { Id = limited.Id, PValue = limited.PValue, NullDescription = limited.NullDescription, NullKind = limited.NullKind, Reason = "widths differ (96 vs 128): tested on 96 matched channels" };
+        var across = VerdictRules.Decide([limited, R("neuron-match", 0.7)], false);
+        Assert.Equal(WeightPrint.Verdict.Verdict.Independent, across.Label);
+        Assert.Contains("but not under the limits below, where power was not measured", across.Reason);
+        Assert.EndsWith("Limits: widths differ (96 vs 128): tested on 96 matched channels.", across.Reason);
+        Assert.DoesNotContain("Limits:", v.Reason);
+
         var weak = VerdictRules.Decide([R("pcs", 0.02), R("neuron-match", 0.7)], false); // 0.04 ≤ 0.05
         Assert.Equal(WeightPrint.Verdict.Verdict.Inconclusive, weak.Label);
         Assert.StartsWith("pcs gives p = 0.02", weak.Reason);
