@@ -44,6 +44,10 @@ internal sealed class SampledTensorView(string name, long rows, long columns, IR
 
     public bool HasRow(long row) => Blocks.Any(b => b.HasRow(row));
 
+    /// <summary>True when the stored blocks hold every value (a model no wider than the sample blocks): every row is
+    /// stored, each by blocks spanning all columns.</summary>
+    public bool IsComplete => StoredRows().Length == Rows && Blocks.All(b => b.ColumnStart == 0 && b.ColumnCount == Columns);
+
     /// <summary>The stored row indices, ascending.</summary>
     public int[] StoredRows() => Blocks.SelectMany(b => Enumerable.Range(b.RowStart, b.RowCount)).Distinct().Order().ToArray();
 
@@ -73,6 +77,9 @@ internal sealed class SampledTensorView(string name, long rows, long columns, IR
     {
         int n = columns.Count;
         if (destination.Length != rows.Count * n) throw new ArgumentException("destination must hold rows × columns values", nameof(destination));
+        int c0 = n > 0 ? columns[0] : 0;
+        bool contiguous = true; // the sample blocks' columns are consecutive indices
+        for (int c = 1; c < n && contiguous; c++) contiguous = columns[c] == c0 + c;
         for (int i = 0; i < rows.Count; i++)
         {
             long r = rows[i];
@@ -85,6 +92,14 @@ internal sealed class SampledTensorView(string name, long rows, long columns, IR
                 if (!b.HasRow(r)) continue;
                 found = true;
                 var src = b.Values.AsSpan((int)(r - b.RowStart) * b.ColumnCount, b.ColumnCount);
+                if (contiguous && n > 0)
+                {
+                    // Columns [c0, c0 + n): copy the overlap with the block's columns in one piece.
+                    int from = Math.Max(c0, b.ColumnStart), to = Math.Min(c0 + n, b.ColumnStart + b.ColumnCount);
+                    if (to > from) src.Slice(from - b.ColumnStart, to - from).CopyTo(dst.Slice(from - c0, to - from));
+                    continue;
+                }
+
                 for (int c = 0; c < n; c++)
                 {
                     int at = columns[c] - b.ColumnStart;

@@ -17,6 +17,23 @@ public class LinearAlgebraTests
     }
 
     [Fact]
+    public void Transpose_in_tiles_matches_the_definition_for_every_shape_to_70()
+    {
+        for (int rows = 0; rows <= 70; rows += 7)
+        {
+            for (int cols = 0; cols <= 70; cols += 5)
+            {
+                var m = Enumerable.Range(0, rows * cols).Select(i => (float)i).ToArray();
+                var t = WeightPrint.Signals.Toolbox.ModelParts.Transpose(m, rows, cols);
+                for (int i = 0; i < rows; i++)
+                {
+                    for (int j = 0; j < cols; j++) Assert.Equal(m[i * cols + j], t[j * rows + i]);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Multiply_transposed_matches_double_dot_products_for_every_inner_length_to_256()
     {
         // Every inner length 0..256 (vector remainders, the 4 × 2 block and its edges: n and m not multiples of 4 and 2),

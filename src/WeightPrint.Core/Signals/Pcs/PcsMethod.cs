@@ -243,17 +243,23 @@ internal sealed class PcsMethod : SignalMethod
     private static (List<int> Layers, float[] Stack) UnitRows(float[]?[][] samples, int role, int length)
     {
         var layers = new List<int>();
+        var norms = new List<double>();
         for (int i = 0; i < samples.Length; i++)
         {
-            if (samples[i][role] is { } x && x.Length == length && LinearAlgebra.Norm(x) > 0) layers.Add(i);
+            if (samples[i][role] is not { } x || x.Length != length) continue;
+            double norm = LinearAlgebra.Norm(x);
+            if (norm <= 0) continue;
+            layers.Add(i);
+            norms.Add(norm);
         }
 
         var stack = new float[layers.Count * length];
         for (int k = 0; k < layers.Count; k++)
         {
             var x = samples[layers[k]][role]!;
-            float inv = (float)(1 / LinearAlgebra.Norm(x));
-            for (int t = 0; t < length; t++) stack[k * length + t] = x[t] * inv;
+            float inv = (float)(1 / norms[k]);
+            var row = stack.AsSpan(k * length, length);
+            for (int t = 0; t < length; t++) row[t] = x[t] * inv;
         }
 
         return (layers, stack);

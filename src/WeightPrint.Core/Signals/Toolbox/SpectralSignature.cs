@@ -58,6 +58,17 @@ internal sealed class SpectralSignature
         if (hd <= 0) return (null, "the head size is unknown");
         var usable = Usable(blocks);
         if (usable.Count == 0) return (null, "no layer has all of Q, K, V and O");
+        // A fingerprint's sample of a wide model holds some rows of each projection: singular values need all of them,
+        // so say so at once rather than reading until a missing row.
+        foreach (var layer in usable)
+        {
+            foreach (var role in new[] { TensorRole.AttnQ, TensorRole.AttnK, TensorRole.AttnV, TensorRole.AttnO })
+            {
+                if (layer.Get(role) is SampledTensorView { IsComplete: false } s)
+                    return (null, $"{s.Description} holds only sampled rows and the fingerprint has no spectral signature");
+            }
+        }
+
         var qk = new double[usable.Count][][];
         var ov = new double[usable.Count][][];
         var kv = new int[usable.Count];
