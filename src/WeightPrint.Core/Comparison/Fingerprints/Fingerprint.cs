@@ -249,10 +249,18 @@ internal static class Bf16
     {
         values = [];
         if (base64.Length != Base64.GetMaxEncodedToUtf8Length(2 * count)) return false;
-        var bytes = new byte[2L * count];
-        if (Base64.DecodeFromUtf8(base64, bytes, out int consumed, out int n) != OperationStatus.Done || consumed != base64.Length || n != bytes.Length) return false;
-        values = ToSingles(bytes, count);
-        return true;
+        // The BF16 bytes are a scratch buffer on the way to floats: rented, not allocated per block.
+        var bytes = ArrayPool<byte>.Shared.Rent(2 * count);
+        try
+        {
+            if (Base64.DecodeFromUtf8(base64, bytes.AsSpan(0, 2 * count), out int consumed, out int n) != OperationStatus.Done || consumed != base64.Length || n != 2 * count) return false;
+            values = ToSingles(bytes.AsSpan(0, n), count);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     private static float[] ToSingles(ReadOnlySpan<byte> bytes, int count)

@@ -45,6 +45,21 @@ internal sealed class PcsMethod : SignalMethod
 
     private sealed record TensorSample(string Name, float[] A, float[] B, double NormA, double NormB);
 
+    /// <summary>Samples already read, by tensor and side (A's are read as stored, B's through the alignment), so the
+    /// layer matrix reuses the tests' samples instead of reading every tensor again.</summary>
+    private sealed class SampleCache
+    {
+        private readonly Dictionary<(TensorView View, bool SideB), float[]> _read = [];
+
+        public float[] Read(TensorView t, bool sideB, Func<float[]> read)
+        {
+            if (_read.TryGetValue((t, sideB), out var known)) return known;
+            var fresh = read();
+            _read[(t, sideB)] = fresh;
+            return fresh;
+        }
+    }
+
     public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
     {
         if (a.View == null || b.View == null) return NotApplicable("pcs compares weights and needs both models' weights (a fingerprint file has none)");
@@ -70,6 +85,7 @@ internal sealed class PcsMethod : SignalMethod
         var notCompared = new List<string>(); // across widths: tensors present in both models whose other axis differs
         int s = residual.Length;
 
+        var samples = new SampleCache(); // each tensor's sample, read once for the tests and the layer matrix
         // Sampled tensors per layer pair (plus one group for model-level tensors).
         var groups = new List<(int LayerA, int LayerB, List<TensorSample> Tensors, int Attention)>();
         context.Progress?.Begin(Id, pairs.Count, "layer pairs");
@@ -81,16 +97,16 @@ internal sealed class PcsMethod : SignalMethod
             foreach (var role in Readers.Concat(Writers))
             {
                 if (role is TensorRole.MlpGate or TensorRole.MlpUp or TensorRole.MlpDown) continue;
-                AddSample(attention, role.ToString(), la.Get(role), lb.Get(role), Writers.Contains(role), residual, context.Seed, alignA, alignment, frame, notCompared);
+                AddSample(attention, role.ToString(), la.Get(role), lb.Get(role), Writers.Contains(role), residual, context.Seed, alignA, alignment, frame, notCompared, samples);
             }
 
             var mlp = new List<TensorSample>();
             foreach (var (ma, mb) in ModelParts.MlpPairs(la, lb))
             {
                 string tag = ma.Label == mb.Label ? ma.Label : $"{ma.Label}~{mb.Label}";
-                AddSample(mlp, tag + ".gate", ma.Gate, mb.Gate, false, residual, context.Seed, alignA, alignment, frame, notCompared);
-                AddSample(mlp, tag + ".up", ma.Up, mb.Up, false, residual, context.Seed, alignA, alignment, frame, notCompared);
-                AddSample(mlp, tag + ".down", ma.Down, mb.Down, true, residual, context.Seed, alignA, alignment, frame, notCompared);
+                AddSample(mlp, tag + ".gate", ma.Gate, mb.Gate, false, residual, context.Seed, alignA, alignment, frame, notCompared, samples);
+                AddSample(mlp, tag + ".up", ma.Up, mb.Up, false, residual, context.Seed, alignA, alignment, frame, notCompared, samples);
+                AddSample(mlp, tag + ".down", ma.Down, mb.Down, true, residual, context.Seed, alignA, alignment, frame, notCompared, samples);
             }
 
             groups.Add((la.Index, lb.Index, [.. attention, .. mlp], attention.Count));
@@ -101,8 +117,8 @@ internal sealed class PcsMethod : SignalMethod
         var modelLevel = new List<TensorSample>();
         if (frame == null ? alignment.IsIdentity : !frame.Accepted)
         {
-            AddSample(modelLevel, "embedding", va.Get(ModelRole.Embedding), vb.Get(ModelRole.Embedding), false, residual, context.Seed, alignA, alignment, frame, notCompared);
-            AddSample(modelLevel, "lm_head", va.Get(ModelRole.LmHead), vb.Get(ModelRole.LmHead), false, residual, context.Seed, alignA, alignment, frame, notCompared);
+            AddSample(modelLevel, "embedding", va.Get(ModelRole.Embedding), vb.Get(ModelRole.Embedding), false, residual, context.Seed, alignA, alignment, frame, notCompared, samples);
+            AddSample(modelLevel, "lm_head", va.Get(ModelRole.LmHead), vb.Get(ModelRole.LmHead), false, residual, context.Seed, alignA, alignment, frame, notCompared, samples);
         }
 
         int tensorCount = groups.Sum(g => g.Tensors.Count) + modelLevel.Count;
@@ -212,7 +228,7 @@ internal sealed class PcsMethod : SignalMethod
             parts.Add(new PartTest("embeddings", -1, -1, Cosine(embedding), mp, Id));
         }
 
-        var matrix = LayerMatrix(va, vb, residual, context.Seed, alignA, alignment, context.Threads);
+        var matrix = LayerMatrix(va, vb, residual, context.Seed, alignA, alignment, context.Threads, samples);
         var modelTensors = new Dictionary<string, double>();
         foreach (var t in modelLevel) modelTensors[t.Name] = Cosine(t);
         return new MethodResult
@@ -317,7 +333,7 @@ internal sealed class PcsMethod : SignalMethod
 
     /// <summary>Reads the same sample of both tensors as u × s (other axis × residual) when their other axes agree (and
     /// their residual axes: equal, or each model's own width when the widths differ and <paramref name="frame"/> selects channels).</summary>
-    private static void AddSample(List<TensorSample> list, string name, TensorView? ta, TensorView? tb, bool writer, int[] residual, int seed, ResidualAlignment alignA, ResidualAlignment alignB, CrossWidthFrame? frame, List<string> notCompared)
+    private static void AddSample(List<TensorSample> list, string name, TensorView? ta, TensorView? tb, bool writer, int[] residual, int seed, ResidualAlignment alignA, ResidualAlignment alignB, CrossWidthFrame? frame, List<string> notCompared, SampleCache samples)
     {
         if (ta == null || tb == null) return;
         long residualA = writer ? ta.Rows : ta.Columns, residualB = writer ? tb.Rows : tb.Columns;
@@ -328,7 +344,7 @@ internal sealed class PcsMethod : SignalMethod
             return;
         }
 
-        var (sa, sb) = (ReadSample(ta, name, writer, residual, seed, alignA), ReadSample(tb, name, writer, residual, seed, alignB));
+        var (sa, sb) = (samples.Read(ta, false, () => ReadSample(ta, name, writer, residual, seed, alignA)), samples.Read(tb, true, () => ReadSample(tb, name, writer, residual, seed, alignB)));
         list.Add(new TensorSample(name, sa, sb, LinearAlgebra.Norm(sa), LinearAlgebra.Norm(sb)));
     }
 
@@ -342,13 +358,13 @@ internal sealed class PcsMethod : SignalMethod
     }
 
     /// <summary>Layer × layer mean tensor cosine (attention and dense MLP tensors of equal shape) on the same samples.</summary>
-    private static double[][] LayerMatrix(ModelView va, ModelView vb, int[] residual, int seed, ResidualAlignment alignA, ResidualAlignment alignment, int threads)
+    private static double[][] LayerMatrix(ModelView va, ModelView vb, int[] residual, int seed, ResidualAlignment alignA, ResidualAlignment alignment, int threads, SampleCache samples)
     {
         var ba = ModelParts.Blocks(va);
         var bb = ModelParts.Blocks(vb);
         TensorRole[] roles = [.. Readers, .. Writers];
-        var sa = ba.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignA) : null).ToArray()).ToArray();
-        var sb = bb.Select(l => roles.Select(r => l.Get(r) is { } t ? ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignment) : null).ToArray()).ToArray();
+        var sa = ba.Select(l => roles.Select(r => l.Get(r) is { } t ? samples.Read(t, false, () => ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignA)) : null).ToArray()).ToArray();
+        var sb = bb.Select(l => roles.Select(r => l.Get(r) is { } t ? samples.Read(t, true, () => ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignment)) : null).ToArray()).ToArray();
         // Per role and sample length: every A layer's unit-norm sample against every B layer's in one matrix product.
         var sum = new double[ba.Count, bb.Count];
         var count = new int[ba.Count, bb.Count];
