@@ -333,7 +333,7 @@ internal sealed class CatalogStore : IDisposable
 
     /// <summary>The stored fingerprint of an entry (read and validated like a file).</summary>
     public Fingerprint LoadFingerprint(CatalogEntry entry)
-        => Fingerprint.Read(new MemoryStream(LoadFingerprintBytes(entry)), $"{Display} entry '{entry.Name}'");
+        => Fingerprint.Read(LoadFingerprintBytes(entry), $"{Display} entry '{entry.Name}'");
 
     /// <summary>The raw fingerprint line of an entry, as stored.</summary>
     public byte[] LoadFingerprintBytes(CatalogEntry entry)

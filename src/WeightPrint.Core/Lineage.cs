@@ -81,7 +81,7 @@ public static class Lineage
     /// <summary>Makes an opened model's fingerprint: the seeded samples pcs and neuron-match need, the signatures of the
     /// selected methods that have one (pdf, pdf-mlp, spectral; <see cref="CompareOptions.Methods"/>), and the hashes of
     /// its files and tensors. The result can be written (<see cref="Fingerprint.Write"/>), read back
-    /// (<see cref="Fingerprint.Read"/>) and compared in place of the model (<see cref="OpenedInput.Of"/>), with the
+    /// (<see cref="Fingerprint.Read(Stream, string)"/>) and compared in place of the model (<see cref="OpenedInput.Of"/>), with the
     /// same seed. A fingerprint file opened with <see cref="OpenAsync(string, OpenOptions?, CancellationToken)"/> is
     /// returned as it is.</summary>
     public static Task<Fingerprint> FingerprintAsync(OpenedInput model, CompareOptions? options = null, CancellationToken cancellationToken = default)

@@ -110,6 +110,13 @@ public sealed class Fingerprint
         return FingerprintReader.Parse(bytes, name);
     }
 
+    /// <summary>Reads a fingerprint held in memory (a catalog's stored line) without copying it.</summary>
+    internal static Fingerprint Read(byte[] bytes, string name)
+    {
+        if (bytes.Length > MaxBytes) throw new InvalidModelFileException(name, $"fingerprint exceeds the {MaxBytes}-byte limit");
+        return FingerprintReader.Parse(bytes, name);
+    }
+
     /// <summary>Reads a fingerprint file.</summary>
     public static Fingerprint ReadFile(string path)
     {

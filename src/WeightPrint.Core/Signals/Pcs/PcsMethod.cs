@@ -125,8 +125,14 @@ internal sealed class PcsMethod : SignalMethod
         if (tensorCount == 0) return NotApplicable("no tensor has the same shape in both models");
 
         // Cross-Gram per group: G[r, r'] = Σ_k a[k, r]·b[k, r'] / (‖a‖‖b‖); the statistic for a residual permutation π is Σ_r G[r, π(r)].
-        // Per layer pair: attention tensors, MLP tensors, and their sum (the layer's statistic).
-        var partGrams = groups.SelectMany(g => new[] { CrossGram(g.Tensors.Take(g.Attention).ToList(), s, context.Threads), CrossGram(g.Tensors.Skip(g.Attention).ToList(), s, context.Threads) }).ToList();
+        // Per layer pair: attention tensors, MLP tensors, and their sum (the layer's statistic). The parts run in parallel,
+        // each on one thread (transposes and small products do not spread well over threads).
+        var partGrams = new double[2 * groups.Count][];
+        Parallel.For(0, partGrams.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads) }, k =>
+        {
+            var g = groups[k / 2];
+            partGrams[k] = CrossGram(k % 2 == 0 ? g.Tensors.Take(g.Attention).ToList() : g.Tensors.Skip(g.Attention).ToList(), s, 1);
+        });
         var grams = Enumerable.Range(0, groups.Count).Select(g => partGrams[2 * g].Zip(partGrams[2 * g + 1], (x, y) => x + y).ToArray()).ToList();
         var modelGram = CrossGram(modelLevel, s, context.Threads);
         var total = new double[s * s];
@@ -155,7 +161,7 @@ internal sealed class PcsMethod : SignalMethod
         var observedParts = partGrams.Select(Trace).ToArray();
         double observedTotal = Trace(total);
         var exceed = new int[grams.Count];
-        var exceedParts = new int[partGrams.Count];
+        var exceedParts = new int[partGrams.Length];
         var observedKinds = kindGrams.Select(Trace).ToArray();
         var exceedKinds = new int[2];
         // The m permutations are drawn first (same draws, same order as one shared permutation per round), then each
@@ -181,7 +187,7 @@ internal sealed class PcsMethod : SignalMethod
         }
 
         for (int g = 0; g < grams.Count; g++) exceed[g] = Exceeding(grams[g], observed[g]);
-        for (int g = 0; g < partGrams.Count; g++) exceedParts[g] = Exceeding(partGrams[g], observedParts[g]);
+        for (int g = 0; g < partGrams.Length; g++) exceedParts[g] = Exceeding(partGrams[g], observedParts[g]);
         for (int kind = 0; kind < 2; kind++) exceedKinds[kind] = Exceeding(kindGrams[kind], observedKinds[kind]);
         int exceedTotal = Exceeding(total, observedTotal);
 
@@ -365,26 +371,32 @@ internal sealed class PcsMethod : SignalMethod
         TensorRole[] roles = [.. Readers, .. Writers];
         var sa = ba.Select(l => roles.Select(r => l.Get(r) is { } t ? samples.Read(t, false, () => ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignA)) : null).ToArray()).ToArray();
         var sb = bb.Select(l => roles.Select(r => l.Get(r) is { } t ? samples.Read(t, true, () => ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignment)) : null).ToArray()).ToArray();
-        // Per role and sample length: every A layer's unit-norm sample against every B layer's in one matrix product.
+        // Per role and sample length: every A layer's unit-norm sample against every B layer's in one matrix product; the
+        // roles run in parallel and are summed in role order (same bytes whatever the threads).
         var sum = new double[ba.Count, bb.Count];
         var count = new int[ba.Count, bb.Count];
-        for (int r = 0; r < roles.Length; r++)
+        var perRole = new List<(List<int> RowsA, List<int> RowsB, float[] Dots)>[roles.Length];
+        Parallel.For(0, roles.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, r =>
         {
-            var lengths = sa.Select(l => l[r]?.Length ?? 0).Where(n => n > 0).Distinct().ToList();
-            foreach (int len in lengths)
+            perRole[r] = [];
+            foreach (int len in sa.Select(l => l[r]?.Length ?? 0).Where(n => n > 0).Distinct())
             {
                 var (rowsA, stackA) = UnitRows(sa, r, len);
                 var (rowsB, stackB) = UnitRows(sb, r, len);
                 if (rowsA.Count == 0 || rowsB.Count == 0) continue;
                 var dots = new float[rowsA.Count * rowsB.Count];
-                LinearAlgebra.MultiplyTransposed(stackA, rowsA.Count, stackB, rowsB.Count, len, dots, threads);
-                for (int i = 0; i < rowsA.Count; i++)
+                LinearAlgebra.MultiplyTransposed(stackA, rowsA.Count, stackB, rowsB.Count, len, dots, 1);
+                perRole[r].Add((rowsA, rowsB, dots));
+            }
+        });
+        foreach (var (rowsA, rowsB, dots) in perRole.SelectMany(x => x))
+        {
+            for (int i = 0; i < rowsA.Count; i++)
+            {
+                for (int j = 0; j < rowsB.Count; j++)
                 {
-                    for (int j = 0; j < rowsB.Count; j++)
-                    {
-                        sum[rowsA[i], rowsB[j]] += dots[i * rowsB.Count + j];
-                        count[rowsA[i], rowsB[j]]++;
-                    }
+                    sum[rowsA[i], rowsB[j]] += dots[i * rowsB.Count + j];
+                    count[rowsA[i], rowsB[j]]++;
                 }
             }
         }
