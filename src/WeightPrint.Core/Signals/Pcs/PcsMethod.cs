@@ -322,13 +322,16 @@ internal sealed class PcsMethod : SignalMethod
     {
         var g = new double[s * s];
         var buffer = new float[s * s];
+        var scratch = new Dictionary<int, (float[] A, float[] B)>(); // transposes of one size, reused (fewer fresh pages)
         foreach (var t in tensors)
         {
             if (t.NormA == 0 || t.NormB == 0) continue;
             int u = t.A.Length / s;
+            if (!scratch.TryGetValue(t.A.Length, out var pair)) scratch[t.A.Length] = pair = (new float[t.A.Length], new float[t.A.Length]);
             // Columns of the u × s samples as rows: residual-major.
-            var at = ModelParts.Transpose(t.A, u, s);
-            var bt = ModelParts.Transpose(t.B, u, s);
+            var (at, bt) = pair;
+            ModelParts.Transpose(t.A, u, s, at);
+            ModelParts.Transpose(t.B, u, s, bt);
             LinearAlgebra.MultiplyTransposed(at, s, bt, s, u, buffer, threads);
             double scale = 1 / (t.NormA * t.NormB);
             for (int i = 0; i < g.Length; i++) g[i] += buffer[i] * scale;

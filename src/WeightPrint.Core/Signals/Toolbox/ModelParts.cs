@@ -157,9 +157,17 @@ internal static class ModelParts
     /// <summary>Transposes a row-major rows × cols float matrix.</summary>
     public static float[] Transpose(ReadOnlySpan<float> m, int rows, int cols)
     {
+        var t = new float[m.Length];
+        Transpose(m, rows, cols, t);
+        return t;
+    }
+
+    /// <summary>Transposes a row-major rows × cols float matrix into <paramref name="t"/> (cols × rows).</summary>
+    public static void Transpose(ReadOnlySpan<float> m, int rows, int cols, Span<float> t)
+    {
+        if (m.Length != rows * cols || t.Length != m.Length) throw new ArgumentException("shape mismatch");
         // In 32 × 32 tiles, so both the rows read and the rows written stay in cache.
         const int Tile = 32;
-        var t = new float[m.Length];
         for (int i0 = 0; i0 < rows; i0 += Tile)
         {
             int i1 = Math.Min(rows, i0 + Tile);
@@ -172,8 +180,6 @@ internal static class ModelParts
                 }
             }
         }
-
-        return t;
     }
 
     /// <summary>"Layer 3" style label of a block pair.</summary>
