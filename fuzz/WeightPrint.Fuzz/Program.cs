@@ -50,6 +50,9 @@ public static class Program
 
         if (args.Length > 1)
         {
+            // Replaying one input outside afl-fuzz: the instrumented assemblies record branches into AFL's shared map,
+            // which does not exist here, so give them a private one (AFL's 64 KiB map size) instead of a null pointer.
+            ReplayMap();
             Run(target, File.ReadAllBytes(args[1]));
             return 0;
         }
@@ -61,6 +64,12 @@ public static class Program
             Run(target, ms.ToArray());
         });
         return 0;
+    }
+
+    private static unsafe void ReplayMap()
+    {
+        if (SharpFuzz.Common.Trace.SharedMem == null)
+            SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(1 << 16);
     }
 
     private static void Run(Action<byte[]> target, byte[] input)
