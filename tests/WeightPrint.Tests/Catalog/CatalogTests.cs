@@ -68,6 +68,20 @@ public class CatalogTests
     }
 
     [Fact]
+    public void A_new_SQLite_catalog_uses_64_KiB_pages()
+    {
+        // Fewer overflow pages per stored fingerprint (a 7B one is 56 MB): identify reads K of them.
+        using var dir = new TempDir();
+        string db = dir.File("c.db");
+        CatalogStore.Open(db).Dispose();
+        using var c = new SqliteConnection($"Data Source={db};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA page_size";
+        Assert.Equal(65536L, (long)cmd.ExecuteScalar()!);
+    }
+
+    [Fact]
     public void The_Bonferroni_adjustment_keeps_every_field_of_a_result_and_adjusts_its_parts()
     {
         // Found with the 7B identify benchmark: the adjusted copy lost the null kind (and the parts and transform), so two
