@@ -130,8 +130,7 @@ internal sealed class NeuronMatchMethod : SignalMethod
         // MLPs whose position test alone reached the floor drew no agreement nulls (see MatchMlp); the agreement statistic
         // is read on the others, and is not computed when there are none (the method's p-value is at the floor then).
         var drawn = done.Where(o => o.NullRhos.Length == NullDraws).ToList();
-        var (pAgreement, nullMean, nullSd, exceeding) = drawn.Count == 0 ? (double.NaN, double.NaN, double.NaN, 0)
-            : DrawTail(drawn.Average(o => o.Rho), Enumerable.Range(0, NullDraws).Select(k => drawn.Average(o => o.NullRhos[k])).ToArray());
+        var (pAgreement, nullMean, nullSd, exceeding) = AgreementTail(drawn);
         double p = Math.Max(FisherMethod.MinPValue, Math.Min(1, tests * (double.IsNaN(pAgreement) ? pPosition : Math.Min(pPosition, pAgreement))));
 
         var perLayer = new List<LayerScore>();
@@ -139,9 +138,7 @@ internal sealed class NeuronMatchMethod : SignalMethod
         foreach (var g in done.GroupBy(o => (o.LayerA, o.LayerB)))
         {
             double lp = Math.Max(FisherMethod.MinPValue, FisherMethod.Combine(g.Select(o => o.PositionP).ToList()));
-            var layerDrawn = g.Where(o => o.NullRhos.Length == NullDraws).ToList();
-            double la = layerDrawn.Count == 0 ? double.NaN
-                : DrawTail(layerDrawn.Average(o => o.Rho), Enumerable.Range(0, NullDraws).Select(k => layerDrawn.Average(o => o.NullRhos[k])).ToArray()).P;
+            double la = AgreementTail(g.Where(o => o.NullRhos.Length == NullDraws).ToList()).P;
             double combined = Math.Max(FisherMethod.MinPValue, Math.Min(1, tests * (double.IsNaN(la) ? lp : Math.Min(lp, la))));
             perLayer.Add(new LayerScore(g.Key.LayerA, g.Key.LayerB, g.Average(o => o.Rho), combined));
             bool moe = g.Any(o => o.Part != "mlp");
@@ -174,6 +171,12 @@ internal sealed class NeuronMatchMethod : SignalMethod
                 + (experts == null ? "" : "; " + experts.Summary()),
         };
     }
+
+    /// <summary>The agreement test over MLPs that drew their null: the mean ρ against the mean of each null draw; NaN
+    /// (not computed) when none drew one.</summary>
+    private static (double P, double Mean, double Sd, int Exceeding) AgreementTail(IReadOnlyList<MlpOutcome> drawn)
+        => drawn.Count == 0 ? (double.NaN, double.NaN, double.NaN, 0)
+            : DrawTail(drawn.Average(o => o.Rho), Enumerable.Range(0, NullDraws).Select(k => drawn.Average(o => o.NullRhos[k])).ToArray());
 
     /// <summary>Monte Carlo draws of the statistic under the null, read parametrically: the probability that a new draw
     /// from a normal law with the draws' mean and SD reaches the observed value (Student-t predictive tail, m − 1 dof);
