@@ -38,7 +38,8 @@ internal sealed class HttpRangeByteSource : IByteSource
     private long[]? _extentEnds;
     private volatile bool _disposed;
 
-    /// <summary>Most pieces (exact partial-block ranges of planned reads) kept per file; the oldest are dropped.</summary>
+    /// <summary>Most pieces (exact partial-block ranges of planned reads) kept per file; beyond it those already read
+    /// to their end are dropped first, then the oldest.</summary>
     public const int MaxPlannedPieces = 16;
 
     /// <summary>Most bytes of pieces kept per file; the newest two pieces (one planned read's) are kept even when
@@ -96,6 +97,23 @@ internal sealed class HttpRangeByteSource : IByteSource
         public Run Run { get; set; } = null!;
 
         public byte[]? Data { get; set; }
+
+        private long _readTo;
+
+        /// <summary>Whether a read has reached the piece's end (reads of a planned range go forward, so its pieces are
+        /// then spent; eviction drops spent pieces before any a reader still waits for).</summary>
+        public bool Spent => Volatile.Read(ref _readTo) >= End;
+
+        public void MarkReadTo(long position)
+        {
+            long seen = Volatile.Read(ref _readTo);
+            while (position > seen)
+            {
+                long was = Interlocked.CompareExchange(ref _readTo, position, seen);
+                if (was == seen) return;
+                seen = was;
+            }
+        }
     }
 
     private HttpRangeByteSource(RemoteFile file, long length, HttpFetcher? fetcher, DiskBlockStore? store, BlockMemoryCache memory,
@@ -173,7 +191,12 @@ internal sealed class HttpRangeByteSource : IByteSource
             var (piece, next) = FindPiece(pos, end);
             var part = destination.Slice((int)(pos - offset), (int)(next - pos));
             if (piece == null || PieceData(piece) is not { } data) ReadBlocks(pos, part);
-            else data.AsSpan((int)(pos - piece.Start), part.Length).CopyTo(part);
+            else
+            {
+                data.AsSpan((int)(pos - piece.Start), part.Length).CopyTo(part);
+                piece.MarkReadTo(next);
+            }
+
             pos = next;
         }
     }
@@ -511,13 +534,20 @@ internal sealed class HttpRangeByteSource : IByteSource
         return runs;
     }
 
-    /// <summary>Adds a piece, dropping the oldest beyond the bounds but never the newest two (caller holds the lock).</summary>
+    /// <summary>Adds a piece, dropping others beyond the bounds (the oldest spent one first, else the oldest) but never
+    /// the newest two (caller holds the lock). Spent first: with several readers planning at once, the oldest piece may
+    /// belong to a reader that has not read it yet, and dropping it would cost that reader its whole block.</summary>
     private void AddPiece(Piece piece)
     {
         var pieces = _shared.Pieces;
         pieces.Add(piece);
         _shared.PieceBytes += piece.End - piece.Start;
-        while (pieces.Count > 2 && (pieces.Count > MaxPlannedPieces || _shared.PieceBytes > MaxPlannedPieceBytes)) DropPiece(pieces[0]);
+        while (pieces.Count > 2 && (pieces.Count > MaxPlannedPieces || _shared.PieceBytes > MaxPlannedPieceBytes))
+        {
+            int spent = pieces.FindIndex(0, pieces.Count - 2, p => p.Spent);
+            DropPiece(pieces[spent >= 0 ? spent : 0]);
+        }
+
         _shared.PieceCount = pieces.Count;
     }
 

@@ -422,6 +422,33 @@ public sealed class HttpRangeByteSourceTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_planned_range_not_read_yet_keeps_its_pieces_while_later_plans_are_read()
+    {
+        // One reader plans a range and is slow; others plan and read far more ranges than the piece bound holds.
+        // Their spent pieces are dropped first, so the slow reader still gets exactly its bytes.
+        var (source, fetcher, transfer) = Open(http: HubTestEnv.FastHttp(PlanBlock));
+        using (fetcher)
+        using (source)
+        {
+            (long Offset, int Length) Range(int s) => (3L * s * PlanBlock + 37 * s + 1, PlanBlock + 997 * s + 5);
+            long total = 0;
+            var slow = Range(0);
+            source.PlanRead(slow.Offset, slow.Length);
+            total += slow.Length;
+            for (int s = 1; s <= HttpRangeByteSource.MaxPlannedPieces; s++)
+            {
+                var (offset, length) = Range(s);
+                source.PlanRead(offset, length);
+                ReadRows(source, offset, length, 2_000);
+                total += length;
+            }
+
+            ReadRows(source, slow.Offset, slow.Length, 2_000);
+            Assert.Equal(total, transfer.BytesFetched);
+        }
+    }
+
     [Theory]
     [InlineData("bytes 0-99/1000", 0, 99, 1000L, false)]
     [InlineData("bytes 5-5/*", 5, 5, null, false)]
