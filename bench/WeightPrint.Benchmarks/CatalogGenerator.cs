@@ -95,11 +95,10 @@ internal static class CatalogGenerator
         {
             Blocks = s.Blocks.Select(b =>
             {
-                double sd = Spread(b.Values);
-                var v = new float[b.Values.Length];
+                double sd = Spread(b.ToSingles());
+                var v = new float[b.Bytes.Length / 2];
                 for (int i = 0; i < v.Length; i++) v[i] = (float)(sd * Normal(rng));
-                Bf16.Round(v);
-                return b with { Values = v };
+                return WeightPrint.Model.SampleBlock.FromSingles(b.RowStart, b.RowCount, b.ColumnStart, b.ColumnCount, v);
             }).ToList(),
         }).ToList();
         return new Fingerprint

@@ -33,14 +33,44 @@ internal static class Identify
     {
         var (entries, compatible, shortlist) = Prefilter(store.Entries(), suspectFingerprint, top);
         int tested = shortlist.Count;
-        var candidates = new List<IdentifyCandidate>();
-        foreach (var (entry, score) in shortlist)
+        // The candidates' comparisons are independent: they run side by side, each on its share of the threads (a
+        // comparison spends much of its time on one thread at a time, so this is where the second core pays), reading
+        // the catalog one at a time. Results are the same bytes whatever the threads (each method's are).
+        int workers = Math.Clamp(context.Threads, 1, Math.Max(1, tested));
+        var each = new MethodContext
         {
-            var fp = store.LoadFingerprint(entry);
-            using var input = OpenedInput.Of(fp, "catalog:" + entry.Name);
-            var result = ComparisonRunner.Run(input, suspect, methods, context);
-            candidates.Add(new IdentifyCandidate(entry, score, result, Adjusted(result.Methods, tested)));
+            Seed = context.Seed,
+            Permutations = context.Permutations,
+            Threads = Math.Max(1, context.Threads / workers),
+            Cancellation = context.Cancellation,
+            Progress = workers == 1 ? context.Progress : null,
+        };
+        var results = new IdentifyCandidate[tested];
+        var gate = new Lock();
+        if (workers > 1) context.Progress?.Begin("comparing with the candidates", tested, "candidates");
+        try
+        {
+            RunCandidates();
         }
+        catch (AggregateException e) when (e.Flatten().InnerExceptions is { Count: > 0 } inner)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner[0]).Throw(); // a catalog entry's own error, as when run alone
+        }
+
+        void RunCandidates() => Parallel.For(0, tested, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = context.Cancellation }, i =>
+        {
+            var (entry, score) = shortlist[i];
+            Fingerprint fp;
+            lock (gate) fp = store.LoadFingerprint(entry);
+            using var input = OpenedInput.Of(fp, "catalog:" + entry.Name);
+            var result = ComparisonRunner.Run(input, suspect, methods, each);
+            results[i] = new IdentifyCandidate(entry, score, result, Adjusted(result.Methods, tested));
+            if (workers > 1)
+            {
+                lock (gate) context.Progress?.Advance(1);
+            }
+        });
+        var candidates = results.ToList();
 
         var ordered = candidates.OrderBy(c => Rank(c.Verdict.Label)).ThenBy(c => SmallestP(c.Comparison.Methods)).ThenByDescending(c => c.PrefilterScore).ToList();
         return new IdentifyResult(entries, compatible, ordered);

@@ -42,7 +42,7 @@ internal static class Sketch
                     var b = s.Blocks[0];
                     for (int r = 0; r < Math.Min(Side, b.RowCount); r++)
                     {
-                        for (int c = 0; c < Math.Min(Side, b.ColumnCount); c++) sketch[at + r * Side + c] = b.Values[r * b.ColumnCount + c];
+                        for (int c = 0; c < Math.Min(Side, b.ColumnCount); c++) sketch[at + r * Side + c] = b.At(r, c);
                     }
                 }
 

@@ -76,6 +76,8 @@ internal static class WeightPrintCli
     {
         switch (e)
         {
+            case AggregateException agg when agg.Flatten().InnerExceptions is { Count: > 0 } inner:
+                return ReportError(inner[0], stderr); // work run in parallel: the first failure is the one to report
             case InvalidModelFileException:
             case UsageException:
             case WeightPrint.Catalog.CatalogException:

@@ -4,11 +4,63 @@ using WeightPrint.Numerics;
 namespace WeightPrint.Model;
 
 /// <summary>A rectangle of a matrix stored in a fingerprint: rows [RowStart, RowStart + RowCount) × columns
-/// [ColumnStart, ColumnStart + ColumnCount), row-major values.</summary>
-public sealed record SampleBlock(int RowStart, int RowCount, int ColumnStart, int ColumnCount, float[] Values)
+/// [ColumnStart, ColumnStart + ColumnCount), row-major BF16 values as stored (<see cref="Bytes"/>: little-endian, two
+/// bytes each), widened to float only when read, so a loaded fingerprint takes the bytes it stores.</summary>
+public sealed record SampleBlock
 {
+    /// <summary>A block of stored BF16 bytes (exactly rows × columns × 2 of them).</summary>
+    public SampleBlock(int rowStart, int rowCount, int columnStart, int columnCount, byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (rowCount < 0 || columnCount < 0 || bytes.Length != 2L * rowCount * columnCount)
+            throw new ArgumentException($"a block of {rowCount} × {columnCount} BF16 values needs {2L * rowCount * columnCount} bytes, not {bytes.Length}", nameof(bytes));
+        (RowStart, RowCount, ColumnStart, ColumnCount, Bytes) = (rowStart, rowCount, columnStart, columnCount, bytes);
+    }
+
+    /// <summary>First stored row.</summary>
+    public int RowStart { get; }
+
+    /// <summary>Stored rows.</summary>
+    public int RowCount { get; }
+
+    /// <summary>First stored column.</summary>
+    public int ColumnStart { get; }
+
+    /// <summary>Stored columns (of every stored row).</summary>
+    public int ColumnCount { get; }
+
+    /// <summary>The values, row-major, as little-endian BF16.</summary>
+    public byte[] Bytes { get; }
+
+    /// <summary>A block of float values, each rounded to the nearest BF16 (what a fingerprint stores).</summary>
+    public static SampleBlock FromSingles(int rowStart, int rowCount, int columnStart, int columnCount, ReadOnlySpan<float> values)
+    {
+        var bytes = new byte[2 * values.Length];
+        for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), FloatConversion.SingleToBF16(values[i]));
+        return new SampleBlock(rowStart, rowCount, columnStart, columnCount, bytes);
+    }
+
     /// <summary>True when the block holds row <paramref name="row"/>.</summary>
     public bool HasRow(long row) => row >= RowStart && row < RowStart + RowCount;
+
+    /// <summary>Values of row <paramref name="row"/> (inside the block) from the block's column
+    /// <paramref name="fromColumn"/> on, as many as <paramref name="destination"/> holds.</summary>
+    public void ReadRow(long row, int fromColumn, Span<float> destination)
+    {
+        int at = (int)(row - RowStart) * ColumnCount + fromColumn;
+        FloatConversion.ToSingle(TensorDType.BF16, Bytes.AsSpan(2 * at, 2 * destination.Length), destination);
+    }
+
+    /// <summary>Every value, row-major, as float.</summary>
+    public float[] ToSingles()
+    {
+        var values = new float[Bytes.Length / 2];
+        FloatConversion.ToSingle(TensorDType.BF16, Bytes, values);
+        return values;
+    }
+
+    /// <summary>Value (row, column), both relative to the block.</summary>
+    public float At(int row, int column) => FloatConversion.BF16ToSingle(System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(Bytes.AsSpan(2 * (row * ColumnCount + column))));
 }
 
 /// <summary>Raised when a method asks a fingerprint for rows it does not hold.</summary>
@@ -64,7 +116,7 @@ internal sealed class SampledTensorView(string name, long rows, long columns, IR
             {
                 if (!b.HasRow(r)) continue;
                 found = true;
-                b.Values.AsSpan((int)(r - b.RowStart) * b.ColumnCount, b.ColumnCount).CopyTo(destination.Slice(i * width + b.ColumnStart, b.ColumnCount));
+                b.ReadRow(r, 0, destination.Slice(i * width + b.ColumnStart, b.ColumnCount));
             }
 
             if (!found) throw new SampleNotStoredException($"{Description}: row {r} is not in the fingerprint's sample");
@@ -85,25 +137,26 @@ internal sealed class SampledTensorView(string name, long rows, long columns, IR
             long r = rows[i];
             CheckRows(r, 1);
             var dst = destination.Slice(i * n, n);
-            dst.Fill(float.NaN);
+            // Columns no block holds read as NaN; skip the fill when one block holds them all (the usual case).
+            if (!(contiguous && HoldsColumns(r, c0, n))) dst.Fill(float.NaN);
             bool found = false;
             foreach (var b in Blocks)
             {
                 if (!b.HasRow(r)) continue;
                 found = true;
-                var src = b.Values.AsSpan((int)(r - b.RowStart) * b.ColumnCount, b.ColumnCount);
                 if (contiguous && n > 0)
                 {
-                    // Columns [c0, c0 + n): copy the overlap with the block's columns in one piece.
+                    // Columns [c0, c0 + n): widen the overlap with the block's columns in one piece.
                     int from = Math.Max(c0, b.ColumnStart), to = Math.Min(c0 + n, b.ColumnStart + b.ColumnCount);
-                    if (to > from) src.Slice(from - b.ColumnStart, to - from).CopyTo(dst.Slice(from - c0, to - from));
+                    if (to > from) b.ReadRow(r, from - b.ColumnStart, dst.Slice(from - c0, to - from));
                     continue;
                 }
 
+                int br = (int)(r - b.RowStart);
                 for (int c = 0; c < n; c++)
                 {
                     int at = columns[c] - b.ColumnStart;
-                    if ((uint)at < (uint)b.ColumnCount) dst[c] = src[at];
+                    if ((uint)at < (uint)b.ColumnCount) dst[c] = b.At(br, at);
                 }
             }
 
@@ -111,6 +164,17 @@ internal sealed class SampledTensorView(string name, long rows, long columns, IR
         }
 
         return true;
+    }
+
+    /// <summary>True when one block holds columns [<paramref name="c0"/>, +<paramref name="n"/>) of row <paramref name="r"/>.</summary>
+    private bool HoldsColumns(long r, int c0, int n)
+    {
+        foreach (var b in Blocks)
+        {
+            if (b.HasRow(r) && b.ColumnStart <= c0 && c0 + n <= b.ColumnStart + b.ColumnCount) return true;
+        }
+
+        return false;
     }
 
     public override Moments ComputeMoments()

@@ -16,6 +16,15 @@ internal static unsafe class FloatConversion
 
     public static float BF16ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
 
+    /// <summary>The nearest BF16 (ties to even; NaN stays a quiet NaN).</summary>
+    public static ushort SingleToBF16(float f)
+    {
+        if (float.IsNaN(f)) return 0x7FC0;
+        uint b = BitConverter.SingleToUInt32Bits(f);
+        b += 0x7FFF + ((b >> 16) & 1);
+        return (ushort)(b >> 16);
+    }
+
     public static float F16ToSingle(ushort bits) => F16Table[bits];
 
     /// <summary>OCP FP8 E4M3 ("fn": no infinities, S.1111.111 is NaN, bias 7, max 448).</summary>

@@ -52,12 +52,22 @@ internal static class LinearAlgebra
         {
             var row = m.Slice(i * cols, cols);
             double norm = Norm(row);
-            if (norm > 0)
-            {
-                float inv = (float)(1 / norm);
-                for (int j = 0; j < cols; j++) row[j] *= inv;
-            }
+            if (norm > 0) Scale(row, (float)(1 / norm), row);
         }
+    }
+
+    /// <summary>destination[i] = x[i] · factor (SIMD; <paramref name="destination"/> may be <paramref name="x"/>).</summary>
+    public static void Scale(ReadOnlySpan<float> x, float factor, Span<float> destination)
+    {
+        if (destination.Length < x.Length) throw new ArgumentException("destination too short", nameof(destination));
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var f = new Vector<float>(factor);
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count) (new Vector<float>(x[i..]) * f).CopyTo(destination[i..]);
+        }
+
+        for (; i < x.Length; i++) destination[i] = x[i] * factor;
     }
 
     /// <summary>C = A·Bᵀ for A (n × k) and B (m × k), float rows, result float (n × m). Register-blocked: four rows of A

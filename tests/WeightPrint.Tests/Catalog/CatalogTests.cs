@@ -59,6 +59,12 @@ public class CatalogTests
         Assert.Equal(2, (int)json["catalog"]!["tested"]!);
         Assert.NotEqual("derived", (string)json["candidates"]![1]!["verdict"]!["label"]!);
 
+        // The candidates are compared side by side on several threads, one at a time on one: the same bytes.
+        var one = CliRunner.Run("identify", Sample("stories260K-gguf-q8_0"), "--db", db, "--json", "--quiet", "--threads", "1");
+        var four = CliRunner.Run("identify", Sample("stories260K-gguf-q8_0"), "--db", db, "--json", "--quiet", "--threads", "4");
+        Assert.Equal(r.Stdout, one.Stdout);
+        Assert.Equal(r.Stdout, four.Stdout);
+
         // Without the base in the catalog: a plain "no match".
         Assert.Equal(0, CliRunner.Run("db", "remove", "stories260K", "--db", db).ExitCode);
         var none = CliRunner.Run("identify", Sample("stories260K-hf-bf16"), "--db", db, "--quiet");

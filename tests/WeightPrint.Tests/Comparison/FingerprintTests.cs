@@ -222,7 +222,7 @@ public class FingerprintTests
         {
             var (x, y) = (plain.Samples[i], other.Samples[i]);
             Assert.Equal(x.Blocks.Count, y.Blocks.Count);
-            for (int j = 0; j < x.Blocks.Count; j++) Assert.Equal(x.Blocks[j].Values, y.Blocks[j].Values);
+            for (int j = 0; j < x.Blocks.Count; j++) Assert.Equal(x.Blocks[j].Bytes, y.Blocks[j].Bytes);
         }
     }
 

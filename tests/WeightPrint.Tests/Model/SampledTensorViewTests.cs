@@ -11,7 +11,7 @@ public class SampledTensorViewTests
     {
         // 40 × 30 matrix with value 100·row + column; two blocks: rows 5..14 × columns 3..22, rows 20..24 × columns 0..29.
         static float[] Block(int r0, int rn, int c0, int cn) => Enumerable.Range(0, rn * cn).Select(k => (float)(100 * (r0 + k / cn) + c0 + k % cn)).ToArray();
-        return new SampledTensorView("t", 40, 30, [new SampleBlock(5, 10, 3, 20, Block(5, 10, 3, 20)), new SampleBlock(20, 5, 0, 30, Block(20, 5, 0, 30))]);
+        return new SampledTensorView("t", 40, 30, [SampleBlock.FromSingles(5, 10, 3, 20, Block(5, 10, 3, 20)), SampleBlock.FromSingles(20, 5, 0, 30, Block(20, 5, 0, 30))]);
     }
 
     [Theory]
@@ -40,7 +40,7 @@ public class SampledTensorViewTests
         var view = View();
         Assert.Throws<SampleNotStoredException>(() => view.TryReadSubmatrix([15], [3], new float[1]));
         Assert.False(view.IsComplete);
-        var whole = new SampledTensorView("w", 2, 3, [new SampleBlock(0, 2, 0, 3, [1, 2, 3, 4, 5, 6])]);
+        var whole = new SampledTensorView("w", 2, 3, [SampleBlock.FromSingles(0, 2, 0, 3, [1, 2, 3, 4, 5, 6])]);
         Assert.True(whole.IsComplete);
     }
 }

@@ -34,6 +34,31 @@ public class LinearAlgebraTests
     }
 
     [Fact]
+    public void Scale_multiplies_every_element_for_every_length_to_256_in_place_or_not()
+    {
+        var rnd = new Random(11);
+        for (int n = 0; n <= 256; n++)
+        {
+            var x = Enumerable.Range(0, n).Select(_ => (float)(rnd.NextDouble() * 200 - 100)).ToArray();
+            float f = (float)(rnd.NextDouble() * 4 - 2);
+            var into = new float[n + 3];
+            into[n] = into[n + 1] = into[n + 2] = 7; // past the end: untouched
+            LinearAlgebra.Scale(x, f, into);
+            var copy = x.ToArray();
+            LinearAlgebra.Scale(copy, f, copy);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(x[i] * f, into[i]);
+                Assert.Equal(x[i] * f, copy[i]);
+            }
+
+            Assert.Equal([7f, 7f, 7f], into[n..]);
+        }
+
+        Assert.Throws<ArgumentException>(() => LinearAlgebra.Scale(new float[5], 2, new float[4]));
+    }
+
+    [Fact]
     public void Multiply_transposed_matches_double_dot_products_for_every_inner_length_to_256()
     {
         // Every inner length 0..256 (vector remainders, the 4 × 2 block and its edges: n and m not multiples of 4 and 2),

@@ -140,7 +140,7 @@ public sealed class Fingerprint
         => new(label, Samples.Count > 0 ? FingerprintView.Build(this) : null, Signatures) { IsFingerprint = true };
 
     /// <summary>Bytes of stored sample values (BF16).</summary>
-    public long SampleBytes => Samples.Sum(s => s.Blocks.Sum(b => 2L * b.Values.Length));
+    public long SampleBytes => Samples.Sum(s => s.Blocks.Sum(b => (long)b.Bytes.Length));
 
     private static byte[] ReadBounded(Stream stream, string name)
     {
@@ -177,7 +177,7 @@ public sealed class Fingerprint
                 {
                     ["rows"] = new JsonArray(b.RowStart, b.RowCount),
                     ["columns"] = new JsonArray(b.ColumnStart, b.ColumnCount),
-                    ["bf16"] = Bf16.Encode(b.Values),
+                    ["bf16"] = Convert.ToBase64String(b.Bytes),
                 });
             }
 
@@ -222,64 +222,28 @@ public sealed class Fingerprint
     internal void SetPayloadHash(string hash) => PayloadSha256 = hash;
 }
 
-/// <summary>BF16 (round to nearest even), little-endian, base64: how samples are stored.</summary>
+/// <summary>A fingerprint's BF16 blocks as base64 text.</summary>
 internal static class Bf16
 {
-    public static ushort FromSingle(float f)
+    /// <summary>Decodes exactly <paramref name="count"/> values' bytes; false when the text is not base64 of that length.</summary>
+    public static bool TryDecode(string text, int count, out byte[] bytes)
     {
-        if (float.IsNaN(f)) return 0x7FC0;
-        uint b = BitConverter.SingleToUInt32Bits(f);
-        b += 0x7FFF + ((b >> 16) & 1);
-        return (ushort)(b >> 16);
-    }
-
-    public static string Encode(ReadOnlySpan<float> values)
-    {
-        var bytes = new byte[values.Length * 2];
-        for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), FromSingle(values[i]));
-        return Convert.ToBase64String(bytes);
-    }
-
-    /// <summary>Decodes exactly <paramref name="count"/> values; false when the text is not base64 of that length.</summary>
-    public static bool TryDecode(string text, int count, out float[] values)
-    {
-        values = [];
-        var bytes = new byte[(text.Length / 4 * 3) + 3];
-        if (!Convert.TryFromBase64String(text, bytes, out int n) || n != 2L * count) return false;
-        values = ToSingles(bytes.AsSpan(0, n), count);
+        bytes = [];
+        var buffer = new byte[(text.Length / 4 * 3) + 3];
+        if (!Convert.TryFromBase64String(text, buffer, out int n) || n != 2L * count) return false;
+        bytes = buffer.AsSpan(0, n).ToArray();
         return true;
     }
 
-    /// <summary>Decodes exactly <paramref name="count"/> values from base64 held as UTF-8 bytes (no JSON escapes, no
+    /// <summary>Decodes exactly <paramref name="count"/> values' bytes from base64 held as UTF-8 (no JSON escapes, no
     /// white space); false when they are not base64 of that length.</summary>
-    public static bool TryDecodeUtf8(ReadOnlySpan<byte> base64, int count, out float[] values)
+    public static bool TryDecodeUtf8(ReadOnlySpan<byte> base64, int count, out byte[] bytes)
     {
-        values = [];
+        bytes = [];
         if (base64.Length != Base64.GetMaxEncodedToUtf8Length(2 * count)) return false;
-        // The BF16 bytes are a scratch buffer on the way to floats: rented, not allocated per block.
-        var bytes = ArrayPool<byte>.Shared.Rent(2 * count);
-        try
-        {
-            if (Base64.DecodeFromUtf8(base64, bytes.AsSpan(0, 2 * count), out int consumed, out int n) != OperationStatus.Done || consumed != base64.Length || n != 2 * count) return false;
-            values = ToSingles(bytes.AsSpan(0, n), count);
-            return true;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(bytes);
-        }
-    }
-
-    private static float[] ToSingles(ReadOnlySpan<byte> bytes, int count)
-    {
-        var values = new float[count];
-        Numerics.FloatConversion.ToSingle(Numerics.TensorDType.BF16, bytes, values);
-        return values;
-    }
-
-    /// <summary>Rounds values to BF16 in place (what a stored sample reads back as).</summary>
-    public static void Round(Span<float> values)
-    {
-        for (int i = 0; i < values.Length; i++) values[i] = Numerics.FloatConversion.BF16ToSingle(FromSingle(values[i]));
+        var decoded = new byte[2 * count];
+        if (Base64.DecodeFromUtf8(base64, decoded, out int consumed, out int n) != OperationStatus.Done || consumed != base64.Length || n != decoded.Length) return false;
+        bytes = decoded;
+        return true;
     }
 }

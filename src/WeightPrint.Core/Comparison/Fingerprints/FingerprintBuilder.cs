@@ -95,9 +95,8 @@ internal static class FingerprintBuilder
         {
             var (key, t, rows, cols) = block;
             var values = cols == null ? ModelParts.ReadRows(t, rows) : ModelParts.ReadSubmatrix(t, rows, cols);
-            Bf16.Round(values);
             int c0 = cols == null ? 0 : cols[0], cn = cols == null ? (int)t.Columns : cols.Length;
-            result.Add(new TensorSample(key, t.Rows, t.Columns, [new SampleBlock(rows[0], rows.Length, c0, cn, values)]));
+            result.Add(new TensorSample(key, t.Rows, t.Columns, [SampleBlock.FromSingles(rows[0], rows.Length, c0, cn, values)]));
             progress?.Advance(ReadBytes(block));
         }
 

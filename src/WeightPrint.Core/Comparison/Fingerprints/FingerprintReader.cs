@@ -178,7 +178,7 @@ internal static class FingerprintReader
 
     /// <summary>A block's BF16 values: decoded from the raw UTF-8 token when it holds no escape (as every fingerprint this
     /// tool writes), else from the unescaped string.</summary>
-    private static bool DecodeBf16(JsonElement v, int count, out float[] values, string at, Fields f)
+    private static bool DecodeBf16(JsonElement v, int count, out byte[] values, string at, Fields f)
     {
         f.Expect(v, JsonValueKind.String, at + ".bf16");
         var raw = JsonMarshal.GetRawUtf8Value(v);

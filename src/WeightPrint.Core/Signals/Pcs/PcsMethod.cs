@@ -280,8 +280,7 @@ internal sealed class PcsMethod : SignalMethod
         {
             var x = samples[layers[k]][role]!;
             float inv = (float)(1 / norms[k]);
-            var row = stack.AsSpan(k * length, length);
-            for (int t = 0; t < length; t++) row[t] = x[t] * inv;
+            LinearAlgebra.Scale(x, inv, stack.AsSpan(k * length, length));
         }
 
         return (layers, stack);
