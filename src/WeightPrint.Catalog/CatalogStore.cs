@@ -340,8 +340,27 @@ internal sealed class CatalogStore : IDisposable
 
     /// <summary>The raw fingerprint line of an entry, as stored.</summary>
     public byte[] LoadFingerprintBytes(CatalogEntry entry)
-        => Guard(() => Scalar("SELECT body FROM payloads WHERE sha256 = @sha", null, ("sha", entry.PayloadSha256))) as byte[]
+        => (_postgres ? Guard(() => Scalar("SELECT body FROM payloads WHERE sha256 = @sha", null, ("sha", entry.PayloadSha256))) as byte[] : Guard(() => ReadSqliteBody(entry.PayloadSha256)))
             ?? throw new CatalogException($"{Display}: entry '{entry.Name}' has no fingerprint");
+
+    /// <summary>A stored body read with SQLite's incremental blob I/O straight into its array (a 7B fingerprint is 56 MB:
+    /// reading it as a column value costs another copy of it); null when there is none.</summary>
+    private byte[]? ReadSqliteBody(string sha256)
+    {
+        long rowid, length;
+        using (var cmd = Command("SELECT rowid, length(body), typeof(body) FROM payloads WHERE sha256 = @sha", null, ("sha", sha256)))
+        using (var reader = cmd.ExecuteReader())
+        {
+            if (!reader.Read() || reader.GetString(2) != "blob") return null;
+            (rowid, length) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        if (length > Fingerprint.MaxBytes) throw new CatalogException($"{Display}: a stored fingerprint of {length} bytes exceeds the {Fingerprint.MaxBytes}-byte limit");
+        var body = GC.AllocateUninitializedArray<byte>((int)length);
+        using var blob = new SqliteBlob((SqliteConnection)_connection, "payloads", "body", rowid, readOnly: true);
+        blob.ReadExactly(body);
+        return body;
+    }
 
     /// <summary>Entries that lack their fingerprint (must be none: both are written in one transaction).</summary>
     public long Orphans() => Guard(() => Convert.ToInt64(Scalar("SELECT COUNT(*) FROM entries e WHERE NOT EXISTS (SELECT 1 FROM payloads p WHERE p.sha256 = e.payload_sha256)", null), CultureInfo.InvariantCulture));

@@ -77,6 +77,20 @@ internal static class LinearAlgebra
     public static void MultiplyTransposed(float[] a, int n, float[] b, int m, int k, float[] c, int threads = 1)
     {
         if (a.Length != n * k || b.Length != m * k || c.Length != n * m) throw new ArgumentException("shape mismatch");
+        Multiply(i => a.AsSpan(i * k, k), n, j => b.AsSpan(j * k, k), m, k, c, threads);
+    }
+
+    /// <summary>C = A·Bᵀ as <see cref="MultiplyTransposed"/>, for rows held in separate arrays (each k long): no stacking copy.</summary>
+    public static void MultiplyTransposedRows(IReadOnlyList<float[]> a, IReadOnlyList<float[]> b, int k, float[] c, int threads = 1)
+    {
+        if (a.Any(r => r.Length != k) || b.Any(r => r.Length != k) || c.Length != a.Count * b.Count) throw new ArgumentException("shape mismatch");
+        Multiply(i => a[i], a.Count, j => b[j], b.Count, k, c, threads);
+    }
+
+    private delegate ReadOnlySpan<float> RowOf(int index);
+
+    private static void Multiply(RowOf a, int n, RowOf b, int m, int k, float[] c, int threads)
+    {
         int rowBlocks = (n + 3) / 4;
         Parallel.For(0, rowBlocks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, blockIndex =>
         {
@@ -85,18 +99,19 @@ internal static class LinearAlgebra
             {
                 for (int i = i0; i < Math.Min(n, i0 + 4); i++)
                 {
-                    var ai = a.AsSpan(i * k, k);
-                    for (int j = 0; j < m; j++) c[i * m + j] = (float)Dot(ai, b.AsSpan(j * k, k));
+                    var ai = a(i);
+                    for (int j = 0; j < m; j++) c[i * m + j] = (float)Dot(ai, b(j));
                 }
 
                 return;
             }
 
             Span<double> sums = stackalloc double[8];
+            ReadOnlySpan<float> a0 = a(i0), a1 = a(i0 + 1), a2 = a(i0 + 2), a3 = a(i0 + 3);
             int j0 = 0;
             for (; j0 + 2 <= m; j0 += 2)
             {
-                Block4x2(a.AsSpan(i0 * k, 4 * k), b.AsSpan(j0 * k, 2 * k), k, sums);
+                Block4x2(a0, a1, a2, a3, b(j0), b(j0 + 1), k, sums);
                 for (int r = 0; r < 4; r++)
                 {
                     c[(i0 + r) * m + j0] = (float)sums[2 * r];
@@ -106,14 +121,14 @@ internal static class LinearAlgebra
 
             for (; j0 < m; j0++)
             {
-                for (int r = 0; r < 4; r++) c[(i0 + r) * m + j0] = (float)Dot(a.AsSpan((i0 + r) * k, k), b.AsSpan(j0 * k, k));
+                for (int r = 0; r < 4; r++) c[(i0 + r) * m + j0] = (float)Dot(a(i0 + r), b(j0));
             }
         });
     }
 
-    /// <summary>Dot products of four consecutive rows of <paramref name="a4"/> with two of <paramref name="b2"/> (each k
-    /// long), into <paramref name="sums"/>[2·r + c].</summary>
-    private static void Block4x2(ReadOnlySpan<float> a4, ReadOnlySpan<float> b2, int k, Span<double> sums)
+    /// <summary>Dot products of four rows of A with two of B (each k long), into <paramref name="sums"/>[2·r + c].</summary>
+    private static void Block4x2(ReadOnlySpan<float> ra0, ReadOnlySpan<float> ra1, ReadOnlySpan<float> ra2, ReadOnlySpan<float> ra3,
+        ReadOnlySpan<float> rb0, ReadOnlySpan<float> rb1, int k, Span<double> sums)
     {
         sums.Clear();
         int w = Vector<float>.Count;
@@ -122,12 +137,12 @@ internal static class LinearAlgebra
             int len = Math.Min(ChunkElements, k - start);
             int vecLen = len / w * w;
             Vector<float> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
-            var a0 = a4.Slice(start, len);
-            var a1 = a4.Slice(k + start, len);
-            var a2 = a4.Slice(2 * k + start, len);
-            var a3 = a4.Slice(3 * k + start, len);
-            var b0 = b2.Slice(start, len);
-            var b1 = b2.Slice(k + start, len);
+            var a0 = ra0.Slice(start, len);
+            var a1 = ra1.Slice(start, len);
+            var a2 = ra2.Slice(start, len);
+            var a3 = ra3.Slice(start, len);
+            var b0 = rb0.Slice(start, len);
+            var b1 = rb1.Slice(start, len);
             for (int t = 0; t < vecLen; t += w)
             {
                 var y0 = new Vector<float>(b0[t..]);

@@ -71,6 +71,10 @@ public class LinearAlgebraTests
             var b = Enumerable.Range(0, m * k).Select(_ => (float)(rnd.NextDouble() * 2 - 1)).ToArray();
             var c = new float[n * m];
             LinearAlgebra.MultiplyTransposed(a, n, b, m, k, c, threads: 2);
+            // Rows in separate arrays: the same kernel, the same bits.
+            var fromRows = new float[n * m];
+            LinearAlgebra.MultiplyTransposedRows([.. Enumerable.Range(0, n).Select(i => a[(i * k)..((i + 1) * k)])], [.. Enumerable.Range(0, m).Select(j => b[(j * k)..((j + 1) * k)])], k, fromRows, threads: 2);
+            Assert.Equal(c, fromRows);
             for (int i = 0; i < n; i++)
             {
                 for (int j = 0; j < m; j++)

@@ -46,18 +46,48 @@ internal sealed class PcsMethod : SignalMethod
     private sealed record TensorSample(string Name, float[] A, float[] B, double NormA, double NormB);
 
     /// <summary>Samples already read, by tensor and side (A's are read as stored, B's through the alignment), so the
-    /// layer matrix reuses the tests' samples instead of reading every tensor again.</summary>
+    /// layer matrix reuses the tests' samples instead of reading every tensor again. A sample read as stored (no
+    /// alignment) is also kept with its tensor for later comparisons (<see cref="Stored"/>): <c>identify</c> compares
+    /// one suspect with several catalog entries and reads its samples once.</summary>
     private sealed class SampleCache
     {
         private readonly Dictionary<(TensorView View, bool SideB), float[]> _read = [];
 
-        public float[] Read(TensorView t, bool sideB, Func<float[]> read)
+        public float[] Read(TensorView t, bool sideB, string key, bool asStored, Func<float[]> read)
         {
             if (_read.TryGetValue((t, sideB), out var known)) return known;
-            var fresh = read();
+            var fresh = asStored ? Stored.GetOrRead(t, key, read) : read();
             _read[(t, sideB)] = fresh;
             return fresh;
         }
+    }
+
+    /// <summary>Samples read as stored, kept with their tensor while it lives (never written to: callers only read them).</summary>
+    private static class Stored
+    {
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TensorView, Dictionary<string, float[]>> ByTensor = new();
+
+        public static float[] GetOrRead(TensorView t, string key, Func<float[]> read)
+        {
+            var known = ByTensor.GetOrCreateValue(t);
+            lock (known)
+            {
+                if (known.TryGetValue(key, out var values)) return values;
+            }
+
+            var fresh = read();
+            lock (known)
+            {
+                return known.TryAdd(key, fresh) ? fresh : known[key];
+            }
+        }
+    }
+
+    /// <summary>What determines a sample read as stored: the seed, the residual sample, the role and orientation.</summary>
+    private static string SampleKey(string name, bool writer, int[] residual, int seed)
+    {
+        string role = name.Contains('.', StringComparison.Ordinal) ? name[(name.LastIndexOf('.') + 1)..] : name;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{seed}|{(writer ? "w" : "r")}|{role}|{string.Join(',', residual)}");
     }
 
     public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
@@ -261,10 +291,11 @@ internal sealed class PcsMethod : SignalMethod
     }
 
     /// <summary>The layers whose sample of role <paramref name="role"/> has <paramref name="length"/> values and a non-zero
-    /// norm, and those samples scaled to unit norm, stacked row after row.</summary>
-    private static (List<int> Layers, float[] Stack) UnitRows(float[]?[][] samples, int role, int length)
+    /// norm, those samples (as read: no copy) and their norms.</summary>
+    private static (List<int> Layers, List<float[]> Rows, List<double> Norms) NonZeroRows(float[]?[][] samples, int role, int length)
     {
         var layers = new List<int>();
+        var rows = new List<float[]>();
         var norms = new List<double>();
         for (int i = 0; i < samples.Length; i++)
         {
@@ -272,18 +303,11 @@ internal sealed class PcsMethod : SignalMethod
             double norm = LinearAlgebra.Norm(x);
             if (norm <= 0) continue;
             layers.Add(i);
+            rows.Add(x);
             norms.Add(norm);
         }
 
-        var stack = new float[layers.Count * length];
-        for (int k = 0; k < layers.Count; k++)
-        {
-            var x = samples[layers[k]][role]!;
-            float inv = (float)(1 / norms[k]);
-            LinearAlgebra.Scale(x, inv, stack.AsSpan(k * length, length));
-        }
-
-        return (layers, stack);
+        return (layers, rows, norms);
     }
 
     private static double Threshold(double observed) => observed - PermutationTest.TieTolerance * Math.Max(1, Math.Abs(observed));
@@ -352,7 +376,9 @@ internal sealed class PcsMethod : SignalMethod
             return;
         }
 
-        var (sa, sb) = (samples.Read(ta, false, () => ReadSample(ta, name, writer, residual, seed, alignA)), samples.Read(tb, true, () => ReadSample(tb, name, writer, residual, seed, alignB)));
+        string key = SampleKey(name, writer, residual, seed);
+        var (sa, sb) = (samples.Read(ta, false, key, alignA.IsIdentity, () => ReadSample(ta, name, writer, residual, seed, alignA)),
+            samples.Read(tb, true, key, alignB.IsIdentity, () => ReadSample(tb, name, writer, residual, seed, alignB)));
         list.Add(new TensorSample(name, sa, sb, LinearAlgebra.Norm(sa), LinearAlgebra.Norm(sb)));
     }
 
@@ -371,24 +397,38 @@ internal sealed class PcsMethod : SignalMethod
         var ba = ModelParts.Blocks(va);
         var bb = ModelParts.Blocks(vb);
         TensorRole[] roles = [.. Readers, .. Writers];
-        var sa = ba.Select(l => roles.Select(r => l.Get(r) is { } t ? samples.Read(t, false, () => ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignA)) : null).ToArray()).ToArray();
-        var sb = bb.Select(l => roles.Select(r => l.Get(r) is { } t ? samples.Read(t, true, () => ReadSample(t, r.ToString(), Writers.Contains(r), residual, seed, alignment)) : null).ToArray()).ToArray();
+        float[]? Sample(TensorView? t, TensorRole r, bool sideB)
+        {
+            if (t == null) return null;
+            var align = sideB ? alignment : alignA;
+            bool writer = Writers.Contains(r);
+            return samples.Read(t, sideB, SampleKey(r.ToString(), writer, residual, seed), align.IsIdentity, () => ReadSample(t, r.ToString(), writer, residual, seed, align));
+        }
+
+        var sa = ba.Select(l => roles.Select(r => Sample(l.Get(r), r, false)).ToArray()).ToArray();
+        var sb = bb.Select(l => roles.Select(r => Sample(l.Get(r), r, true)).ToArray()).ToArray();
         // Per role and sample length: every A layer's unit-norm sample against every B layer's in one matrix product; the
         // roles run in parallel and are summed in role order (same bytes whatever the threads).
         var sum = new double[ba.Count, bb.Count];
         var count = new int[ba.Count, bb.Count];
-        var perRole = new List<(List<int> RowsA, List<int> RowsB, float[] Dots)>[roles.Length];
+        var perRole = new List<(List<int> RowsA, List<int> RowsB, double[] Dots)>[roles.Length];
         Parallel.For(0, roles.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, r =>
         {
             perRole[r] = [];
             foreach (int len in sa.Select(l => l[r]?.Length ?? 0).Where(n => n > 0).Distinct())
             {
-                var (rowsA, stackA) = UnitRows(sa, r, len);
-                var (rowsB, stackB) = UnitRows(sb, r, len);
+                var (rowsA, samplesA, normsA) = NonZeroRows(sa, r, len);
+                var (rowsB, samplesB, normsB) = NonZeroRows(sb, r, len);
                 if (rowsA.Count == 0 || rowsB.Count == 0) continue;
                 var dots = new float[rowsA.Count * rowsB.Count];
-                LinearAlgebra.MultiplyTransposed(stackA, rowsA.Count, stackB, rowsB.Count, len, dots, 1);
-                perRole[r].Add((rowsA, rowsB, dots));
+                LinearAlgebra.MultiplyTransposedRows(samplesA, samplesB, len, dots, 1);
+                var cosines = new double[dots.Length];
+                for (int i = 0; i < rowsA.Count; i++)
+                {
+                    for (int j = 0; j < rowsB.Count; j++) cosines[i * rowsB.Count + j] = dots[i * rowsB.Count + j] / (normsA[i] * normsB[j]);
+                }
+
+                perRole[r].Add((rowsA, rowsB, cosines));
             }
         });
         foreach (var (rowsA, rowsB, dots) in perRole.SelectMany(x => x))

@@ -233,13 +233,22 @@ internal sealed class SpectralSignature
             : null;
         if (json == null) return (null, "neither weights nor a saved spectral signature are available");
         if (json["error"] is JsonNode e) return (null, e.GetValue<string>());
-        try
+        // Parsed once per signature object: identify compares one suspect's signature with several entries'.
+        var parsed = Parsed.GetValue(json, j =>
         {
-            return (FromJson(json), null);
-        }
-        catch (Exception ex) when (ex is FormatException or InvalidOperationException)
-        {
-            return (null, "the saved spectral signature is malformed: " + ex.Message);
-        }
+            try
+            {
+                return new ParsedSignature(FromJson(j), null);
+            }
+            catch (Exception ex) when (ex is FormatException or InvalidOperationException)
+            {
+                return new ParsedSignature(null, "the saved spectral signature is malformed: " + ex.Message);
+            }
+        });
+        return (parsed.Signature, parsed.Problem);
     }
+
+    private sealed record ParsedSignature(SpectralSignature? Signature, string? Problem);
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObject, ParsedSignature> Parsed = new();
 }
