@@ -33,15 +33,16 @@ internal static class Identify
     {
         var (entries, compatible, shortlist) = Prefilter(store.Entries(), suspectFingerprint, top);
         int tested = shortlist.Count;
-        // The candidates' comparisons are independent: they run side by side, each on its share of the threads (a
-        // comparison spends much of its time on one thread at a time, so this is where the second core pays), reading
-        // the catalog one at a time. Results are the same bytes whatever the threads (each method's are).
+        // The candidates' comparisons are independent: they run side by side, one per thread (a comparison spends much
+        // of its time on one thread at a time, so this is where the second core pays), reading the catalog one at a
+        // time; each may still spread its own work over every thread, so the last one left has the machine to itself.
+        // Results are the same bytes whatever the threads (each method's are).
         int workers = Math.Clamp(context.Threads, 1, Math.Max(1, tested));
         var each = new MethodContext
         {
             Seed = context.Seed,
             Permutations = context.Permutations,
-            Threads = Math.Max(1, context.Threads / workers),
+            Threads = context.Threads,
             Cancellation = context.Cancellation,
             Progress = workers == 1 ? context.Progress : null,
         };
