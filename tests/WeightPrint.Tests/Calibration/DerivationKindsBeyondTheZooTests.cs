@@ -12,7 +12,7 @@ namespace WeightPrint.Tests.Calibration;
 /// Kinds of derivation the development zoo does not hold, made here from its trained bases (skipped when
 /// <c>../shared/zoo</c> is absent): depth up-scaling (layers repeated), attention transplanted into another model (the
 /// Pangu allegation), new embeddings on old layers, heads pruned, a residual rotation on a depth-pruned copy, layers
-/// stitched from two parents, an extended vocabulary. Each must be <c>derived</c> from its parent in both orders, never
+/// stitched from two parents, an extended vocabulary, a residual stream widened by new channels. Each must be <c>derived</c> from its parent in both orders, never
 /// from an unrelated base, and the verdict must name the parts that were shared.
 /// </summary>
 public class DerivationKindsBeyondTheZooTests(ITestOutputHelper output)
@@ -43,6 +43,7 @@ public class DerivationKindsBeyondTheZooTests(ITestOutputHelper output)
     [InlineData("layers 1 and 4 dropped, residual rotated", "attention of all 4 layers derived, MLP of all 4 layers derived")]
     [InlineData("layers 3-5 from another base", "attention of 3 of 6 layers derived (layers 0, 1, 2 of A)")]
     [InlineData("64 tokens added (noise 0.05)", "attention of all 6 layers derived, MLP of all 6 layers derived")]
+    [InlineData("residual widened by 32 new channels (noise 0.05)", "attention of all 6 layers derived, MLP of all 6 layers derived")]
     public void A_derivative_is_derived_from_its_parent_with_the_shared_parts_named_and_not_from_an_unrelated_base(string kind, string parts)
     {
         var parent = Zoo("llama-base-s1");
@@ -56,6 +57,7 @@ public class DerivationKindsBeyondTheZooTests(ITestOutputHelper output)
             "layers 1 and 4 dropped, residual rotated" => SyntheticModels.RotateResidual(SyntheticModels.RemoveLayers(parent, 1, 4), 5),
             "layers 3-5 from another base" => Stitch(parent, other, from: 3),
             "64 tokens added (noise 0.05)" => SyntheticModels.AddNoise(ExtendVocabulary(parent, 64, 9), 0.05, 9),
+            "residual widened by 32 new channels (noise 0.05)" => SyntheticModels.AddNoise(WidenResidual(parent, 32, 3), 0.05, 4),
             _ => throw new ArgumentException(kind, nameof(kind)),
         };
 
@@ -113,6 +115,53 @@ public class DerivationKindsBeyondTheZooTests(ITestOutputHelper output)
             LmHead = [.. m.LmHead, .. SyntheticModels.Gaussian(rnd, extra * m.Hidden, 0.02)],
             FinalNorm = m.FinalNorm, GatedMlp = m.GatedMlp, Layers = m.Layers,
             Vocabulary = m.Vocabulary == null ? null : [.. m.Vocabulary, .. Enumerable.Range(0, extra).Select(i => $"<added {i}>")],
+        }.Clone();
+    }
+
+    private static float[] AddColumns(float[] m, int rows, int cols, int extra, Random rnd, double std)
+    {
+        var r = new float[rows * (cols + extra)];
+        for (int i = 0; i < rows; i++)
+        {
+            Array.Copy(m, i * cols, r, i * (cols + extra), cols);
+            for (int j = 0; j < extra; j++) r[i * (cols + extra) + cols + j] = (float)(std * SyntheticModels.NextGaussian(rnd));
+        }
+
+        return r;
+    }
+
+    private static float[] AddRows(float[] m, int cols, int extra, Random rnd, double std)
+        => [.. m, .. Enumerable.Range(0, extra * cols).Select(_ => (float)(std * SyntheticModels.NextGaussian(rnd)))];
+
+    private static double Std(float[] v) => Math.Sqrt(v.Select(x => (double)x * x).Average());
+
+    /// <summary>New residual channels after the old ones in every tensor that touches the stream, drawn with each tensor's spread (norm gains 1).</summary>
+    private static SyntheticModel WidenResidual(SyntheticModel m, int extra, int seed)
+    {
+        var rnd = new Random(seed);
+        int d = m.Hidden;
+        return new SyntheticModel
+        {
+            Hidden = d + extra, Heads = m.Heads, KvHeads = m.KvHeads, HeadDim = m.HeadDim, VocabSize = m.VocabSize,
+            Embedding = AddColumns(m.Embedding, m.VocabSize, d, extra, rnd, Std(m.Embedding)),
+            LmHead = AddColumns(m.LmHead, m.VocabSize, d, extra, rnd, Std(m.LmHead)),
+            FinalNorm = [.. m.FinalNorm, .. Enumerable.Repeat(1f, extra)],
+            Vocabulary = m.Vocabulary, GatedMlp = m.GatedMlp,
+            Layers = m.Layers.Select(l => new SyntheticLayer
+            {
+                Q = AddColumns(l.Q, m.Heads * m.HeadDim, d, extra, rnd, Std(l.Q)),
+                K = AddColumns(l.K, m.KvHeads * m.HeadDim, d, extra, rnd, Std(l.K)),
+                V = AddColumns(l.V, m.KvHeads * m.HeadDim, d, extra, rnd, Std(l.V)),
+                O = AddRows(l.O, m.Heads * m.HeadDim, extra, rnd, Std(l.O)),
+                AttnNorm = [.. l.AttnNorm, .. Enumerable.Repeat(1f, extra)], MlpNorm = [.. l.MlpNorm, .. Enumerable.Repeat(1f, extra)],
+                Mlp = new SyntheticMlp
+                {
+                    Gate = AddColumns(l.Mlp!.Gate, l.Mlp.Intermediate, d, extra, rnd, Std(l.Mlp.Gate)),
+                    Up = AddColumns(l.Mlp.Up, l.Mlp.Intermediate, d, extra, rnd, Std(l.Mlp.Up)),
+                    Down = AddRows(l.Mlp.Down, l.Mlp.Intermediate, extra, rnd, Std(l.Mlp.Down)),
+                    Intermediate = l.Mlp.Intermediate,
+                },
+            }).ToList(),
         }.Clone();
     }
 }
