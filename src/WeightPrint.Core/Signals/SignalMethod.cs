@@ -130,7 +130,7 @@ internal abstract class SignalMethod
 /// <summary>One side of a comparison: a model's weights, a fingerprint file's signatures, or both.</summary>
 internal sealed class ComparisonInput(string label, ModelView? view, IReadOnlyDictionary<string, JsonObject>? signatures = null)
 {
-    private readonly Dictionary<string, JsonObject> _cache = [];
+    private readonly Dictionary<string, Lazy<JsonObject>> _cache = [];
 
     /// <summary>Path or name shown to the user.</summary>
     public string Label { get; } = label;
@@ -148,15 +148,26 @@ internal sealed class ComparisonInput(string label, ModelView? view, IReadOnlyDi
     /// <summary>Extracts a signature once per input (matrix runs compare each model with many others).</summary>
     public JsonObject CachedSignature(string id, Func<JsonObject> extract)
     {
+        // One extraction per signature even when comparisons run side by side on this input (identify): the others wait
+        // for it. A failed extraction is forgotten, so a later call tries again.
+        Lazy<JsonObject> lazy;
         lock (_cache)
         {
-            if (_cache.TryGetValue(id, out var s)) return s;
+            if (!_cache.TryGetValue(id, out lazy!)) _cache[id] = lazy = new Lazy<JsonObject>(extract, LazyThreadSafetyMode.ExecutionAndPublication);
         }
 
-        var fresh = extract();
-        lock (_cache)
+        try
         {
-            return _cache.TryAdd(id, fresh) ? fresh : _cache[id];
+            return lazy.Value;
+        }
+        catch
+        {
+            lock (_cache)
+            {
+                if (_cache.TryGetValue(id, out var known) && known == lazy) _cache.Remove(id);
+            }
+
+            throw;
         }
     }
 }

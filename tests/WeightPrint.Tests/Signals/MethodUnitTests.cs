@@ -211,4 +211,31 @@ public class MethodUnitTests
         Assert.False(unrelated.Accepted);
         Assert.True(unrelated.IsIdentity);
     }
+
+    [Fact]
+    public void A_signature_is_extracted_once_when_comparisons_ask_for_it_at_once_and_again_after_a_failure()
+    {
+        var input = new ComparisonInput("m", null);
+        int calls = 0;
+        using var started = new ManualResetEventSlim();
+        JsonObject Slow()
+        {
+            Interlocked.Increment(ref calls);
+            started.Set();
+            Thread.Sleep(200); // the other callers arrive meanwhile
+            return new JsonObject { ["v"] = 1 };
+        }
+
+        var results = new JsonObject[4];
+        var threads = Enumerable.Range(0, 4).Select(i => new Thread(() => results[i] = input.CachedSignature("s", Slow))).ToList();
+        threads[0].Start();
+        started.Wait();
+        foreach (var t in threads.Skip(1)) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.Equal(1, calls);
+        Assert.All(results, r => Assert.Same(results[0], r));
+
+        Assert.Throws<InvalidOperationException>(() => input.CachedSignature("f", () => throw new InvalidOperationException("boom")));
+        Assert.Equal(2, input.CachedSignature("f", () => new JsonObject { ["v"] = 2 })["v"]!.GetValue<int>());
+    }
 }
