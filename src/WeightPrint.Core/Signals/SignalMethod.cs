@@ -130,7 +130,7 @@ internal abstract class SignalMethod
 /// <summary>One side of a comparison: a model's weights, a fingerprint file's signatures, or both.</summary>
 internal sealed class ComparisonInput(string label, ModelView? view, IReadOnlyDictionary<string, JsonObject>? signatures = null)
 {
-    private readonly Dictionary<string, Lazy<JsonObject>> _cache = [];
+    private readonly OnceCache<string, JsonObject> _cache = new();
 
     /// <summary>Path or name shown to the user.</summary>
     public string Label { get; } = label;
@@ -146,30 +146,7 @@ internal sealed class ComparisonInput(string label, ModelView? view, IReadOnlyDi
     public IReadOnlyDictionary<string, JsonObject> Signatures { get; } = signatures ?? new Dictionary<string, JsonObject>();
 
     /// <summary>Extracts a signature once per input (matrix runs compare each model with many others).</summary>
-    public JsonObject CachedSignature(string id, Func<JsonObject> extract)
-    {
-        // One extraction per signature even when comparisons run side by side on this input (identify): the others wait
-        // for it. A failed extraction is forgotten, so a later call tries again.
-        Lazy<JsonObject> lazy;
-        lock (_cache)
-        {
-            if (!_cache.TryGetValue(id, out lazy!)) _cache[id] = lazy = new Lazy<JsonObject>(extract, LazyThreadSafetyMode.ExecutionAndPublication);
-        }
-
-        try
-        {
-            return lazy.Value;
-        }
-        catch
-        {
-            lock (_cache)
-            {
-                if (_cache.TryGetValue(id, out var known) && known == lazy) _cache.Remove(id);
-            }
-
-            throw;
-        }
-    }
+    public JsonObject CachedSignature(string id, Func<JsonObject> extract) => _cache.GetOrAdd(id, extract); // once, even when comparisons run side by side on this input (identify)
 }
 
 /// <summary>Options shared by all methods.</summary>

@@ -62,25 +62,13 @@ internal sealed class PcsMethod : SignalMethod
         }
     }
 
-    /// <summary>Samples read as stored, kept with their tensor while it lives (never written to: callers only read them).</summary>
+    /// <summary>Samples read as stored, kept with their tensor while it lives (never written to: callers only read them),
+    /// read once even when comparisons run side by side.</summary>
     private static class Stored
     {
-        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TensorView, Dictionary<string, float[]>> ByTensor = new();
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TensorView, OnceCache<string, float[]>> ByTensor = new();
 
-        public static float[] GetOrRead(TensorView t, string key, Func<float[]> read)
-        {
-            var known = ByTensor.GetOrCreateValue(t);
-            lock (known)
-            {
-                if (known.TryGetValue(key, out var values)) return values;
-            }
-
-            var fresh = read();
-            lock (known)
-            {
-                return known.TryAdd(key, fresh) ? fresh : known[key];
-            }
-        }
+        public static float[] GetOrRead(TensorView t, string key, Func<float[]> read) => ByTensor.GetOrCreateValue(t).GetOrAdd(key, read);
     }
 
     /// <summary>What determines a sample read as stored: the seed, the residual sample, the role and orientation.</summary>
