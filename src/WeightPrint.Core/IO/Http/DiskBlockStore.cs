@@ -35,10 +35,29 @@ internal sealed class DiskBlockStore
 
     public int BlockBytes { get; }
 
-    /// <summary>True for the name of a stored block file (digits only; temporary files end in .tmp).</summary>
-    public static bool IsBlockFileName(string name) => name.Length > 0 && name.All(char.IsAsciiDigit);
+    /// <summary>True for the name of a stored block file (digits only) or piece file (START-END, digits; see
+    /// <see cref="TryReadPiece"/>); temporary files end in .tmp.</summary>
+    public static bool IsBlockFileName(string name)
+    {
+        int dash = name.IndexOf('-', StringComparison.Ordinal);
+        return dash < 0 ? name.Length > 0 && name.All(char.IsAsciiDigit)
+            : dash > 0 && dash < name.Length - 1 && !name.AsSpan(0, dash).ContainsAnyExcept(Digits) && !name.AsSpan(dash + 1).ContainsAnyExcept(Digits);
+    }
+
+    private static readonly System.Buffers.SearchValues<char> Digits = System.Buffers.SearchValues.Create("0123456789");
 
     private string BlockPath(long block) => Path.Combine(_folder, block.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>A piece: the bytes [start, end) of the file, part of one block (a planned read's partial edge), stored
+    /// like a block (bytes + hash, written under a temporary name and renamed) so a later run reads the same rows from
+    /// disk; evicted with the blocks.</summary>
+    private string PiecePath(long start, long end) => Path.Combine(_folder, start.ToString(CultureInfo.InvariantCulture) + "-" + end.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The piece [start, end) stored by an earlier read, or null (absent, unreadable, or corrupt: then deleted).</summary>
+    public byte[]? TryReadPiece(long start, long end) => TryReadFile(PiecePath(start, end), checked((int)(end - start)));
+
+    /// <summary>Stores the piece [start, end); an error message instead of throwing, as <see cref="Write"/>.</summary>
+    public string? WritePiece(long start, long end, ReadOnlySpan<byte> data) => WriteFile(PiecePath(start, end), data);
 
     /// <summary>True when a block file of the right length is present (its hash is checked when it is read).</summary>
     public bool Contains(long block, int expectedLength)
@@ -55,9 +74,10 @@ internal sealed class DiskBlockStore
     }
 
     /// <summary>The block's bytes, or null when absent or unreadable; a block of the wrong length or hash is deleted.</summary>
-    public byte[]? TryRead(long block, int expectedLength)
+    public byte[]? TryRead(long block, int expectedLength) => TryReadFile(BlockPath(block), expectedLength);
+
+    private static byte[]? TryReadFile(string path, int expectedLength)
     {
-        string path = BlockPath(block);
         try
         {
             byte[] data;
@@ -94,10 +114,12 @@ internal sealed class DiskBlockStore
     }
 
     /// <summary>Stores a block; returns an error message instead of throwing (a cache failure never fails a read).</summary>
-    public string? Write(long block, ReadOnlySpan<byte> data)
+    public string? Write(long block, ReadOnlySpan<byte> data) => WriteFile(BlockPath(block), data);
+
+    private string? WriteFile(string path, ReadOnlySpan<byte> data)
     {
         if (!_writable) return null;
-        string temp = BlockPath(block) + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        string temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
             Directory.CreateDirectory(_folder);
@@ -109,7 +131,7 @@ internal sealed class DiskBlockStore
                 stream.Write(hash);
             }
 
-            File.Move(temp, BlockPath(block), overwrite: true);
+            File.Move(temp, path, overwrite: true);
             _budget?.Written(data.Length + HashBytes);
             return null;
         }

@@ -11,8 +11,9 @@ namespace WeightPrint.IO.Http;
 /// <para>A planned read (<see cref="PlanRead"/>) fetches exactly its bytes: the blocks it covers whole as above, and
 /// its partial first and last blocks, when not cached, as exact byte ranges ("pieces", in the same request). Pieces
 /// are kept in a small per-file set in memory (<see cref="MaxPlannedPieces"/>, <see cref="MaxPlannedPieceBytes"/>;
-/// the oldest are dropped) and never written to the disk cache, which holds whole blocks only; a read of bytes whose
-/// piece has been dropped (or whose request failed) fetches the whole block as usual.</para>
+/// spent ones are dropped first, then the oldest) and on disk beside the blocks (<see cref="DiskBlockStore.WritePiece"/>),
+/// so planning the same rows again, in a later run or offline, reads them from the cache; a read of bytes whose piece
+/// has been dropped (or whose request failed) fetches the whole block as usual.</para>
 /// </summary>
 internal sealed class HttpRangeByteSource : IByteSource
 {
@@ -286,6 +287,16 @@ internal sealed class HttpRangeByteSource : IByteSource
         }
 
         if (_fetcher != null) StartMissing(b0, b1 + 1, offset, end);
+        else if (_store != null)
+        {
+            // Offline: the partial edges an earlier run stored as pieces are served from the cache.
+            foreach (long b in b0 == b1 ? [b0] : new[] { b0, b1 })
+            {
+                bool held;
+                lock (_lock) held = HasPiece(b, offset, end);
+                if (!held) StoredPiece(b, offset, end);
+            }
+        }
     }
 
     /// <summary>Starts fetching a range in the background (no wait); cached or in-flight blocks are skipped.</summary>
@@ -452,7 +463,12 @@ internal sealed class HttpRangeByteSource : IByteSource
             }
         }
 
-        if (_store != null) candidates.RemoveAll(b => _store.Contains(b, BlockLength(b)));
+        if (_store != null)
+        {
+            candidates.RemoveAll(b => _store.Contains(b, BlockLength(b)));
+            candidates.RemoveAll(b => StoredPiece(b, byteStart, byteEnd));
+        }
+
         if (candidates.Count == 0) return;
         lock (_lock)
         {
@@ -460,6 +476,20 @@ internal sealed class HttpRangeByteSource : IByteSource
             candidates.RemoveAll(b => _inflight.ContainsKey(b) || HasPiece(b, byteStart, byteEnd));
             StartRuns(candidates, byteStart, byteEnd);
         }
+    }
+
+    /// <summary>When block <paramref name="b"/> is only partly inside the byte range and an earlier run stored exactly
+    /// that part on disk, makes it a piece (no request) and returns true.</summary>
+    private bool StoredPiece(long b, long byteStart, long byteEnd)
+    {
+        var part = Part(b, byteStart, byteEnd);
+        if (IsWhole(b, part) || _store?.TryReadPiece(part.Start, part.End) is not { } data) return false;
+        var piece = new Piece(part.Start, part.End) { Data = data };
+        var run = new Run(part.Start, part.End, b, 0, [piece]) { Task = Task.FromResult(Array.Empty<byte[]>()) };
+        piece.Run = run;
+        lock (_lock) AddPiece(piece);
+        _transfer.AddFromCache(data.Length);
+        return true;
     }
 
     /// <summary>The part of block <paramref name="b"/> inside [byteStart, byteEnd).</summary>
@@ -565,7 +595,12 @@ internal sealed class HttpRangeByteSource : IByteSource
         var result = await _fetcher!.ReadRangeAsync(_file, run.Start, buffer).ConfigureAwait(false);
         if (result.Filled != buffer.Length)
             throw new InvalidModelFileException(Name, $"the server's copy ends at byte {run.Start + result.Filled} but the file should hold {Length} bytes");
-        foreach (var piece in run.Pieces) piece.Data = buffer.AsSpan((int)(piece.Start - run.Start), (int)(piece.End - piece.Start)).ToArray();
+        foreach (var piece in run.Pieces)
+        {
+            piece.Data = buffer.AsSpan((int)(piece.Start - run.Start), (int)(piece.End - piece.Start)).ToArray();
+            if (_store?.WritePiece(piece.Start, piece.End, piece.Data) is { } error) _transfer.AddCacheWriteFailure(error);
+        }
+
         var blocks = new byte[run.Count][];
         for (int k = 0; k < run.Count; k++)
         {

@@ -312,6 +312,56 @@ public sealed class HttpRangeByteSourceTests : IDisposable
     }
 
     [Fact]
+    public void Planned_pieces_are_kept_on_disk_so_the_same_rows_cost_nothing_later_or_offline_and_a_corrupt_one_is_fetched_again()
+    {
+        string folder = _env.Temp.File("pieces");
+        var http = HubTestEnv.FastHttp(PlanBlock) with { MaxReadaheadBlocks = 0 };
+        (long Offset, int Length)[] ranges = [(5_000, 3_000), (40_000, 30_000), (_data.Length - 2_500, 2_500)];
+        long total = ranges.Sum(r => (long)r.Length);
+        void ReadAll(HttpRangeByteSource source)
+        {
+            foreach (var (offset, length) in ranges)
+            {
+                source.PlanRead(offset, length);
+                ReadRows(source, offset, length, 1_000);
+            }
+        }
+
+        var (first, fetcher1, transfer1) = Open(http: http, store: new DiskBlockStore(folder, PlanBlock));
+        using (fetcher1)
+        using (first) ReadAll(first);
+        Assert.Equal(total, transfer1.BytesFetched);
+
+        // A later run (a new process: empty memory) plans the same rows: all from the cache.
+        var (again, fetcher2, transfer2) = Open(http: http, store: new DiskBlockStore(folder, PlanBlock));
+        using (fetcher2)
+        using (again) ReadAll(again);
+        Assert.Equal(0, transfer2.BytesFetched);
+
+        // Offline, the same.
+        var url = HubListing.ResolveUrl(_env.Hub.Endpoint, "acme/blob", _sha, "data.bin");
+        using (var offline = HttpRangeByteSource.Open(new RemoteFile(url, "x", _data.Length), null, new DiskBlockStore(folder, PlanBlock), new BlockMemoryCache(4), http, new RemoteTransfer("t"), "offline (test)"))
+            ReadAll(offline);
+
+        // Cache info and the size cap see the piece files; a corrupted one is deleted and fetched again.
+        var pieces = Directory.GetFiles(folder, "*-*", SearchOption.AllDirectories);
+        Assert.NotEmpty(pieces);
+        Assert.All(pieces, f => Assert.True(DiskBlockStore.IsBlockFileName(Path.GetFileName(f))));
+        string victim = pieces.Single(f => Path.GetFileName(f) == "5000-8000");
+        var bytes = File.ReadAllBytes(victim);
+        bytes[10] ^= 0xFF;
+        File.WriteAllBytes(victim, bytes);
+        var (repaired, fetcher3, transfer3) = Open(http: http, store: new DiskBlockStore(folder, PlanBlock));
+        using (fetcher3)
+        using (repaired) ReadAll(repaired);
+        Assert.Equal(3_000, transfer3.BytesFetched);
+        Assert.False(DiskBlockStore.IsBlockFileName("12-"));
+        Assert.False(DiskBlockStore.IsBlockFileName("-12"));
+        Assert.False(DiskBlockStore.IsBlockFileName("1-2-3"));
+        Assert.False(DiskBlockStore.IsBlockFileName("1-2.tmp"));
+    }
+
+    [Fact]
     public void A_planned_range_whose_edge_blocks_are_cached_fetches_no_piece_of_them()
     {
         var store = new DiskBlockStore(_env.Temp.File("blocks"), PlanBlock);
