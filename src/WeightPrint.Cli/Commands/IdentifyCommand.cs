@@ -43,8 +43,13 @@ internal static class IdentifyCommand
                     new Dictionary<string, System.Text.Json.Nodes.JsonObject>(), methodContext.Seed, hashFiles: false, progress: steps));
             }
 
-            var result = CompareCommand.RunWithProgress([suspect], ["suspect"], methods, methodContext, steps,
-                () => Identify.Run(store, suspect, suspectFingerprint, k, methods, methodContext));
+            // A remote suspect is compared through its fingerprint (the sampled rows just fetched): extracting the signatures
+            // of the methods that read whole tensors would otherwise fetch nearly all of the model. A local one is compared
+            // as a model (its full view adds what a fingerprint cannot hold, at no network cost).
+            using var remoteAsFingerprint = suspect.Transfer != null && suspect.Fingerprint == null ? OpenedInput.Of(suspectFingerprint, path) : null;
+            var compared = remoteAsFingerprint ?? suspect;
+            var result = CompareCommand.RunWithProgress([compared], ["suspect"], methods, methodContext, steps,
+                () => Identify.Run(store, compared, suspectFingerprint, k, methods, methodContext));
             if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, [suspect]);
             if (parse.GetValue(common.Json))
                 context.Out.WriteLine(Identify.ToJson(result, suspect.Summary, methodContext.Seed, store.Display).ToJsonString(ComparisonJson.Options));

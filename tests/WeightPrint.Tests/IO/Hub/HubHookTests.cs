@@ -71,6 +71,31 @@ public sealed class HubHookTests : IDisposable
     }
 
     [Fact]
+    public void Identify_of_a_Hub_model_fetches_no_more_than_its_fingerprint_and_finds_its_base()
+    {
+        var files = HubTestModels.LlamaFolder(new HubTestModels.LlamaShape(Layers: 4, Hidden: 256, Intermediate: 1024, Vocab: 2048), seed: 55);
+        _env.Hub.AddRepo("acme/suspect", files);
+        using var dir = new TempDir();
+        string db = Path.Combine(dir.Path, "c.db");
+        Assert.Equal(0, CliRunner.Run("db", "add", _env.Local("base", files), "--name", "base", "--db", db).ExitCode);
+        static double Fetched(string stderr)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(stderr, @"hf:acme/suspect @ [0-9a-f]{40}: fetched .* \(([0-9.]+)%\)");
+            Assert.True(m.Success, stderr);
+            return double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var fp = CliRunner.Run("fingerprint", "hf:acme/suspect", "-o", Path.Combine(dir.Path, "fp.json"));
+        Assert.Equal(0, fp.ExitCode);
+        Assert.Equal(0, CliRunner.Run("cache", "clear").ExitCode);
+        var r = CliRunner.Run("identify", "hf:acme/suspect", "--db", db, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("derived", (string)System.Text.Json.Nodes.JsonNode.Parse(r.Stdout)!["best"]!["label"]!);
+        // The sampled rows only (plus the listing and headers): the whole-tensor methods do not read the remote model.
+        Assert.InRange(Fetched(r.Stderr), 0, Fetched(fp.Stderr) + 0.5);
+    }
+
+    [Fact]
     public void A_Hub_fingerprint_records_each_LFS_file_s_SHA_256_from_the_listing()
     {
         var files = HubTestModels.LlamaFolder(new HubTestModels.LlamaShape(), seed: 54);
