@@ -48,8 +48,10 @@ internal static class IdentifyCommand
             // as a model (its full view adds what a fingerprint cannot hold, at no network cost).
             using var remoteAsFingerprint = suspect.Transfer != null && suspect.Fingerprint == null ? OpenedInput.Of(suspectFingerprint, path) : null;
             var compared = remoteAsFingerprint ?? suspect;
-            var result = CompareCommand.RunWithProgress([compared], ["suspect"], methods, methodContext, steps,
-                () => Identify.Run(store, compared, suspectFingerprint, k, methods, methodContext));
+            // No signature prefetch: a method extracts the suspect's signature (once, shared by the candidates) only when a
+            // candidate it is compared with has one; entries added from hf: hold samples only, and a local 7B suspect's
+            // whole tensors would otherwise be read for nothing.
+            var result = steps.Run("comparing with the catalog", () => Identify.Run(store, compared, suspectFingerprint, k, methods, methodContext));
             if (!parse.GetValue(common.Quiet)) HubTransferDisplay.WriteSummary(context.Err, [suspect]);
             if (parse.GetValue(common.Json))
                 context.Out.WriteLine(Identify.ToJson(result, suspect.Summary, methodContext.Seed, store.Display).ToJsonString(ComparisonJson.Options));

@@ -86,10 +86,11 @@ internal sealed class PdfMlpMethod : SignalMethod
 
     public override MethodResult Compare(ComparisonInput a, ComparisonInput b, MethodContext context)
     {
+        // A's first: when it has no signature (a catalog entry made from samples only), B's whole tensors are not read for nothing.
         var sa = SignatureOf(a, context);
+        if (sa == null) return NotApplicable($"{a.Label} has neither weights nor a pdf-mlp signature");
         var sb = SignatureOf(b, context);
-        if (sa == null || sb == null)
-            return NotApplicable($"{(sa == null ? a.Label : b.Label)} has neither weights nor a pdf-mlp signature");
+        if (sb == null) return NotApplicable($"{b.Label} has neither weights nor a pdf-mlp signature");
         int la = (int)sa["layers"]!, lb = (int)sb["layers"]!;
         var perCurve = new Dictionary<string, double>();
         foreach (var c in Curves)
