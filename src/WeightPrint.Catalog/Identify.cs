@@ -49,16 +49,8 @@ internal static class Identify
         var results = new IdentifyCandidate[tested];
         var gate = new Lock();
         if (workers > 1) context.Progress?.Begin("comparing with the candidates", tested, "candidates");
-        try
-        {
-            RunCandidates();
-        }
-        catch (AggregateException e) when (e.Flatten().InnerExceptions is { Count: > 0 } inner)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner[0]).Throw(); // a catalog entry's own error, as when run alone
-        }
-
-        void RunCandidates() => Parallel.For(0, tested, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = context.Cancellation }, i =>
+        // A candidate's error arrives wrapped in an AggregateException; the CLI reports its first cause.
+        Parallel.For(0, tested, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = context.Cancellation }, i =>
         {
             var (entry, score) = shortlist[i];
             Fingerprint fp;
@@ -71,9 +63,8 @@ internal static class Identify
                 lock (gate) context.Progress?.Advance(1);
             }
         });
-        var candidates = results.ToList();
 
-        var ordered = candidates.OrderBy(c => Rank(c.Verdict.Label)).ThenBy(c => SmallestP(c.Comparison.Methods)).ThenByDescending(c => c.PrefilterScore).ToList();
+        var ordered = results.OrderBy(c => Rank(c.Verdict.Label)).ThenBy(c => SmallestP(c.Comparison.Methods)).ThenByDescending(c => c.PrefilterScore).ToList();
         return new IdentifyResult(entries, compatible, ordered);
     }
 

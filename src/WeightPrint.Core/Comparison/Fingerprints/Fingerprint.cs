@@ -229,9 +229,9 @@ internal static class Bf16
     public static bool TryDecode(string text, int count, out byte[] bytes)
     {
         bytes = [];
-        var buffer = new byte[(text.Length / 4 * 3) + 3];
-        if (!Convert.TryFromBase64String(text, buffer, out int n) || n != 2L * count) return false;
-        bytes = buffer.AsSpan(0, n).ToArray();
+        var decoded = new byte[2 * count]; // text holding more bytes does not fit: false, as it must be
+        if (!Convert.TryFromBase64String(text, decoded, out int n) || n != decoded.Length) return false;
+        bytes = decoded;
         return true;
     }
 

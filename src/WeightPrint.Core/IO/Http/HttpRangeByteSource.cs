@@ -286,17 +286,7 @@ internal sealed class HttpRangeByteSource : IByteSource
             _planned.Enqueue((b0, b1 + 1));
         }
 
-        if (_fetcher != null) StartMissing(b0, b1 + 1, offset, end);
-        else if (_store != null)
-        {
-            // Offline: the partial edges an earlier run stored as pieces are served from the cache.
-            foreach (long b in b0 == b1 ? [b0] : new[] { b0, b1 })
-            {
-                bool held;
-                lock (_lock) held = HasPiece(b, offset, end);
-                if (!held) StoredPiece(b, offset, end);
-            }
-        }
+        if (_fetcher != null || _store != null) StartMissing(b0, b1 + 1, offset, end); // offline: stored pieces only
     }
 
     /// <summary>Starts fetching a range in the background (no wait); cached or in-flight blocks are skipped.</summary>
@@ -450,7 +440,8 @@ internal sealed class HttpRangeByteSource : IByteSource
 
     /// <summary>Fetches the bytes [<paramref name="byteStart"/>, <paramref name="byteEnd"/>) of the blocks [from, to)
     /// that are not in memory, on disk or in flight: whole blocks, and for a block only partly inside the byte range
-    /// a piece of exactly that part unless a piece already holds it. The byte range defaults to the whole blocks.</summary>
+    /// a piece of exactly that part unless a piece already holds it (or the disk holds it: then it is taken from there). The
+    /// byte range defaults to the whole blocks. Offline (no fetcher) only the stored pieces are taken up.</summary>
     private void StartMissing(long from, long to, long byteStart = 0, long byteEnd = long.MaxValue)
     {
         var candidates = new List<long>();
@@ -469,7 +460,7 @@ internal sealed class HttpRangeByteSource : IByteSource
             candidates.RemoveAll(b => StoredPiece(b, byteStart, byteEnd));
         }
 
-        if (candidates.Count == 0) return;
+        if (candidates.Count == 0 || _fetcher == null) return; // offline: nothing to fetch
         lock (_lock)
         {
             if (_disposed) return;
